@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build and remove a lab of routednet nodes on one machine.
+
+Each node is a network namespace plus a mount namespace of its own (private
+/run/netns and private copies of every path the collection writes), reached
+over real SSH: sshd runs per connection inside the node (``sshd -i`` as the
+SSH ProxyCommand) with a lab-only host key and a lab-only authorized key.
+Each segment is a bridge inside a namespace of its own, so the root
+namespace gets no lab link and no route into the lab.
+
+    routednet_lab.py up   --name NAME --topology FILE --inventory OUT
+    routednet_lab.py down --name NAME
+    routednet_lab.py status --name NAME
+"""
+
+import argparse
+import ipaddress
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import yaml
+
+LAB_ROOT = "/run/routednet-lab"
+PREFIX = "rnlab"
+# Paths the collection writes on a node: each lab node gets its own copy.
+PRIVATE_PATHS = ["/run/netns", "/etc/sysctl.d", "/etc/routednet", "/etc/iproute2/rt_protos.d"]
+SSHD_CONFIG = """\
+# Lab-only sshd, started per connection inside a lab node by the SSH ProxyCommand.
+HostKey {lab}/ssh/host_ed25519
+AuthorizedKeysFile {lab}/ssh/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile none
+LogLevel ERROR
+Subsystem sftp internal-sftp
+"""
+
+
+class LabError(Exception):
+    pass
+
+
+def run(*cmd, check=True, quiet=False):
+    proc = subprocess.run(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if check and proc.returncode != 0:
+        raise LabError("%s: %s" % (" ".join(cmd), proc.stderr.strip() or proc.stdout.strip()))
+    return proc
+
+
+def ns_name(lab, kind, name):
+    return "%s-%s-%s-%s" % (PREFIX, lab, kind, name)
+
+
+def lab_dir(lab):
+    return os.path.join(LAB_ROOT, lab)
+
+
+def load_topology(path):
+    with open(path) as handle:
+        topo = yaml.safe_load(handle) or {}
+    errors = []
+    segments = {}
+    for seg in topo.get("segments") or []:
+        try:
+            segments[seg["name"]] = ipaddress.IPv4Network(seg["cidr"])
+        except (KeyError, ValueError) as exc:
+            errors.append("segment %r: needs name and a valid cidr (%s)" % (seg, exc))
+    if topo.get("routers"):
+        errors.append("routers: not supported by this lab yet (one segment per node); remove them")
+    names = set()
+    for node in topo.get("nodes") or []:
+        name = node.get("name")
+        if not name or name in names:
+            errors.append("node %r: needs a unique name" % (node,))
+            continue
+        names.add(name)
+        if node.get("segment") not in segments:
+            errors.append("node %s: segment %r is not in segments" % (name, node.get("segment")))
+            continue
+        try:
+            addr = ipaddress.IPv4Address(node.get("address"))
+        except ValueError:
+            errors.append("node %s: address %r is not an IPv4 address" % (name, node.get("address")))
+            continue
+        if addr not in segments[node["segment"]]:
+            errors.append("node %s: address %s is outside segment %s %s" % (name, addr, node["segment"], segments[node["segment"]]))
+    if not names:
+        errors.append("nodes: the topology has no nodes")
+    if errors:
+        raise LabError("topology %s:\n  %s" % (path, "\n  ".join(errors)))
+    topo["_segments"] = segments
+    return topo
+
+
+def proxy_command(lab, node):
+    d = lab_dir(lab)
+    return "nsenter --mount=%s/mnt/%s.mnt --net=/run/netns/%s /usr/sbin/sshd -i -f %s/ssh/sshd_config" % (
+        d, node, ns_name(lab, "node", node), d)
+
+
+def ssh_args(lab):
+    d = lab_dir(lab)
+    return " ".join([
+        "-o UserKnownHostsFile=%s/ssh/known_hosts" % d,
+        "-o StrictHostKeyChecking=yes",
+        "-o IdentitiesOnly=yes",
+        "-o ControlMaster=auto",
+        "-o ControlPersist=120s",
+        "-o ControlPath=%s/cp/%%C" % d,
+    ])
+
+
+def write_inventory(lab, topo, path):
+    d = lab_dir(lab)
+    hosts = {}
+    for node in topo["nodes"]:
+        hv = {
+            "ansible_host": node["name"],
+            "routednet_underlay_ip": str(node["address"]),
+            "ansible_ssh_extra_args": "-o ProxyCommand=%s" % shlex.quote(proxy_command(lab, node["name"])),
+        }
+        if node.get("pod_cidr"):
+            hv["routednet_pod_cidr"] = node["pod_cidr"]
+        if node.get("pods") is not None:
+            hv["routednet_pods"] = node["pods"]
+        hosts[node["name"]] = hv
+    group_vars = {
+        "ansible_user": "root",
+        "ansible_ssh_private_key_file": "%s/ssh/id_ed25519" % d,
+        "ansible_ssh_common_args": ssh_args(lab),
+        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "routednet_pyroute2_install": "none",
+        "routednet_lab_name": lab,
+    }
+    for key in ("cluster_cidr", "subnet_prefix"):
+        if topo.get(key) is not None:
+            group_vars["routednet_" + key] = topo[key]
+    inventory = {"all": {"children": {"routednet_nodes": {"hosts": hosts, "vars": group_vars}}}}
+    text = ("# Written by playbooks/lab.yml from the lab topology; do not edit by hand.\n"
+            "# Reach a node by hand: ansible -i THIS_FILE NODE -m ping\n---\n")
+    text += yaml.safe_dump(inventory, default_flow_style=False, sort_keys=True)
+    if os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+def make_ssh(lab):
+    d = lab_dir(lab)
+    os.makedirs(d + "/ssh", mode=0o700, exist_ok=True)
+    os.makedirs(d + "/cp", mode=0o700, exist_ok=True)
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    for key in ("host_ed25519", "id_ed25519"):
+        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "routednet-lab-%s" % lab, "-f", "%s/ssh/%s" % (d, key))
+    shutil.copy("%s/ssh/id_ed25519.pub" % d, "%s/ssh/authorized_keys" % d)
+    with open("%s/ssh/sshd_config" % d, "w") as handle:
+        handle.write(SSHD_CONFIG.format(lab=d))
+    return d
+
+
+def up(args):
+    lab = args.name
+    topo = load_topology(args.topology)
+    down(args, quiet=True)
+    d = make_ssh(lab)
+    state = {"created_dirs": [], "netns": [], "nodes": [n["name"] for n in topo["nodes"]]}
+    save_state(lab, state)
+    mnt = d + "/mnt"
+    os.makedirs(mnt, exist_ok=True)
+    run("mount", "--bind", mnt, mnt)
+    run("mount", "--make-private", mnt)
+    for path in PRIVATE_PATHS:
+        if not os.path.isdir(path):
+            os.makedirs(path)
+            state["created_dirs"].append(path)
+    save_state(lab, state)
+
+    for seg_name in topo["_segments"]:
+        ns = ns_name(lab, "seg", seg_name)
+        run("ip", "netns", "add", ns)
+        state["netns"].append(ns)
+        save_state(lab, state)
+        run("ip", "-n", ns, "link", "add", "br0", "type", "bridge")
+        run("ip", "-n", ns, "link", "set", "br0", "up")
+
+    host_key = open("%s/ssh/host_ed25519.pub" % d).read().split()[:2]
+    known = []
+    for index, node in enumerate(topo["nodes"]):
+        name = node["name"]
+        ns = ns_name(lab, "node", name)
+        seg_ns = ns_name(lab, "seg", node["segment"])
+        seg = topo["_segments"][node["segment"]]
+        run("ip", "netns", "add", ns)
+        state["netns"].append(ns)
+        save_state(lab, state)
+        run("ip", "-n", ns, "link", "set", "lo", "up")
+        port = "n%d" % index
+        run("ip", "-n", seg_ns, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
+        run("ip", "-n", seg_ns, "link", "set", port, "master", "br0", "up")
+        run("ip", "-n", ns, "addr", "add", "%s/%d" % (node["address"], seg.prefixlen), "dev", "eth0")
+        run("ip", "-n", ns, "link", "set", "eth0", "up")
+        mfile = "%s/%s.mnt" % (mnt, name)
+        open(mfile, "w").close()
+        mounts = "; ".join("mount -t tmpfs -o mode=0755 rnlab-%s %s" % (name, p) for p in PRIVATE_PATHS)
+        run("unshare", "--mount=%s" % mfile, "--propagation", "private", "sh", "-ec", mounts)
+        known.append(name)
+    with open("%s/ssh/known_hosts" % d, "w") as handle:
+        handle.write("%s %s %s\n" % (",".join(known), host_key[0], host_key[1]))
+    write_inventory(lab, topo, args.inventory)
+    wait_ssh(lab, topo, args.inventory)
+    print(json.dumps({"lab": lab, "nodes": known, "inventory": args.inventory}))
+
+
+def wait_ssh(lab, topo, inventory):
+    d = lab_dir(lab)
+    for node in topo["nodes"]:
+        cmd = ["ssh", "-i", "%s/ssh/id_ed25519" % d, "-o", "BatchMode=yes", "-o", "ProxyCommand=%s" % proxy_command(lab, node["name"])]
+        cmd += shlex.split(ssh_args(lab)) + ["root@%s" % node["name"], "cat /proc/sys/net/ipv4/ip_forward >/dev/null && ls /run/netns | wc -l"]
+        proc = run(*cmd, check=False)
+        if proc.returncode != 0:
+            raise LabError("node %s does not answer over SSH: %s" % (node["name"], proc.stderr.strip()))
+
+
+def save_state(lab, state):
+    with open(os.path.join(lab_dir(lab), "state.json"), "w") as handle:
+        json.dump(state, handle)
+
+
+def load_state(lab):
+    try:
+        with open(os.path.join(lab_dir(lab), "state.json")) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return {"created_dirs": [], "netns": [], "nodes": []}
+
+
+def kill_in_netns(ns):
+    proc = run("ip", "netns", "pids", ns, check=False)
+    pids = [int(p) for p in proc.stdout.split()]
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.time() + 3
+        while pids and time.time() < deadline:
+            pids = [p for p in pids if os.path.exists("/proc/%d" % p)]
+            time.sleep(0.05)
+        if not pids:
+            return
+
+
+def mounted(path):
+    with open("/proc/self/mountinfo") as handle:
+        return any(line.split()[4] == path for line in handle)
+
+
+def down(args, quiet=False):
+    lab = args.name
+    d = lab_dir(lab)
+    state = load_state(lab)
+    problems = []
+    cp = d + "/cp"
+    if os.path.isdir(cp):
+        for sock in os.listdir(cp):
+            run("ssh", "-o", "ControlPath=%s/%s" % (cp, sock), "-O", "exit", "lab", check=False)
+    prefix = "%s-%s-" % (PREFIX, lab)
+    listed = [line.split()[0] for line in run("ip", "netns", "list").stdout.splitlines() if line.strip()]
+    namespaces = [n for n in listed if n.startswith(prefix)]
+    for ns in namespaces:
+        kill_in_netns(ns)
+    mnt = d + "/mnt"
+    if os.path.isdir(mnt):
+        for entry in sorted(os.listdir(mnt)):
+            mfile = os.path.join(mnt, entry)
+            node = entry[:-4]
+            ns = ns_name(lab, "node", node)
+            if mounted(mfile):
+                # The node's pods live in its private /run/netns: delete them from inside.
+                inside = run("nsenter", "--mount=%s" % mfile, "ip", "netns", "list", check=False).stdout
+                for line in inside.splitlines():
+                    if line.strip():
+                        pod = line.split()[0]
+                        run("nsenter", "--mount=%s" % mfile, "ip", "netns", "pids", pod, check=False)
+                        run("nsenter", "--mount=%s" % mfile, "ip", "netns", "del", pod, check=False)
+                run("umount", mfile, check=False)
+    for ns in namespaces:
+        proc = run("ip", "netns", "del", ns, check=False)
+        if proc.returncode != 0:
+            problems.append("netns %s: %s" % (ns, proc.stderr.strip()))
+    if os.path.isdir(mnt):
+        while mounted(mnt):
+            if run("umount", mnt, check=False).returncode != 0:
+                problems.append("cannot unmount %s" % mnt)
+                break
+    for path in state.get("created_dirs", []):
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+    if os.path.isdir(d) and not problems:
+        shutil.rmtree(d)
+    left = [n for n in run("ip", "netns", "list").stdout.split() if n.startswith(prefix)]
+    if left:
+        problems.append("namespaces left: %s" % " ".join(left))
+    if problems:
+        raise LabError("lab %s was not removed cleanly: %s" % (lab, "; ".join(problems)))
+    if not quiet:
+        print(json.dumps({"lab": lab, "removed": True}))
+
+
+def status(args):
+    prefix = "%s-%s-" % (PREFIX, args.name)
+    names = [n for n in run("ip", "netns", "list").stdout.split() if n.startswith(prefix)]
+    print(json.dumps({"lab": args.name, "namespaces": names, "up": bool(names)}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument("--name", default="default")
+    parser.add_argument("--topology")
+    parser.add_argument("--inventory")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("routednet_lab: must run as root (it creates namespaces and mounts)")
+    try:
+        if args.action == "up":
+            if not args.topology or not args.inventory:
+                sys.exit("routednet_lab up needs --topology and --inventory")
+            try:
+                up(args)
+            except BaseException:
+                down(args, quiet=True)
+                raise
+        elif args.action == "down":
+            down(args)
+        else:
+            status(args)
+    except LabError as exc:
+        sys.exit("routednet_lab: %s" % exc)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Shared by every module that changes kernel state over netlink.
+    DOCUMENTATION = r"""
+requirements:
+  - pyroute2 >= 0.9 on the managed host
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change and changes nothing.
+  diff_mode:
+    support: full
+    description: Shows the state before and after.
+  platform:
+    support: full
+    platforms: linux
+notes:
+  - Talks to the kernel over netlink with pyroute2; no C(ip) command is run.
+"""
+
+    # The netns option of modules that can act inside a namespace.
+    NETNS = r"""
+options:
+  netns:
+    description:
+      - Name of the network namespace to act in (as listed by C(ip netns list)).
+      - Omit to act in the host namespace.
+      - The namespace must exist; it is never created implicitly.
+    type: str
+"""

@@ -1,0 +1,20 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that derive one node's desired state from the cluster plan."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.routednet.fabric.plugins.module_utils.planning import hostgw_routes, ping_targets
+from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_matrix
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "hostgw_routes": hostgw_routes,
+            "ping_targets": ping_targets,
+            "verify_matrix": verify_matrix,
+        }

@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading links and reconciling a link's properties and IPv4 addresses."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.routednet.fabric.plugins.module_utils.netlink import (
+    AF_INET,
+    IFF_UP,
+    OWNER_ALIAS,
+)
+
+
+def find_link(ipr, name):
+    """The link message for ``name`` or None."""
+    indices = ipr.link_lookup(ifname=name) if name else []
+    return ipr.link("get", index=indices[0])[0] if indices else None
+
+
+def link_kind(msg):
+    return msg.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
+
+
+def is_owned(msg):
+    return msg.get("ifalias") == OWNER_ALIAS
+
+
+def ipv4_addresses(ipr, index):
+    """Sorted ``a.b.c.d/len`` strings of the link's IPv4 addresses."""
+    return sorted(
+        "%s/%d" % (msg.get("address"), msg["prefixlen"])
+        for msg in ipr.addr("dump", family=AF_INET, index=index)
+    )
+
+
+def normalize_interfaces(addresses):
+    """Validate and canonicalise ``a.b.c.d/len`` strings; raise ValueError."""
+    result = []
+    for text in addresses or []:
+        iface = ipaddress.IPv4Interface(text)
+        if "/" not in str(text):
+            raise ValueError("%s has no prefix length (write it as %s/24, say)" % (text, text))
+        result.append(str(iface))
+    return sorted(set(result))
+
+
+def link_view(ipr, msg):
+    """What the diff shows of a link."""
+    if msg is None:
+        return {}
+    master_name = None
+    if msg.get("master"):
+        master = ipr.link("get", index=msg.get("master"))[0]
+        master_name = master.get("ifname")
+    return {
+        "name": msg.get("ifname"),
+        "kind": link_kind(msg),
+        "mtu": msg.get("mtu"),
+        "up": bool(msg["flags"] & IFF_UP),
+        "master": master_name,
+        "owned": is_owned(msg),
+        "addresses": ipv4_addresses(ipr, msg["index"]),
+    }
+
+
+def link_changes(view, mtu=None, master=None):
+    """The ``link set`` arguments and change texts to bring a link to the wanted shape.
+
+    ``master`` is a (name, index) pair or None to leave it alone.
+    """
+    args = {}
+    changes = []
+    if not view["up"]:
+        args["state"] = "up"
+        changes.append("set %s up" % view["name"])
+    if mtu and view["mtu"] != mtu:
+        args["mtu"] = mtu
+        changes.append("set %s mtu %d (was %s)" % (view["name"], mtu, view["mtu"]))
+    if master and view["master"] != master[0]:
+        args["master"] = master[1]
+        changes.append("set %s master %s (was %s)" % (view["name"], master[0], view["master"]))
+    if not view["owned"]:
+        args["ifalias"] = OWNER_ALIAS
+        changes.append("tag %s as owned by %s" % (view["name"], OWNER_ALIAS))
+    return args, changes
+
+
+def address_changes(name, current, desired):
+    """(to_add, to_remove, change texts) for an owned link's exact IPv4 address set."""
+    to_add = [a for a in desired if a not in current]
+    to_remove = [a for a in current if a not in desired]
+    changes = ["add %s to %s" % (a, name) for a in to_add]
+    changes += ["remove %s from %s" % (a, name) for a in to_remove]
+    return to_add, to_remove, changes
+
+
+def apply_addresses(ipr, index, to_add, to_remove):
+    for text in to_remove:
+        iface = ipaddress.IPv4Interface(text)
+        ipr.addr("del", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
+    for text in to_add:
+        iface = ipaddress.IPv4Interface(text)
+        ipr.addr("add", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
+
+
+def plan_link(ipr, msg, mtu=None, master=None, addresses=None):
+    """Everything to change on an existing link: (set args, to_add, to_remove, texts)."""
+    view = link_view(ipr, msg)
+    args, changes = link_changes(view, mtu=mtu, master=master)
+    to_add, to_remove = [], []
+    if addresses is not None:
+        to_add, to_remove, more = address_changes(view["name"], view["addresses"], addresses)
+        changes += more
+    return args, to_add, to_remove, changes
+
+
+def apply_link(ipr, index, args, to_add, to_remove):
+    if args:
+        ipr.link("set", index=index, **args)
+    apply_addresses(ipr, index, to_add, to_remove)
+
+
+def wanted_view(name, kind, mtu, master, addresses, current=None):
+    """What the diff shows as the desired state of a link."""
+    view = dict(current or {"name": name, "kind": kind, "mtu": None, "master": None, "addresses": []})
+    view.update(up=True, owned=True)
+    if mtu:
+        view["mtu"] = mtu
+    if master:
+        view["master"] = master
+    if addresses is not None:
+        view["addresses"] = list(addresses)
+    return view

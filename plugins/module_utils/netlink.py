@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Netlink access shared by every routednet.fabric module.
+
+One place that imports pyroute2, opens a socket in the right network
+namespace and turns kernel errors into messages that name the object.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+PYROUTE2_IMPORT_ERROR = None
+try:
+    from pyroute2 import IPRoute, NetNS, netns as pyroute2_netns
+    from pyroute2.netlink.exceptions import NetlinkError
+except ImportError:
+    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
+    IPRoute = NetNS = pyroute2_netns = None
+
+    class NetlinkError(Exception):
+        """Placeholder so that except clauses stay valid without pyroute2."""
+
+# Every link the collection creates carries this alias (IFLA_IFALIAS); only
+# links with it are ever changed in ways that could hurt an operator's own.
+OWNER_ALIAS = "routednet.fabric"
+
+# Every route the collection creates carries this protocol number; prune and
+# absent only ever delete routes with it.  201 is unused by iproute2's
+# rt_protos, Calico (80), kube-router (17), bird (12) and zebra (11).
+ROUTEDNET_RT_PROTO = 201
+
+AF_INET = 2
+IFF_UP = 0x1
+RTNH_F_ONLINK = 0x4
+RT_TABLE_MAIN = 254
+RTN_UNICAST = 1
+
+
+def require_pyroute2(module):
+    """Fail the module with Ansible's standard message when pyroute2 is missing."""
+    if PYROUTE2_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+
+
+def list_netns():
+    """Names of the named network namespaces of this host (exact names)."""
+    return set(pyroute2_netns.listnetns())
+
+
+def open_rtnl(module, netns=None):
+    """An RTNL socket in the host namespace or in the named one.
+
+    Never creates a namespace: a missing one is a clear failure.
+    """
+    try:
+        if netns:
+            if netns not in list_netns():
+                module.fail_json(msg="network namespace '%s' does not exist on this host" % netns)
+            return NetNS(netns, flags=0)
+        return IPRoute()
+    except (OSError, NetlinkError) as exc:
+        where = "network namespace '%s'" % netns if netns else "the host namespace"
+        module.fail_json(msg="cannot open netlink in %s: %s" % (where, exc))
+
+
+def kernel_error(module, what, exc, **extra):
+    """Fail with the object concerned and what the kernel said."""
+    said = exc.args[1] if isinstance(exc, NetlinkError) and len(exc.args) > 1 else str(exc)
+    module.fail_json(msg="%s: the kernel refused: %s" % (what, said), **extra)
+
+
+def where(netns):
+    """Human text for a namespace in messages."""
+    return "netns %s" % netns if netns else "host"

@@ -1,0 +1,244 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The node-to-subnet map: allocation, validation and per-node desired state.
+
+Pure Python, no Ansible and no netlink, so that it runs on the controller and
+is unit tested directly.  Leases play the role flannel's etcd leases play:
+once a node has a subnet it keeps it, so adding a node never renumbers another.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import ipaddress
+import itertools
+
+POD_IFNAME = "eth0"
+
+
+class PlanError(ValueError):
+    """Bad input; ``errors`` holds one line per problem, each naming host and variable."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super(PlanError, self).__init__("\n".join(self.errors))
+
+
+def host_ifname(pod_name):
+    """Stable host-side veth name (at most 15 characters) for a pod."""
+    return "veth" + hashlib.sha256(pod_name.encode("utf-8")).hexdigest()[:8]
+
+
+def _network(text, host, var, errors, strict=True):
+    try:
+        net = ipaddress.IPv4Network(str(text), strict=False)
+    except ValueError as exc:
+        errors.append("%s: %s %r is not an IPv4 CIDR (%s); write it like 10.244.0.0/16" % (host, var, text, exc))
+        return None
+    if "/" not in str(text):
+        errors.append("%s: %s %r has no prefix length; write it like %s/24" % (host, var, text, text))
+        return None
+    if strict and str(net.network_address) != str(text).split("/", 1)[0]:
+        errors.append("%s: %s %s is not aligned (host bits set); use %s" % (host, var, text, net))
+        return None
+    return net
+
+
+def _address(text, host, var, errors):
+    try:
+        return ipaddress.IPv4Address(str(text))
+    except ValueError:
+        errors.append("%s: %s %r is not an IPv4 address" % (host, var, text))
+        return None
+
+
+def _pods(node, subnet, errors):
+    """Pods of one node with their addresses; explicit ones kept, others from .2 up."""
+    host = node["name"]
+    gateway = subnet.network_address + 1
+    taken = {gateway}
+    pods, seen = [], set()
+    entries = []
+    for entry in node.get("pods") or []:
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict) or not entry.get("name"):
+            errors.append("%s: routednet_pods entry %r needs a name" % (host, entry))
+            continue
+        if entry["name"] in seen:
+            errors.append("%s: routednet_pods names %s twice; pod names must be unique per node" % (host, entry["name"]))
+            continue
+        seen.add(entry["name"])
+        entries.append(entry)
+    for entry in entries:
+        if entry.get("address"):
+            addr = _address(entry["address"], host, "routednet_pods[%s].address" % entry["name"], errors)
+            if addr is None:
+                continue
+            if addr not in subnet or addr in (subnet.network_address, subnet.broadcast_address):
+                errors.append(
+                    "%s: routednet_pods[%s].address %s is not a usable address of the node subnet %s"
+                    % (host, entry["name"], addr, subnet)
+                )
+                continue
+            if addr in taken:
+                errors.append("%s: routednet_pods[%s].address %s is already in use (gateway or another pod)" % (host, entry["name"], addr))
+                continue
+            taken.add(addr)
+    hosts_iter = subnet.hosts()
+    for entry in entries:
+        addr = entry.get("address")
+        if not addr:
+            for candidate in hosts_iter:
+                if candidate not in taken:
+                    addr = candidate
+                    taken.add(candidate)
+                    break
+            else:
+                errors.append("%s: the node subnet %s has no free address for pod %s" % (host, subnet, entry["name"]))
+                continue
+        pods.append(
+            {
+                "name": entry["name"],
+                "address": "%s/%d" % (addr, subnet.prefixlen),
+                "host_ifname": entry.get("host_ifname") or host_ifname(entry["name"]),
+                "pod_ifname": entry.get("pod_ifname") or POD_IFNAME,
+            }
+        )
+    return pods
+
+
+def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
+    """Allocate and validate; return (plan, new_leases) or raise PlanError.
+
+    ``nodes``: list of dicts with ``name``, ``underlay_ip``, optional
+    ``pod_cidr`` (an override) and ``pods``.  ``leases``: node -> CIDR from
+    the lease file.  Order of precedence: override, lease, first free subnet.
+    """
+    errors = []
+    leases = dict(leases or {})
+    cluster = _network(cluster_cidr, "all", "routednet_cluster_cidr", errors)
+    try:
+        subnet_prefix = int(subnet_prefix)
+    except (TypeError, ValueError):
+        errors.append("all: routednet_subnet_prefix %r is not a number" % (subnet_prefix,))
+        subnet_prefix = None
+    if cluster is not None and subnet_prefix is not None and not cluster.prefixlen < subnet_prefix <= 30:
+        errors.append(
+            "all: routednet_subnet_prefix /%s must be longer than the cluster CIDR /%d and at most /30"
+            % (subnet_prefix, cluster.prefixlen)
+        )
+    if not nodes:
+        errors.append("all: the inventory group has no nodes")
+    if errors:
+        raise PlanError(errors)
+
+    by_underlay = {}
+    assigned = {}
+    for node in sorted(nodes, key=lambda n: n["name"]):
+        host = node["name"]
+        if not node.get("underlay_ip"):
+            errors.append("%s: routednet_underlay_ip is not set and ansible_host is not an IPv4 address; set routednet_underlay_ip" % host)
+        else:
+            addr = _address(node["underlay_ip"], host, "routednet_underlay_ip", errors)
+            if addr is not None:
+                if addr in by_underlay:
+                    errors.append("%s: routednet_underlay_ip %s is also the underlay address of %s; each node needs its own" % (host, addr, by_underlay[addr]))
+                by_underlay.setdefault(addr, host)
+        if node.get("pod_cidr"):
+            net = _network(node["pod_cidr"], host, "routednet_pod_cidr", errors)
+            if net is not None:
+                if not net.subnet_of(cluster):
+                    errors.append("%s: routednet_pod_cidr %s is outside routednet_cluster_cidr %s; pick a subnet inside it or widen the cluster CIDR" % (host, net, cluster))
+                elif net.prefixlen > 30:
+                    errors.append("%s: routednet_pod_cidr %s is too small for a gateway and a pod; use /30 or larger" % (host, net))
+                else:
+                    assigned[host] = net
+        elif host in leases:
+            net = _network(leases[host], host, "lease (routednet_lease_file)", errors)
+            if net is not None:
+                if not net.subnet_of(cluster):
+                    errors.append("%s: its lease %s is outside routednet_cluster_cidr %s; set routednet_pod_cidr or remove the lease" % (host, net, cluster))
+                else:
+                    assigned[host] = net
+    names = sorted(assigned)
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            if assigned[first].overlaps(assigned[second]):
+                errors.append(
+                    "%s: pod subnet %s overlaps %s of %s; give each node its own subnet"
+                    % (second, assigned[second], assigned[first], first)
+                )
+    if errors:
+        raise PlanError(errors)
+
+    # New nodes: first free aligned subnet, skipping the cluster's first
+    # subnet (as flannel does, so no node subnet shares the cluster's
+    # network address).
+    free = itertools.islice(cluster.subnets(new_prefix=subnet_prefix), 1, None)
+    for node in sorted(nodes, key=lambda n: n["name"]):
+        host = node["name"]
+        if host in assigned:
+            continue
+        for candidate in free:
+            if not any(candidate.overlaps(net) for net in assigned.values()):
+                assigned[host] = candidate
+                break
+        else:
+            errors.append(
+                "%s: routednet_cluster_cidr %s has no free /%d left for this node; widen the cluster CIDR or shorten routednet_subnet_prefix"
+                % (host, cluster, subnet_prefix)
+            )
+    for addr, host in sorted(by_underlay.items()):
+        for other, net in sorted(assigned.items()):
+            if addr in net:
+                errors.append("%s: routednet_underlay_ip %s lies inside the pod subnet %s of %s; pod subnets must not cover node addresses" % (host, addr, net, other))
+    if errors:
+        raise PlanError(errors)
+
+    plan_nodes = {}
+    for node in nodes:
+        host = node["name"]
+        subnet = assigned[host]
+        pods = _pods(node, subnet, errors)
+        plan_nodes[host] = {
+            "underlay_ip": str(node["underlay_ip"]),
+            "pod_cidr": str(subnet),
+            "gateway": "%s/%d" % (subnet.network_address + 1, subnet.prefixlen),
+            "pods": pods,
+        }
+    if errors:
+        raise PlanError(errors)
+    plan = {
+        "cluster_cidr": str(cluster),
+        "subnet_prefix": subnet_prefix,
+        "nodes": plan_nodes,
+    }
+    return plan, {host: str(net) for host, net in sorted(assigned.items())}
+
+
+def hostgw_routes(plan, node, dev=None):
+    """The host-gw routes of one node: each peer's pod subnet via the peer's underlay address."""
+    routes = []
+    for peer, info in sorted(plan["nodes"].items()):
+        if peer == node:
+            continue
+        route = {"dst": info["pod_cidr"], "via": info["underlay_ip"]}
+        if dev:
+            route["dev"] = dev
+        routes.append(route)
+    return routes
+
+
+def ping_targets(plan, node):
+    """Every pod address on every other node, with the node it lives on."""
+    targets = []
+    for peer, info in sorted(plan["nodes"].items()):
+        if peer == node:
+            continue
+        for pod in info["pods"]:
+            targets.append({"node": peer, "pod": pod["name"], "address": pod["address"].split("/")[0]})
+    return targets

@@ -1,0 +1,116 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: reachability
+short_description: Ping from pod namespaces to pod addresses and report the TTL seen
+version_added: 0.1.0
+description:
+  - From each pod namespace in O(sources), pings each address in O(targets) (all pairs, in
+    parallel) and reports success and the TTL of the reply.
+  - The TTL tells the path apart, as the seeds read it by hand; 62 means the packet was
+    routed by both nodes with no encapsulation in between.
+  - Never changes anything.
+options:
+  sources:
+    description: Pod network namespaces to ping from.
+    type: list
+    elements: str
+    required: true
+  targets:
+    description: Addresses to ping; extra keys (such as C(node) and C(pod)) are returned as they are.
+    type: list
+    elements: dict
+    required: true
+  count:
+    description: Echo requests per pair; a pair passes when any reply comes back.
+    type: int
+    default: 2
+  timeout:
+    description: Seconds to wait for a reply.
+    type: int
+    default: 2
+attributes:
+  check_mode:
+    support: full
+    description: Runs as usual; pings change nothing.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is nothing to show.
+  platform:
+    support: full
+    platforms: linux
+requirements:
+  - nsenter (util-linux) and ping (iputils) on the managed host
+author:
+  - routednet maintainers
+"""
+
+EXAMPLES = r"""
+- name: Ping every pod on the other nodes
+  routednet.fabric.reachability:
+    sources: [docker1]
+    targets:
+      - {address: 172.18.0.2, node: node2, pod: docker2}
+"""
+
+RETURN = r"""
+results:
+  description: One entry per source and target.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"source": "docker1", "address": "172.18.0.2", "ok": true, "ttl": 62, "node": "node2", "pod": "docker2"}]
+failed_pairs:
+  description: How many pairs got no reply.
+  returned: always
+  type: int
+"""
+
+import re
+import subprocess
+
+from ansible.module_utils.basic import AnsibleModule
+
+TTL_RE = re.compile(r"ttl=(\d+)")
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            sources=dict(type="list", elements="str", required=True),
+            targets=dict(type="list", elements="dict", required=True),
+            count=dict(type="int", default=2),
+            timeout=dict(type="int", default=2),
+        ),
+        supports_check_mode=True,
+    )
+    nsenter = module.get_bin_path("nsenter", required=True)
+    ping = module.get_bin_path("ping", required=True, opt_dirs=["/usr/bin", "/bin"])
+    p = module.params
+    running = []
+    for source in p["sources"]:
+        for target in p["targets"]:
+            cmd = [nsenter, "--net=/run/netns/%s" % source, ping, "-n", "-c", str(p["count"]), "-i", "0.2",
+                   "-W", str(p["timeout"]), str(target["address"])]
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+            running.append((source, target, proc))
+    results = []
+    for source, target, proc in running:
+        out, _err = proc.communicate()
+        ttls = TTL_RE.findall(out)
+        entry = dict(target, source=source, ok=proc.returncode == 0 and bool(ttls), ttl=int(ttls[0]) if ttls else None)
+        if not entry["ok"]:
+            entry["output"] = out.strip().splitlines()[-2:]
+        results.append(entry)
+    module.exit_json(changed=False, results=results, failed_pairs=sum(1 for r in results if not r["ok"]))
+
+
+if __name__ == "__main__":
+    main()

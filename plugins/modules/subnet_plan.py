@@ -1,0 +1,94 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: subnet_plan
+short_description: Compute the node-to-subnet map of the cluster on the controller
+version_added: 0.1.0
+description:
+  - Runs on the controller (an action plugin) and touches no managed host.
+  - Reads, for every host of O(nodes_group), C(routednet_underlay_ip) (default C(ansible_host)
+    when it is an IPv4 address), C(routednet_pod_cidr) (an override) and C(routednet_pods).
+  - Gives each node a pod subnet of O(subnet_prefix) inside O(cluster_cidr): an override
+    first, then the node's lease from O(lease_file), then the first free subnet (the
+    cluster's first subnet is skipped, as flannel does). Leases make allocation stable:
+    adding a node never renumbers another.
+  - Fails, naming host and variable, on an invalid or misaligned CIDR, a subnet outside the
+    cluster CIDR, overlapping subnets, a duplicate underlay address, an exhausted cluster
+    CIDR, and pod addresses outside their node subnet or used twice.
+options:
+  nodes_group:
+    description: Inventory group whose hosts are the cluster's nodes.
+    type: str
+    default: routednet_nodes
+  cluster_cidr:
+    description: The cluster's pod network, for example C(10.244.0.0/16).
+    type: str
+    required: true
+  subnet_prefix:
+    description: Prefix length of each node's subnet.
+    type: int
+    default: 24
+  lease_file:
+    description: YAML file holding C(routednet_leases), node to subnet. Created when missing.
+    type: path
+  write_leases:
+    description: Write the lease file when it changes (never in check mode).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: Computes the plan; the lease file is not written.
+  diff_mode:
+    support: full
+    description: Shows the lease file before and after.
+  platform:
+    support: full
+    platforms: posix
+  action:
+    support: full
+    description: Runs on the controller.
+author:
+  - routednet maintainers
+"""
+
+EXAMPLES = r"""
+- name: Plan the cluster once
+  routednet.fabric.subnet_plan:
+    cluster_cidr: 10.244.0.0/16
+    lease_file: "{{ inventory_dir }}/group_vars/all/routednet_leases.yml"
+  run_once: true
+  register: plan
+"""
+
+RETURN = r"""
+plan:
+  description: The cluster map.
+  returned: success
+  type: dict
+  sample:
+    cluster_cidr: 10.244.0.0/16
+    subnet_prefix: 24
+    nodes:
+      node1:
+        underlay_ip: 192.168.245.168
+        pod_cidr: 10.244.1.0/24
+        gateway: 10.244.1.1/24
+        pods: [{name: docker1, address: 10.244.1.2/24, host_ifname: vethbf4339a9, pod_ifname: eth0}]
+leases:
+  description: Node to subnet, as written to the lease file.
+  returned: success
+  type: dict
+errors:
+  description: One line per problem found in the inventory.
+  returned: failure
+  type: list
+  elements: str
+"""
