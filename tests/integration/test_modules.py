@@ -1,0 +1,295 @@
+"""Each module against the real kernel, in namespaces the test creates and removes."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from pyroute2 import NetNS
+from pyroute2 import netns as pnetns
+
+from conftest import REPO
+
+PROTO = 201
+
+
+def link(ns, name):
+    with NetNS(ns, flags=0) as ipr:
+        idx = ipr.link_lookup(ifname=name)
+        return ipr.link("get", index=idx[0])[0] if idx else None
+
+
+def addrs(ns, name):
+    with NetNS(ns, flags=0) as ipr:
+        idx = ipr.link_lookup(ifname=name)[0]
+        return sorted("%s/%d" % (a.get("address"), a["prefixlen"]) for a in ipr.addr("dump", family=2, index=idx))
+
+
+def routes(ns):
+    """(dst, gateway, proto) of every IPv4 main-table route."""
+    with NetNS(ns, flags=0) as ipr:
+        return sorted(
+            ("%s/%d" % (r.get("dst") or "0.0.0.0", r["dst_len"]), r.get("gateway"), r["proto"])
+            for r in ipr.route("dump", family=2, table=254)
+        )
+
+
+def uplink(ns, address="192.168.77.1/24"):
+    """A veth in ns (the other end in ns too) with an address: an on-link next hop for routes."""
+    with NetNS(ns, flags=0) as ipr:
+        ipr.link("add", ifname="up0", kind="veth", peer={"ifname": "up1"})
+        for name in ("up0", "up1"):
+            ipr.link("set", index=ipr.link_lookup(ifname=name)[0], state="up")
+        ip, plen = address.split("/")
+        ipr.addr("add", index=ipr.link_lookup(ifname="up0")[0], address=ip, prefixlen=int(plen))
+
+
+# --- netns -----------------------------------------------------------------
+
+def test_netns_check_apply_idempotent_absent(module, netns):
+    name = "rnt-%d-netns-mod" % os.getpid()
+    try:
+        res = module("netns", {"name": name}, check=True)
+        assert res["changed"] and name not in pnetns.listnetns()
+        assert module("netns", {"name": name})["changed"]
+        assert name in pnetns.listnetns()
+        assert not module("netns", {"name": name})["changed"]
+        # exact match: a prefix of an existing name is another namespace
+        assert module("netns", {"name": name[:-1]}, check=True)["changed"]
+        assert module("netns", {"name": name, "state": "absent"}, check=True)["changed"]
+        assert name in pnetns.listnetns(), "check mode removed the namespace"
+        assert module("netns", {"name": name, "state": "absent"})["changed"]
+        assert name not in pnetns.listnetns()
+        assert not module("netns", {"name": name, "state": "absent"})["changed"]
+    finally:
+        if name in pnetns.listnetns():
+            pnetns.remove(name)
+
+
+# --- bridge ----------------------------------------------------------------
+
+def test_bridge_check_apply_drift_absent(module, netns):
+    ns = netns("br")
+    args = {"name": "cni0", "netns": ns, "addresses": ["10.244.1.1/24"], "mtu": 1400}
+    res = module("bridge", args, check=True)
+    assert res["changed"] and "create bridge cni0" in res["changes"]
+    assert link(ns, "cni0") is None, "check mode created the bridge"
+
+    res = module("bridge", args)
+    assert res["changed"], res
+    msg = link(ns, "cni0")
+    assert msg.get("mtu") == 1400 and msg.get("ifalias") == "routednet.fabric"
+    assert addrs(ns, "cni0") == ["10.244.1.1/24"]
+    assert not module("bridge", args)["changed"]
+    assert not module("bridge", args, check=True)["changed"]
+
+    # drift: an address changed and the MTU changed by hand are put back
+    with NetNS(ns, flags=0) as ipr:
+        idx = ipr.link_lookup(ifname="cni0")[0]
+        ipr.addr("del", index=idx, address="10.244.1.1", prefixlen=24)
+        ipr.addr("add", index=idx, address="10.244.9.1", prefixlen=24)
+        ipr.link("set", index=idx, mtu=1300)
+    res = module("bridge", args, check=True)
+    assert res["changed"] and addrs(ns, "cni0") == ["10.244.9.1/24"]
+    assert res["diff"]["before"]["mtu"] == 1300 and res["diff"]["after"]["mtu"] == 1400
+    assert module("bridge", args)["changed"]
+    assert addrs(ns, "cni0") == ["10.244.1.1/24"] and link(ns, "cni0").get("mtu") == 1400
+
+    assert module("bridge", {"name": "cni0", "netns": ns, "state": "absent"})["changed"]
+    assert link(ns, "cni0") is None
+
+
+def test_bridge_leaves_an_operators_bridge_alone(module, netns):
+    ns = netns("opbr")
+    with NetNS(ns, flags=0) as ipr:
+        ipr.link("add", ifname="br0", kind="bridge")
+        ipr.addr("add", index=ipr.link_lookup(ifname="br0")[0], address="10.1.1.1", prefixlen=24)
+    res = module("bridge", {"name": "br0", "netns": ns, "addresses": ["10.244.1.1/24"]})
+    assert res.failed and "not created by routednet.fabric" in res["msg"] and "adopt" in res["msg"]
+    res = module("bridge", {"name": "br0", "netns": ns, "state": "absent"})
+    assert res.failed and "refusing to delete" in res["msg"]
+    assert addrs(ns, "br0") == ["10.1.1.1/24"] and link(ns, "br0") is not None
+
+
+def test_bridge_refuses_a_link_of_another_kind(module, netns):
+    ns = netns("kind")
+    uplink(ns)
+    res = module("bridge", {"name": "up0", "netns": ns})
+    assert res.failed and "is a veth, not a bridge" in res["msg"]
+
+
+# --- veth ------------------------------------------------------------------
+
+def test_veth_pod_wiring_check_apply_drift_absent(module, netns):
+    node, pod = netns("node"), netns("pod")
+    assert module("bridge", {"name": "cni0", "netns": node, "addresses": ["10.244.1.1/24"]})["changed"]
+    args = {"name": "vethp1", "netns": node, "master": "cni0", "peer": "eth0", "peer_netns": pod,
+            "peer_addresses": ["10.244.1.2/24"], "mtu": 1450}
+    res = module("veth", args, check=True)
+    assert res["changed"] and link(node, "vethp1") is None and link(pod, "eth0") is None
+
+    assert module("veth", args)["changed"]
+    end, peer = link(node, "vethp1"), link(pod, "eth0")
+    assert end.get("master") == link(node, "cni0")["index"]
+    assert end.get("mtu") == peer.get("mtu") == 1450
+    assert addrs(pod, "eth0") == ["10.244.1.2/24"]
+    assert not module("veth", args)["changed"]
+
+    with NetNS(pod, flags=0) as ipr:
+        ipr.addr("del", index=ipr.link_lookup(ifname="eth0")[0], address="10.244.1.2", prefixlen=24)
+    with NetNS(node, flags=0) as ipr:
+        ipr.link("set", index=ipr.link_lookup(ifname="vethp1")[0], master=0)
+    res = module("veth", args)
+    assert res["changed"] and addrs(pod, "eth0") == ["10.244.1.2/24"]
+    assert link(node, "vethp1").get("master") == link(node, "cni0")["index"]
+
+    # the pod answers through the bridge: the wiring is real
+    ping = subprocess.run(["ip", "netns", "exec", node, "ping", "-c", "1", "-W", "2", "10.244.1.2"], capture_output=True)
+    assert ping.returncode == 0, ping.stdout
+
+    assert module("veth", dict(args, state="absent"))["changed"]
+    assert link(node, "vethp1") is None and link(pod, "eth0") is None
+    assert not module("veth", dict(args, state="absent"))["changed"]
+
+
+def test_veth_refuses_a_foreign_link_of_the_same_name(module, netns):
+    node, pod = netns("vnode"), netns("vpod")
+    uplink(node)
+    res = module("veth", {"name": "up0", "netns": node, "peer": "eth0", "peer_netns": pod})
+    assert res.failed and "refusing to touch it" in res["msg"]
+    assert link(node, "up0") is not None
+
+
+# --- hostgw_route ----------------------------------------------------------
+
+def test_routes_check_apply_idempotent_drift_prune(module, netns):
+    ns = netns("rt")
+    uplink(ns)
+    with NetNS(ns, flags=0) as ipr:  # an operator's own route, proto static
+        ipr.route("add", dst="10.50.0.0/24", gateway="192.168.77.99", proto=4)
+    foreign = ("10.50.0.0/24", "192.168.77.99", 4)
+    want = [{"dst": "10.244.2.0/24", "via": "192.168.77.2", "dev": "up0"},
+            {"dst": "10.244.3.0/24", "via": "192.168.77.3"}]
+    before = routes(ns)
+    res = module("hostgw_route", {"netns": ns, "routes": want}, check=True)
+    assert res["changed"] and len(res["added"]) == 2 and routes(ns) == before
+
+    res = module("hostgw_route", {"netns": ns, "routes": want})
+    assert res["changed"] and res["routes"] == [
+        "10.244.2.0/24 via 192.168.77.2 dev up0 proto 201", "10.244.3.0/24 via 192.168.77.3 dev up0 proto 201"]
+    assert ("10.244.2.0/24", "192.168.77.2", PROTO) in routes(ns)
+    assert not module("hostgw_route", {"netns": ns, "routes": want})["changed"]
+    assert not module("hostgw_route", {"netns": ns, "routes": want}, check=True)["changed"]
+
+    # drift: a wrong next hop is replaced, a deleted route comes back
+    with NetNS(ns, flags=0) as ipr:
+        ipr.route("replace", dst="10.244.2.0/24", gateway="192.168.77.9", proto=PROTO)
+        ipr.route("del", dst="10.244.3.0/24", proto=PROTO)
+    res = module("hostgw_route", {"netns": ns, "routes": want})
+    assert res["changed"] and len(res["added"]) == 2
+    assert ("10.244.2.0/24", "192.168.77.2", PROTO) in routes(ns)
+
+    # prune: a peer left; its route goes, the operator's stays
+    res = module("hostgw_route", {"netns": ns, "routes": want[:1]})
+    assert res["removed"] == ["10.244.3.0/24 via 192.168.77.3 dev up0 proto 201"]
+    assert foreign in routes(ns) and not any(r[0] == "10.244.3.0/24" for r in routes(ns))
+
+    # prune off keeps extra routes of ours
+    module("hostgw_route", {"netns": ns, "routes": want})
+    assert not module("hostgw_route", {"netns": ns, "routes": want[:1], "prune": False})["changed"]
+
+    # absent with no routes removes all of ours and nothing else
+    res = module("hostgw_route", {"netns": ns, "state": "absent"})
+    assert res["changed"] and len(res["removed"]) == 2
+    assert [r for r in routes(ns) if r[2] == PROTO] == [] and foreign in routes(ns)
+
+
+def test_routes_never_overwrite_an_operators_route(module, netns):
+    ns = netns("conflict")
+    uplink(ns)
+    with NetNS(ns, flags=0) as ipr:
+        ipr.route("add", dst="10.244.2.0/24", gateway="192.168.77.50", proto=4)
+    res = module("hostgw_route", {"netns": ns, "routes": [{"dst": "10.244.2.0/24", "via": "192.168.77.2"}]})
+    assert res.failed and "refusing to overwrite routes that are not ours" in res["msg"]
+    assert "10.244.2.0/24 via 192.168.77.2 proto 201 would replace 10.244.2.0/24 via 192.168.77.50 dev up0 proto 4" in res["msg"]
+    assert ("10.244.2.0/24", "192.168.77.50", 4) in routes(ns)
+
+
+def test_route_kernel_errors_name_the_route(module, netns):
+    ns = netns("unreach")
+    uplink(ns)
+    res = module("hostgw_route", {"netns": ns, "routes": [{"dst": "10.244.2.0/24", "via": "10.9.9.9"}]})
+    assert res.failed and "route 10.244.2.0/24 via 10.9.9.9" in res["msg"] and "Network is unreachable" in res["msg"]
+    assert "Traceback" not in json.dumps(res)
+    res = module("hostgw_route", {"netns": ns, "routes": [{"dst": "10.244.2.1/24", "via": "192.168.77.2"}]})
+    assert res.failed and "has host bits set" in res["msg"]
+    res = module("hostgw_route", {"netns": ns, "routes": [{"dst": "10.244.2.0/24", "via": "192.168.77.2", "dev": "nope0"}]})
+    assert res.failed and "device nope0 does not exist" in res["msg"]
+    res = module("hostgw_route", {"netns": "rnt-does-not-exist", "routes": []})
+    assert res.failed and "network namespace 'rnt-does-not-exist' does not exist" in res["msg"]
+    assert "rnt-does-not-exist" not in pnetns.listnetns()
+
+
+def test_onlink_and_metric_and_default(module, netns):
+    ns = netns("onlink")
+    uplink(ns)
+    want = [{"dst": "10.244.5.0/24", "via": "172.31.0.5", "dev": "up0", "onlink": True, "metric": 50},
+            {"dst": "default", "via": "192.168.77.1"}]
+    res = module("hostgw_route", {"netns": ns, "routes": want})
+    assert res["changed"], res
+    assert "10.244.5.0/24 via 172.31.0.5 dev up0 onlink metric 50 proto 201" in res["routes"]
+    assert "default via 192.168.77.1 dev up0 proto 201" in res["routes"]
+    assert not module("hostgw_route", {"netns": ns, "routes": want})["changed"]
+
+
+# --- node_facts, ip_forwarding, reachability --------------------------------
+
+def test_node_facts_finds_the_underlay(module, netns):
+    ns = netns("facts")
+    uplink(ns, "192.168.77.1/24")
+    res = module("node_facts", {"netns": ns, "underlay_ip": "192.168.77.1"})
+    assert not res["changed"] and res["underlay_dev"] == "up0" and res["underlay_cidr"] == "192.168.77.1/24"
+    assert res["underlay_mtu"] == 1500
+    res = module("node_facts", {"netns": ns, "underlay_ip": "192.168.77.8"})
+    assert res.failed and "192.168.77.8 is not configured on any interface" in res["msg"] and "192.168.77.1/24 on up0" in res["msg"]
+
+
+def run_in_netns(ns, name, args, tmp_path, check=False):
+    """Run a module as its own process inside a namespace, as Ansible runs it on a host."""
+    argfile = tmp_path / ("%s.json" % name)
+    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check, _ansible_diff=True)}))
+    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "collections"))
+    proc = subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.join(REPO, "plugins/modules/%s.py" % name), str(argfile)],
+                          capture_output=True, text=True, env=env)
+    return json.loads(proc.stdout)
+
+
+def test_ip_forwarding_runtime_and_persistent(netns, tmp_path):
+    ns = netns("fwd")
+    persist = tmp_path / "sysctl.d" / "90-routednet.conf"
+    read = lambda: subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward"], capture_output=True, text=True).stdout.strip()  # noqa: E731
+    assert read() == "0"
+    res = run_in_netns(ns, "ip_forwarding", {"persist_file": str(persist)}, tmp_path, check=True)
+    assert res["changed"] and read() == "0" and not persist.exists()
+    res = run_in_netns(ns, "ip_forwarding", {"persist_file": str(persist)}, tmp_path)
+    assert res["changed"] and read() == "1" and "net.ipv4.ip_forward = 1" in persist.read_text()
+    assert not run_in_netns(ns, "ip_forwarding", {"persist_file": str(persist)}, tmp_path)["changed"]
+    res = run_in_netns(ns, "ip_forwarding", {"persist_file": str(persist), "state": "absent"}, tmp_path)
+    assert res["changed"] and not persist.exists() and read() == "1"
+
+
+def test_reachability_reports_ttl_and_misses(module, netns):
+    a, b = netns("pa"), netns("pb")
+    with NetNS(a, flags=0) as ipr:
+        ipr.link("add", ifname="eth0", kind="veth", peer={"ifname": "eth0", "net_ns_fd": b})
+    for ns, ip in ((a, "10.99.0.1"), (b, "10.99.0.2")):
+        with NetNS(ns, flags=0) as ipr:
+            idx = ipr.link_lookup(ifname="eth0")[0]
+            ipr.addr("add", index=idx, address=ip, prefixlen=24)
+            ipr.link("set", index=idx, state="up")
+    res = module("reachability", {"sources": [a], "targets": [{"address": "10.99.0.2", "pod": "pb"}, {"address": "10.99.0.9"}], "timeout": 1})
+    assert not res["changed"] and res["failed_pairs"] == 1
+    ok = {r["address"]: r for r in res["results"]}
+    assert ok["10.99.0.2"]["ok"] and ok["10.99.0.2"]["ttl"] == 64 and ok["10.99.0.2"]["pod"] == "pb"
+    assert not ok["10.99.0.9"]["ok"] and ok["10.99.0.9"]["ttl"] is None
