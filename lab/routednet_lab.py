@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: routednet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build and remove a lab of routednet nodes on one machine.
@@ -52,7 +51,7 @@ class LabError(Exception):
 
 
 def run(*cmd, check=True, quiet=False):
-    proc = subprocess.run(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     if check and proc.returncode != 0:
         raise LabError("%s: %s" % (" ".join(cmd), proc.stderr.strip() or proc.stdout.strip()))
     return proc
@@ -105,20 +104,21 @@ def load_topology(path):
 
 def proxy_command(lab, node):
     d = lab_dir(lab)
-    return "nsenter --mount=%s/mnt/%s.mnt --net=/run/netns/%s /usr/sbin/sshd -i -f %s/ssh/sshd_config" % (
-        d, node, ns_name(lab, "node", node), d)
+    return "nsenter --mount=%s/mnt/%s.mnt --net=/run/netns/%s /usr/sbin/sshd -i -f %s/ssh/sshd_config" % (d, node, ns_name(lab, "node", node), d)
 
 
 def ssh_args(lab):
     d = lab_dir(lab)
-    return " ".join([
-        "-o UserKnownHostsFile=%s/ssh/known_hosts" % d,
-        "-o StrictHostKeyChecking=yes",
-        "-o IdentitiesOnly=yes",
-        "-o ControlMaster=auto",
-        "-o ControlPersist=120s",
-        "-o ControlPath=%s/cp/%%C" % d,
-    ])
+    return " ".join(
+        [
+            "-o UserKnownHostsFile=%s/ssh/known_hosts" % d,
+            "-o StrictHostKeyChecking=yes",
+            "-o IdentitiesOnly=yes",
+            "-o ControlMaster=auto",
+            "-o ControlPersist=120s",
+            "-o ControlPath=%s/cp/%%C" % d,
+        ]
+    )
 
 
 def write_inventory(lab, topo, path):
@@ -147,8 +147,7 @@ def write_inventory(lab, topo, path):
         if topo.get(key) is not None:
             group_vars["routednet_" + key] = topo[key]
     inventory = {"all": {"children": {"routednet_nodes": {"hosts": hosts, "vars": group_vars}}}}
-    text = ("# Written by playbooks/lab.yml from the lab topology; do not edit by hand.\n"
-            "# Reach a node by hand: ansible -i THIS_FILE NODE -m ping\n---\n")
+    text = "# Written by playbooks/lab.yml from the lab topology; do not edit by hand.\n# Reach a node by hand: ansible -i THIS_FILE NODE -m ping\n---\n"
     text += yaml.safe_dump(inventory, default_flow_style=False, sort_keys=True)
     if os.path.dirname(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -194,7 +193,8 @@ def up(args):
         run("ip", "-n", ns, "link", "add", "br0", "type", "bridge")
         run("ip", "-n", ns, "link", "set", "br0", "up")
 
-    host_key = open("%s/ssh/host_ed25519.pub" % d).read().split()[:2]
+    with open("%s/ssh/host_ed25519.pub" % d) as handle:
+        host_key = handle.read().split()[:2]
     known = []
     for index, node in enumerate(topo["nodes"]):
         name = node["name"]

@@ -8,6 +8,7 @@ import os
 import sys
 
 import pytest
+from pyroute2 import netns as pnetns
 
 from ansible.module_utils.testing import patch_module_args
 
@@ -24,8 +25,6 @@ def _require_root():
 def netns():
     """A factory of empty network namespaces, all removed at the end of the test."""
     _require_root()
-    from pyroute2 import netns as pnetns
-
     made = []
 
     def make(label="ns"):

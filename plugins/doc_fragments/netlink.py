@@ -22,6 +22,7 @@ attributes:
   platform:
     support: full
     platforms: linux
+    description: Linux hosts with netlink (any kernel with the features the module uses).
 notes:
   - Talks to the kernel over netlink with pyroute2; no C(ip) command is run.
 """

@@ -32,10 +32,7 @@ def is_owned(msg):
 
 def ipv4_addresses(ipr, index):
     """Sorted ``a.b.c.d/len`` strings of the link's IPv4 addresses."""
-    return sorted(
-        "%s/%d" % (msg.get("address"), msg["prefixlen"])
-        for msg in ipr.addr("dump", family=AF_INET, index=index)
-    )
+    return sorted("%s/%d" % (msg.get("address"), msg["prefixlen"]) for msg in ipr.addr("dump", family=AF_INET, index=index))
 
 
 def normalize_interfaces(addresses):

@@ -18,13 +18,15 @@ from ansible.module_utils.basic import missing_required_lib
 PYROUTE2_IMPORT_ERROR = None
 try:
     from pyroute2 import IPRoute, NetNS, netns as pyroute2_netns
+    from pyroute2 import __version__ as PYROUTE2_VERSION
     from pyroute2.netlink.exceptions import NetlinkError
 except ImportError:
     PYROUTE2_IMPORT_ERROR = traceback.format_exc()
-    IPRoute = NetNS = pyroute2_netns = None
+    IPRoute = NetNS = pyroute2_netns = PYROUTE2_VERSION = None
 
     class NetlinkError(Exception):
         """Placeholder so that except clauses stay valid without pyroute2."""
+
 
 # Every link the collection creates carries this alias (IFLA_IFALIAS); only
 # links with it are ever changed in ways that could hurt an operator's own.

@@ -62,9 +62,8 @@ def _pods(node, subnet, errors):
     taken = {gateway}
     pods, seen = [], set()
     entries = []
-    for entry in node.get("pods") or []:
-        if isinstance(entry, str):
-            entry = {"name": entry}
+    for item in node.get("pods") or []:
+        entry = {"name": item} if isinstance(item, str) else item
         if not isinstance(entry, dict) or not entry.get("name"):
             errors.append("%s: routednet_pods entry %r needs a name" % (host, entry))
             continue
@@ -79,10 +78,7 @@ def _pods(node, subnet, errors):
             if addr is None:
                 continue
             if addr not in subnet or addr in (subnet.network_address, subnet.broadcast_address):
-                errors.append(
-                    "%s: routednet_pods[%s].address %s is not a usable address of the node subnet %s"
-                    % (host, entry["name"], addr, subnet)
-                )
+                errors.append("%s: routednet_pods[%s].address %s is not a usable address of the node subnet %s" % (host, entry["name"], addr, subnet))
                 continue
             if addr in taken:
                 errors.append("%s: routednet_pods[%s].address %s is already in use (gateway or another pod)" % (host, entry["name"], addr))
@@ -127,10 +123,7 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
         errors.append("all: routednet_subnet_prefix %r is not a number" % (subnet_prefix,))
         subnet_prefix = None
     if cluster is not None and subnet_prefix is not None and not cluster.prefixlen < subnet_prefix <= 30:
-        errors.append(
-            "all: routednet_subnet_prefix /%s must be longer than the cluster CIDR /%d and at most /30"
-            % (subnet_prefix, cluster.prefixlen)
-        )
+        errors.append("all: routednet_subnet_prefix /%s must be longer than the cluster CIDR /%d and at most /30" % (subnet_prefix, cluster.prefixlen))
     if not nodes:
         errors.append("all: the inventory group has no nodes")
     if errors:
@@ -152,7 +145,10 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
             net = _network(node["pod_cidr"], host, "routednet_pod_cidr", errors)
             if net is not None:
                 if not net.subnet_of(cluster):
-                    errors.append("%s: routednet_pod_cidr %s is outside routednet_cluster_cidr %s; pick a subnet inside it or widen the cluster CIDR" % (host, net, cluster))
+                    errors.append(
+                        "%s: routednet_pod_cidr %s is outside routednet_cluster_cidr %s; pick a subnet inside it or widen the cluster CIDR"
+                        % (host, net, cluster)
+                    )
                 elif net.prefixlen > 30:
                     errors.append("%s: routednet_pod_cidr %s is too small for a gateway and a pod; use /30 or larger" % (host, net))
                 else:
@@ -166,12 +162,9 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
                     assigned[host] = net
     names = sorted(assigned)
     for i, first in enumerate(names):
-        for second in names[i + 1:]:
+        for second in names[i + 1 :]:
             if assigned[first].overlaps(assigned[second]):
-                errors.append(
-                    "%s: pod subnet %s overlaps %s of %s; give each node its own subnet"
-                    % (second, assigned[second], assigned[first], first)
-                )
+                errors.append("%s: pod subnet %s overlaps %s of %s; give each node its own subnet" % (second, assigned[second], assigned[first], first))
     if errors:
         raise PlanError(errors)
 
@@ -195,7 +188,9 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
     for addr, host in sorted(by_underlay.items()):
         for other, net in sorted(assigned.items()):
             if addr in net:
-                errors.append("%s: routednet_underlay_ip %s lies inside the pod subnet %s of %s; pod subnets must not cover node addresses" % (host, addr, net, other))
+                errors.append(
+                    "%s: routednet_underlay_ip %s lies inside the pod subnet %s of %s; pod subnets must not cover node addresses" % (host, addr, net, other)
+                )
     if errors:
         raise PlanError(errors)
 

@@ -38,13 +38,13 @@ def normalize_route(spec):
     try:
         dst = ipaddress.IPv4Network(dst_text, strict=True)
     except ValueError as exc:
-        raise RouteSpecError("route dst %r: %s" % (spec.get("dst"), exc))
+        raise RouteSpecError("route dst %r: %s" % (spec.get("dst"), exc)) from exc
     via = spec.get("via")
     if via:
         try:
             via = str(ipaddress.IPv4Address(via))
         except ValueError as exc:
-            raise RouteSpecError("route %s: via %r: %s" % (dst, via, exc))
+            raise RouteSpecError("route %s: via %r: %s" % (dst, via, exc)) from exc
     if not via and not spec.get("dev"):
         raise RouteSpecError("route %s needs via, dev or both" % dst)
     if spec.get("onlink") and not spec.get("dev"):

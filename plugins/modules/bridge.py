@@ -47,7 +47,7 @@ extends_documentation_fragment:
   - routednet.fabric.netlink
   - routednet.fabric.netlink.netns
 author:
-  - routednet maintainers
+  - routednet maintainers (@routednet)
 """
 
 EXAMPLES = r"""
@@ -112,7 +112,9 @@ def main():
             if msg is None:
                 module.exit_json(changed=False, changes=[])
             if not links.is_owned(msg):
-                module.fail_json(msg="bridge %s (%s) was not created by routednet.fabric (no link alias %s); refusing to delete it" % (name, place, netlink.OWNER_ALIAS))
+                module.fail_json(
+                    msg="bridge %s (%s) was not created by routednet.fabric (no link alias %s); refusing to delete it" % (name, place, netlink.OWNER_ALIAS)
+                )
             changes = ["delete bridge %s" % name]
             if not module.check_mode:
                 try:
@@ -123,8 +125,7 @@ def main():
 
         if msg is not None and not links.is_owned(msg) and not p["adopt"]:
             module.fail_json(
-                msg="bridge %s (%s) exists but was not created by routednet.fabric; use another bridge name or set adopt=true to take it over"
-                % (name, place)
+                msg="bridge %s (%s) exists but was not created by routednet.fabric; use another bridge name or set adopt=true to take it over" % (name, place)
             )
         changes = []
         if msg is None:
@@ -149,8 +150,7 @@ def main():
                 after = links.link_view(ipr, links.find_link(ipr, name))
             except netlink.NetlinkError as exc:
                 netlink.kernel_error(module, "bridge %s (%s)" % (name, place), exc, changes=changes)
-        module.exit_json(changed=bool(changes), changes=changes, link=after if not module.check_mode else before,
-                         diff=dict(before=before, after=after))
+        module.exit_json(changed=bool(changes), changes=changes, link=after if not module.check_mode else before, diff=dict(before=before, after=after))
 
 
 if __name__ == "__main__":

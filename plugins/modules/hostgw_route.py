@@ -69,7 +69,7 @@ extends_documentation_fragment:
   - routednet.fabric.netlink
   - routednet.fabric.netlink.netns
 author:
-  - routednet maintainers
+  - routednet maintainers (@routednet)
 """
 
 EXAMPLES = r"""
@@ -178,7 +178,9 @@ def main():
                     ipr.route("replace", **rt.route_request(route, indices.get(route["dev"])))
                 except netlink.NetlinkError as exc:
                     netlink.kernel_error(
-                        module, "%s: route %s" % (place, rt.describe(route)), exc,
+                        module,
+                        "%s: route %s" % (place, rt.describe(route)),
+                        exc,
                         hint="is the next hop on a directly connected network of this host?",
                     )
             for route in to_delete:
@@ -191,7 +193,10 @@ def main():
         elif changed:
             after = rt.projected(current, to_set, to_delete, proto)
     module.exit_json(
-        changed=changed, added=added, removed=removed, routes=after if not module.check_mode else before,
+        changed=changed,
+        added=added,
+        removed=removed,
+        routes=after if not module.check_mode else before,
         diff=dict(before="\n".join(before) + "\n", after="\n".join(after) + "\n"),
     )
 

@@ -37,8 +37,9 @@ attributes:
   platform:
     support: full
     platforms: linux
+    description: Linux hosts.
 author:
-  - routednet maintainers
+  - routednet maintainers (@routednet)
 """
 
 EXAMPLES = r"""

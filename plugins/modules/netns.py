@@ -28,7 +28,7 @@ options:
 extends_documentation_fragment:
   - routednet.fabric.netlink
 author:
-  - routednet maintainers
+  - routednet maintainers (@routednet)
 """
 
 EXAMPLES = r"""

@@ -25,7 +25,7 @@ extends_documentation_fragment:
   - routednet.fabric.netlink
   - routednet.fabric.netlink.netns
 author:
-  - routednet maintainers
+  - routednet maintainers (@routednet)
 """
 
 EXAMPLES = r"""
@@ -100,8 +100,6 @@ def main():
         )
     with open(FORWARD_PATH) as handle:
         forward = handle.read().strip() == "1"
-    from pyroute2 import __version__ as pyroute2_version  # noqa: E402 - only after require_pyroute2
-
     module.exit_json(
         changed=False,
         underlay_dev=holder["dev"],
@@ -109,7 +107,7 @@ def main():
         underlay_mtu=links[holder["index"]].get("mtu"),
         addresses=[{"dev": a["dev"], "address": a["address"]} for a in addresses],
         ip_forward=forward,
-        pyroute2_version=pyroute2_version,
+        pyroute2_version=netlink.PYROUTE2_VERSION,
     )
 
 

@@ -15,9 +15,9 @@ description:
   - Runs on the controller (an action plugin) and touches no managed host.
   - Reads, for every host of O(nodes_group), C(routednet_underlay_ip) (default C(ansible_host)
     when it is an IPv4 address), C(routednet_pod_cidr) (an override) and C(routednet_pods).
-  - Gives each node a pod subnet of O(subnet_prefix) inside O(cluster_cidr): an override
+  - Gives each node a pod subnet of O(subnet_prefix) inside O(cluster_cidr) - an override
     first, then the node's lease from O(lease_file), then the first free subnet (the
-    cluster's first subnet is skipped, as flannel does). Leases make allocation stable:
+    cluster's first subnet is skipped, as flannel does). Leases make allocation stable;
     adding a node never renumbers another.
   - Fails, naming host and variable, on an invalid or misaligned CIDR, a subnet outside the
     cluster CIDR, overlapping subnets, a duplicate underlay address, an exhausted cluster
@@ -52,11 +52,12 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Runs on the controller only.
   action:
     support: full
     description: Runs on the controller.
 author:
-  - routednet maintainers
+  - routednet maintainers (@routednet)
 """
 
 EXAMPLES = r"""

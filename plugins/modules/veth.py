@@ -52,7 +52,7 @@ extends_documentation_fragment:
   - routednet.fabric.netlink
   - routednet.fabric.netlink.netns
 author:
-  - routednet maintainers
+  - routednet maintainers (@routednet)
 """
 
 EXAMPLES = r"""

@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 from pyroute2 import NetNS
 from pyroute2 import netns as pnetns
 
@@ -29,10 +28,7 @@ def addrs(ns, name):
 def routes(ns):
     """(dst, gateway, proto) of every IPv4 main-table route."""
     with NetNS(ns, flags=0) as ipr:
-        return sorted(
-            ("%s/%d" % (r.get("dst") or "0.0.0.0", r["dst_len"]), r.get("gateway"), r["proto"])
-            for r in ipr.route("dump", family=2, table=254)
-        )
+        return sorted(("%s/%d" % (r.get("dst") or "0.0.0.0", r["dst_len"]), r.get("gateway"), r["proto"]) for r in ipr.route("dump", family=2, table=254))
 
 
 def uplink(ns, address="192.168.77.1/24"):
@@ -46,6 +42,7 @@ def uplink(ns, address="192.168.77.1/24"):
 
 
 # --- netns -----------------------------------------------------------------
+
 
 def test_netns_check_apply_idempotent_absent(module, netns):
     name = "rnt-%d-netns-mod" % os.getpid()
@@ -68,6 +65,7 @@ def test_netns_check_apply_idempotent_absent(module, netns):
 
 
 # --- bridge ----------------------------------------------------------------
+
 
 def test_bridge_check_apply_drift_absent(module, netns):
     ns = netns("br")
@@ -121,11 +119,11 @@ def test_bridge_refuses_a_link_of_another_kind(module, netns):
 
 # --- veth ------------------------------------------------------------------
 
+
 def test_veth_pod_wiring_check_apply_drift_absent(module, netns):
     node, pod = netns("node"), netns("pod")
     assert module("bridge", {"name": "cni0", "netns": node, "addresses": ["10.244.1.1/24"]})["changed"]
-    args = {"name": "vethp1", "netns": node, "master": "cni0", "peer": "eth0", "peer_netns": pod,
-            "peer_addresses": ["10.244.1.2/24"], "mtu": 1450}
+    args = {"name": "vethp1", "netns": node, "master": "cni0", "peer": "eth0", "peer_netns": pod, "peer_addresses": ["10.244.1.2/24"], "mtu": 1450}
     res = module("veth", args, check=True)
     assert res["changed"] and link(node, "vethp1") is None and link(pod, "eth0") is None
 
@@ -145,7 +143,7 @@ def test_veth_pod_wiring_check_apply_drift_absent(module, netns):
     assert link(node, "vethp1").get("master") == link(node, "cni0")["index"]
 
     # the pod answers through the bridge: the wiring is real
-    ping = subprocess.run(["ip", "netns", "exec", node, "ping", "-c", "1", "-W", "2", "10.244.1.2"], capture_output=True)
+    ping = subprocess.run(["ip", "netns", "exec", node, "ping", "-c", "1", "-W", "2", "10.244.1.2"], capture_output=True, check=False)
     assert ping.returncode == 0, ping.stdout
 
     assert module("veth", dict(args, state="absent"))["changed"]
@@ -163,21 +161,20 @@ def test_veth_refuses_a_foreign_link_of_the_same_name(module, netns):
 
 # --- hostgw_route ----------------------------------------------------------
 
+
 def test_routes_check_apply_idempotent_drift_prune(module, netns):
     ns = netns("rt")
     uplink(ns)
     with NetNS(ns, flags=0) as ipr:  # an operator's own route, proto static
         ipr.route("add", dst="10.50.0.0/24", gateway="192.168.77.99", proto=4)
     foreign = ("10.50.0.0/24", "192.168.77.99", 4)
-    want = [{"dst": "10.244.2.0/24", "via": "192.168.77.2", "dev": "up0"},
-            {"dst": "10.244.3.0/24", "via": "192.168.77.3"}]
+    want = [{"dst": "10.244.2.0/24", "via": "192.168.77.2", "dev": "up0"}, {"dst": "10.244.3.0/24", "via": "192.168.77.3"}]
     before = routes(ns)
     res = module("hostgw_route", {"netns": ns, "routes": want}, check=True)
     assert res["changed"] and len(res["added"]) == 2 and routes(ns) == before
 
     res = module("hostgw_route", {"netns": ns, "routes": want})
-    assert res["changed"] and res["routes"] == [
-        "10.244.2.0/24 via 192.168.77.2 dev up0 proto 201", "10.244.3.0/24 via 192.168.77.3 dev up0 proto 201"]
+    assert res["changed"] and res["routes"] == ["10.244.2.0/24 via 192.168.77.2 dev up0 proto 201", "10.244.3.0/24 via 192.168.77.3 dev up0 proto 201"]
     assert ("10.244.2.0/24", "192.168.77.2", PROTO) in routes(ns)
     assert not module("hostgw_route", {"netns": ns, "routes": want})["changed"]
     assert not module("hostgw_route", {"netns": ns, "routes": want}, check=True)["changed"]
@@ -234,8 +231,7 @@ def test_route_kernel_errors_name_the_route(module, netns):
 def test_onlink_and_metric_and_default(module, netns):
     ns = netns("onlink")
     uplink(ns)
-    want = [{"dst": "10.244.5.0/24", "via": "172.31.0.5", "dev": "up0", "onlink": True, "metric": 50},
-            {"dst": "default", "via": "192.168.77.1"}]
+    want = [{"dst": "10.244.5.0/24", "via": "172.31.0.5", "dev": "up0", "onlink": True, "metric": 50}, {"dst": "default", "via": "192.168.77.1"}]
     res = module("hostgw_route", {"netns": ns, "routes": want})
     assert res["changed"], res
     assert "10.244.5.0/24 via 172.31.0.5 dev up0 onlink metric 50 proto 201" in res["routes"]
@@ -244,6 +240,7 @@ def test_onlink_and_metric_and_default(module, netns):
 
 
 # --- node_facts, ip_forwarding, reachability --------------------------------
+
 
 def test_node_facts_finds_the_underlay(module, netns):
     ns = netns("facts")
@@ -260,15 +257,24 @@ def run_in_netns(ns, name, args, tmp_path, check=False):
     argfile = tmp_path / ("%s.json" % name)
     argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check, _ansible_diff=True)}))
     env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "collections"))
-    proc = subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.join(REPO, "plugins/modules/%s.py" % name), str(argfile)],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        ["ip", "netns", "exec", ns, sys.executable, os.path.join(REPO, "plugins/modules/%s.py" % name), str(argfile)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     return json.loads(proc.stdout)
 
 
 def test_ip_forwarding_runtime_and_persistent(netns, tmp_path):
     ns = netns("fwd")
     persist = tmp_path / "sysctl.d" / "90-routednet.conf"
-    read = lambda: subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward"], capture_output=True, text=True).stdout.strip()  # noqa: E731
+
+    def read():
+        cmd = ["ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward"]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+
     assert read() == "0"
     res = run_in_netns(ns, "ip_forwarding", {"persist_file": str(persist)}, tmp_path, check=True)
     assert res["changed"] and read() == "0" and not persist.exists()

@@ -28,29 +28,27 @@ def test_first_subnet_is_skipped_and_nodes_are_allocated_in_name_order():
 
 
 def test_adding_a_node_never_renumbers_existing_ones():
-    _plan, leases = build_plan([node("m", "10.0.0.1"), node("z", "10.0.0.2")], "10.244.0.0/16")
+    leases = build_plan([node("m", "10.0.0.1"), node("z", "10.0.0.2")], "10.244.0.0/16")[1]
     # "a" sorts first: without leases it would take m's subnet.
-    _plan, after = build_plan([node("a", "10.0.0.3"), node("m", "10.0.0.1"), node("z", "10.0.0.2")], "10.244.0.0/16", leases=leases)
+    after = build_plan([node("a", "10.0.0.3"), node("m", "10.0.0.1"), node("z", "10.0.0.2")], "10.244.0.0/16", leases=leases)[1]
     assert after["m"] == leases["m"] and after["z"] == leases["z"]
     assert after["a"] == "10.244.3.0/24"
 
 
 def test_a_removed_node_frees_its_lease_and_others_keep_theirs():
-    _plan, leases = build_plan([node("a", "10.0.0.1"), node("b", "10.0.0.2"), node("c", "10.0.0.3")], "10.244.0.0/16")
-    _plan, after = build_plan([node("a", "10.0.0.1"), node("c", "10.0.0.3")], "10.244.0.0/16", leases=leases)
+    leases = build_plan([node("a", "10.0.0.1"), node("b", "10.0.0.2"), node("c", "10.0.0.3")], "10.244.0.0/16")[1]
+    after = build_plan([node("a", "10.0.0.1"), node("c", "10.0.0.3")], "10.244.0.0/16", leases=leases)[1]
     assert after == {"a": leases["a"], "c": leases["c"]}
 
 
 def test_override_of_any_prefix_like_seed_003():
-    plan, leases = build_plan(
-        [node("n1", "192.168.1.1", pod_cidr="10.1.0.0/16"), node("n2", "192.168.1.2", pod_cidr="10.2.0.0/16")], "10.0.0.0/8"
-    )
+    plan, leases = build_plan([node("n1", "192.168.1.1", pod_cidr="10.1.0.0/16"), node("n2", "192.168.1.2", pod_cidr="10.2.0.0/16")], "10.0.0.0/8")
     assert leases == {"n1": "10.1.0.0/16", "n2": "10.2.0.0/16"}
     assert plan["nodes"]["n2"]["gateway"] == "10.2.0.1/16"
 
 
 def test_pods_get_addresses_after_the_gateway_and_keep_explicit_ones():
-    plan, _ = build_plan([node("a", "10.0.0.1", pods=["p1", {"name": "p2", "address": "10.244.1.9"}, "p3"])], "10.244.0.0/16")
+    plan = build_plan([node("a", "10.0.0.1", pods=["p1", {"name": "p2", "address": "10.244.1.9"}, "p3"])], "10.244.0.0/16")[0]
     pods = {p["name"]: p["address"] for p in plan["nodes"]["a"]["pods"]}
     assert pods == {"p1": "10.244.1.2/24", "p2": "10.244.1.9/24", "p3": "10.244.1.3/24"}
     assert all(len(p["host_ifname"]) <= 15 for p in plan["nodes"]["a"]["pods"])
@@ -58,7 +56,7 @@ def test_pods_get_addresses_after_the_gateway_and_keep_explicit_ones():
 
 
 def test_routes_and_targets_cover_every_peer_and_only_peers():
-    plan, _ = build_plan([node("a", "10.0.0.1", pods=["pa"]), node("b", "10.0.0.2", pods=["pb"]), node("c", "10.0.0.3")], "10.244.0.0/16")
+    plan = build_plan([node("a", "10.0.0.1", pods=["pa"]), node("b", "10.0.0.2", pods=["pb"]), node("c", "10.0.0.3")], "10.244.0.0/16")[0]
     assert hostgw_routes(plan, "a", "eth0") == [
         {"dst": "10.244.2.0/24", "via": "10.0.0.2", "dev": "eth0"},
         {"dst": "10.244.3.0/24", "via": "10.0.0.3", "dev": "eth0"},
@@ -73,25 +71,54 @@ def test_routes_and_targets_cover_every_peer_and_only_peers():
         ([node("a", "10.0.0.1")], "10.244.0.0", 24, None, "all: routednet_cluster_cidr '10.244.0.0' has no prefix length"),
         ([node("a", "10.0.0.1")], "10.244.1.0/16", 24, None, "is not aligned (host bits set); use 10.244.0.0/16"),
         ([node("a", "10.0.0.1")], "10.244.0.0/16", 16, None, "routednet_subnet_prefix /16 must be longer"),
-        ([node("a", "10.0.0.1", pod_cidr="10.245.0.0/24")], "10.244.0.0/16", 24, None,
-         "a: routednet_pod_cidr 10.245.0.0/24 is outside routednet_cluster_cidr 10.244.0.0/16"),
-        ([node("a", "10.0.0.1", pod_cidr="10.244.1.5/24")], "10.244.0.0/16", 24, None,
-         "a: routednet_pod_cidr 10.244.1.5/24 is not aligned (host bits set); use 10.244.1.0/24"),
+        (
+            [node("a", "10.0.0.1", pod_cidr="10.245.0.0/24")],
+            "10.244.0.0/16",
+            24,
+            None,
+            "a: routednet_pod_cidr 10.245.0.0/24 is outside routednet_cluster_cidr 10.244.0.0/16",
+        ),
+        (
+            [node("a", "10.0.0.1", pod_cidr="10.244.1.5/24")],
+            "10.244.0.0/16",
+            24,
+            None,
+            "a: routednet_pod_cidr 10.244.1.5/24 is not aligned (host bits set); use 10.244.1.0/24",
+        ),
         ([node("a", "10.0.0.1", pod_cidr="bogus")], "10.244.0.0/16", 24, None, "a: routednet_pod_cidr 'bogus' is not an IPv4 CIDR"),
-        ([node("a", "10.0.0.1", pod_cidr="10.244.0.0/23"), node("b", "10.0.0.2", pod_cidr="10.244.1.0/24")], "10.244.0.0/16", 24, None,
-         "b: pod subnet 10.244.1.0/24 overlaps 10.244.0.0/23 of a"),
-        ([node("a", "10.0.0.1"), node("b", "10.0.0.1")], "10.244.0.0/16", 24, None,
-         "b: routednet_underlay_ip 10.0.0.1 is also the underlay address of a"),
-        ([node("a", "10.0.0.1"), node("b", "10.0.0.2"), node("c", "10.0.0.3")], "10.244.0.0/23", 24, None,
-         "c: routednet_cluster_cidr 10.244.0.0/23 has no free /24 left"),
+        (
+            [node("a", "10.0.0.1", pod_cidr="10.244.0.0/23"), node("b", "10.0.0.2", pod_cidr="10.244.1.0/24")],
+            "10.244.0.0/16",
+            24,
+            None,
+            "b: pod subnet 10.244.1.0/24 overlaps 10.244.0.0/23 of a",
+        ),
+        ([node("a", "10.0.0.1"), node("b", "10.0.0.1")], "10.244.0.0/16", 24, None, "b: routednet_underlay_ip 10.0.0.1 is also the underlay address of a"),
+        (
+            [node("a", "10.0.0.1"), node("b", "10.0.0.2"), node("c", "10.0.0.3")],
+            "10.244.0.0/23",
+            24,
+            None,
+            "c: routednet_cluster_cidr 10.244.0.0/23 has no free /24 left",
+        ),
         ([node("a", None)], "10.244.0.0/16", 24, None, "a: routednet_underlay_ip is not set"),
         ([node("a", "10.0.0.300")], "10.244.0.0/16", 24, None, "a: routednet_underlay_ip '10.0.0.300' is not an IPv4 address"),
         ([node("a", "10.0.0.1")], "10.244.0.0/16", 24, {"a": "10.9.0.0/24"}, "a: its lease 10.9.0.0/24 is outside routednet_cluster_cidr"),
         ([node("a", "10.244.1.7")], "10.244.0.0/16", 24, None, "a: routednet_underlay_ip 10.244.1.7 lies inside the pod subnet 10.244.1.0/24 of a"),
-        ([node("a", "10.0.0.1", pods=[{"name": "p", "address": "10.244.9.2"}])], "10.244.0.0/16", 24, None,
-         "a: routednet_pods[p].address 10.244.9.2 is not a usable address of the node subnet 10.244.1.0/24"),
-        ([node("a", "10.0.0.1", pods=[{"name": "p", "address": "10.244.1.1"}])], "10.244.0.0/16", 24, None,
-         "a: routednet_pods[p].address 10.244.1.1 is already in use"),
+        (
+            [node("a", "10.0.0.1", pods=[{"name": "p", "address": "10.244.9.2"}])],
+            "10.244.0.0/16",
+            24,
+            None,
+            "a: routednet_pods[p].address 10.244.9.2 is not a usable address of the node subnet 10.244.1.0/24",
+        ),
+        (
+            [node("a", "10.0.0.1", pods=[{"name": "p", "address": "10.244.1.1"}])],
+            "10.244.0.0/16",
+            24,
+            None,
+            "a: routednet_pods[p].address 10.244.1.1 is already in use",
+        ),
         ([node("a", "10.0.0.1", pods=["p", "p"])], "10.244.0.0/16", 24, None, "a: routednet_pods names p twice"),
         ([], "10.244.0.0/16", 24, None, "all: the inventory group has no nodes"),
     ],
