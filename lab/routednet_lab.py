@@ -50,6 +50,13 @@ class LabError(Exception):
     pass
 
 
+class IndentedDumper(yaml.SafeDumper):
+    """Indents list items under their key, as yamllint expects."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
 def run(*cmd, check=True, quiet=False):
     proc = subprocess.run(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     if check and proc.returncode != 0:
@@ -148,7 +155,7 @@ def write_inventory(lab, topo, path):
             group_vars["routednet_" + key] = topo[key]
     inventory = {"all": {"children": {"routednet_nodes": {"hosts": hosts, "vars": group_vars}}}}
     text = "# Written by playbooks/lab.yml from the lab topology; do not edit by hand.\n# Reach a node by hand: ansible -i THIS_FILE NODE -m ping\n---\n"
-    text += yaml.safe_dump(inventory, default_flow_style=False, sort_keys=True)
+    text += yaml.dump(inventory, Dumper=IndentedDumper, default_flow_style=False, sort_keys=True)
     if os.path.dirname(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as handle:
