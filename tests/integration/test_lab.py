@@ -1,0 +1,187 @@
+"""End to end on a lab of SSH-reachable nodes: the operator's commands, molecule, packaging."""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from conftest import REPO
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+BIN = os.path.dirname(sys.executable)
+LAB_TOOL = os.path.join(REPO, "lab", "routednet_lab.py")
+SEED000 = os.path.join(REPO, "lab", "topologies", "seed000.yml")
+
+
+def run(*cmd, env=None, cwd=REPO, **kwargs):
+    full_env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", NO_COLOR="1", PY_COLORS="0", **(env or {}))
+    return subprocess.run(list(cmd), cwd=cwd, capture_output=True, text=True, env=full_env, check=False, **kwargs)
+
+
+def playbook(*args, env=None):
+    return run(os.path.join(BIN, "ansible-playbook"), *args, env=env)
+
+
+def lab_namespaces():
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line.startswith("rnlab-")]
+
+
+def lab_processes():
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if "routednet-lab" in line]
+
+
+def node_state(lab, node):
+    """Links, IPv4 addresses and IPv4 routes of a lab node (IPv6 link-local settles on its own)."""
+    ns = "rnlab-%s-node-%s" % (lab, node)
+    show = [["ip", "-n", ns, "-o", "link"], ["ip", "-n", ns, "-4", "-o", "addr"], ["ip", "-n", ns, "-4", "route", "show", "table", "all"]]
+    state = []
+    for cmd in show:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        state.append("\n".join(sorted(line for line in out.splitlines())))
+    forwarding = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward"], capture_output=True, text=True, check=True)
+    state.append(forwarding.stdout.strip())
+    return state
+
+
+def assert_clean():
+    assert lab_namespaces() == []
+    assert lab_processes() == []
+    assert not os.path.exists("/run/routednet-lab") or os.listdir("/run/routednet-lab") == []
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A seed 000 lab with its own name and inventory, removed at the end even on failure."""
+    name = "pytest"
+    inventory = tmp_path / "inventory" / "hosts.yml"
+    res = run(sys.executable, LAB_TOOL, "up", "--name", name, "--topology", SEED000, "--inventory", str(inventory))
+    assert res.returncode == 0, res.stderr
+    try:
+        yield name, inventory
+    finally:
+        res = run(sys.executable, LAB_TOOL, "down", "--name", name)
+        assert res.returncode == 0, res.stderr
+        assert not [n for n in lab_namespaces() if n.startswith("rnlab-%s-" % name)]
+
+
+def test_operator_flow_on_the_default_lab():
+    """README: lab up, hostgw.yml, verify, a second run with changed=0, lab down."""
+    try:
+        res = playbook("playbooks/lab.yml")
+        assert res.returncode == 0, res.stdout + res.stderr
+        res = playbook("playbooks/hostgw.yml", "-i", "inventories/lab")
+        assert res.returncode == 0, res.stdout
+        res = playbook("playbooks/verify.yml", "-i", "inventories/lab", "-e", "verify_expected_ttl=62")
+        assert res.returncode == 0, res.stdout
+        assert "node1/docker1  -              62" in res.stdout
+        res = playbook("playbooks/hostgw.yml", "-i", "inventories/lab")
+        assert res.returncode == 0 and "changed=0" in res.stdout and "changed=1" not in res.stdout, res.stdout
+        res = playbook("playbooks/hostgw.yml", "-i", "inventories/lab", "--check", "--diff")
+        assert res.returncode == 0 and "changed=0" in res.stdout and "changed=1" not in res.stdout, res.stdout
+        # the root namespace gained no route into the lab
+        routes = subprocess.run(["ip", "route", "show", "table", "all"], capture_output=True, text=True, check=True).stdout
+        assert "192.168.245." not in routes and "172.17.0." not in routes and "172.18.0." not in routes
+    finally:
+        res = playbook("playbooks/lab.yml", "-e", "lab_state=absent")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert_clean()
+
+
+def test_drift_is_put_back(lab):
+    name, inventory = lab
+    assert playbook("playbooks/hostgw.yml", "-i", str(inventory)).returncode == 0
+    ns = "rnlab-%s-node-node1" % name
+    subprocess.run(["ip", "-n", ns, "route", "del", "172.18.0.0/24"], check=True)
+    subprocess.run(["ip", "-n", ns, "route", "add", "172.99.0.0/24", "via", "192.168.245.172", "proto", "201"], check=True)
+    subprocess.run(["ip", "-n", ns, "route", "add", "10.123.0.0/24", "via", "192.168.245.172", "proto", "static"], check=True)
+    res = playbook("playbooks/hostgw.yml", "-i", str(inventory), "--check", "--diff")
+    assert res.returncode == 0 and "+172.18.0.0/24 via 192.168.245.172 dev eth0 proto 201" in res.stdout, res.stdout
+    assert "-172.99.0.0/24 via 192.168.245.172 dev eth0 proto 201" in res.stdout
+    routes = subprocess.run(["ip", "-n", ns, "route"], capture_output=True, text=True, check=True).stdout
+    assert "172.18.0.0/24" not in routes, "check mode changed the host"
+    res = playbook("playbooks/hostgw.yml", "-i", str(inventory))
+    assert res.returncode == 0, res.stdout
+    routes = subprocess.run(["ip", "-n", ns, "route"], capture_output=True, text=True, check=True).stdout
+    assert "172.18.0.0/24 via 192.168.245.172 dev eth0 proto 201" in routes
+    assert "172.99.0.0/24" not in routes
+    assert "10.123.0.0/24 via 192.168.245.172 dev eth0 proto static" in routes, "an operator's route was touched"
+    assert playbook("playbooks/verify.yml", "-i", str(inventory)).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        # every node asks for the same subnet: refused on the controller
+        ({"routednet_pod_cidr": "172.17.0.0/24"}, "node2: pod subnet 172.17.0.0/24 overlaps 172.17.0.0/24 of node1"),
+        ({"routednet_cluster_cidr": "10.244.0.0/16"}, "node1: routednet_pod_cidr 172.17.0.0/24 is outside routednet_cluster_cidr 10.244.0.0/16"),
+        ({"routednet_subnet_prefix": 8}, "routednet_subnet_prefix /8 must be longer than the cluster CIDR /12"),
+    ],
+)
+def test_bad_inventory_fails_before_any_host_changes(lab, extra, message):
+    name, inventory = lab
+    before = {node: node_state(name, node) for node in ("node1", "node2")}
+    res = playbook("playbooks/hostgw.yml", "-i", str(inventory), "-e", json.dumps(extra))
+    assert res.returncode != 0
+    assert message in res.stdout, res.stdout
+    assert "Traceback" not in res.stdout + res.stderr
+    assert {node: node_state(name, node) for node in ("node1", "node2")} == before
+    assert not glob.glob(str(inventory.parent / "group_vars" / "all" / "*")), "a lease was written for a refused plan"
+
+
+def test_a_node_failing_preflight_stops_every_node(lab, tmp_path):
+    """node2's underlay address is not on node2: nothing changes on node1 either."""
+    name, inventory = lab
+    host_vars = inventory.parent / "host_vars"
+    host_vars.mkdir()
+    (host_vars / "node2.yml").write_text("routednet_underlay_ip: 192.168.245.99\n")
+    before = {node: node_state(name, node) for node in ("node1", "node2")}
+    res = playbook("playbooks/hostgw.yml", "-i", str(inventory))
+    assert res.returncode != 0
+    assert "routednet_underlay_ip 192.168.245.99 is not configured on any interface of this host" in res.stdout, res.stdout
+    assert {node: node_state(name, node) for node in ("node1", "node2")} == before
+
+
+def test_molecule_default_scenario():
+    res = run(os.path.join(BIN, "molecule"), "test", "--scenario-name", "default", timeout=1200)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-6000:]
+    for step in ("converge", "idempotence", "verify"):
+        assert "default > %s: Executed: Successful" % step in out or "%s: Executed: Successful" % step in out
+    assert_clean()
+
+
+def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
+    res = run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    (tarball,) = glob.glob(str(tmp_path / "routednet-fabric-*.tar.gz"))
+    with tarfile.open(tarball) as tar:
+        names = tar.getnames()
+    for wanted in ("plugins/modules/hostgw_route.py", "plugins/module_utils/routes.py", "roles/hostgw/tasks/main.yml",
+                   "playbooks/hostgw.yml", "playbooks/verify.yml", "meta/runtime.yml", "MANIFEST.json"):
+        assert wanted in names
+    for unwanted in ("molecule", "inventories", "lab", "collections", "playbooks/lab.yml", "tests/integration", "scripts", ".ci",
+                     ".ruff_cache", ".pytest_cache", ".venv"):
+        assert not [n for n in names if n == unwanted or n.startswith(unwanted + "/")], unwanted
+    # install into an empty collections path, away from the repo's ansible.cfg and in-tree copy
+    installed = tmp_path / "installed"
+    res = run(os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", tarball, "-p", str(installed), cwd=str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    assert (installed / "ansible_collections" / "routednet" / "fabric" / "plugins" / "modules" / "hostgw_route.py").exists()
+    res = run(os.path.join(BIN, "ansible-doc"), "routednet.fabric.hostgw_route", env={"ANSIBLE_COLLECTIONS_PATH": str(installed)}, cwd=str(tmp_path))
+    assert res.returncode == 0 and "prune" in res.stdout, res.stderr
+
+
+@pytest.mark.parametrize("name", ["netns", "veth", "bridge", "hostgw_route", "node_facts", "ip_forwarding", "reachability", "subnet_plan"])
+def test_ansible_doc_is_complete(name):
+    res = run(os.path.join(BIN, "ansible-doc"), "-t", "module", "routednet.fabric.%s" % name)
+    assert res.returncode == 0, res.stderr
+    for section in ("OPTIONS", "EXAMPLES", "RETURN VALUES"):
+        assert section in res.stdout, (name, section)
+    assert "[WARNING]" not in res.stderr
