@@ -12,6 +12,7 @@ namespace gets no lab link and no route into the lab.
     routednet_lab.py up   --name NAME --topology FILE --inventory OUT
     routednet_lab.py down --name NAME
     routednet_lab.py status --name NAME
+    routednet_lab.py down-all          # every lab on this machine (test clean-up)
 """
 
 import argparse
@@ -328,6 +329,22 @@ def down(args, quiet=False):
         print(json.dumps({"lab": lab, "removed": True}))
 
 
+def all_labs():
+    """Names of every lab on this machine, from its state directories and its namespaces."""
+    names = set(os.listdir(LAB_ROOT)) if os.path.isdir(LAB_ROOT) else set()
+    for ns in run("ip", "netns", "list").stdout.split():
+        for kind in ("-node-", "-seg-"):
+            if ns.startswith(PREFIX + "-") and kind in ns:
+                names.add(ns[len(PREFIX) + 1:ns.index(kind)])
+    return sorted(names)
+
+
+def down_all(args):
+    for name in all_labs():
+        args.name = name
+        down(args)
+
+
 def status(args):
     prefix = "%s-%s-" % (PREFIX, args.name)
     names = [n for n in run("ip", "netns", "list").stdout.split() if n.startswith(prefix)]
@@ -336,7 +353,7 @@ def status(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument("action", choices=["up", "down", "down-all", "status"])
     parser.add_argument("--name", default="default")
     parser.add_argument("--topology")
     parser.add_argument("--inventory")
@@ -354,6 +371,8 @@ def main():
                 raise
         elif args.action == "down":
             down(args)
+        elif args.action == "down-all":
+            down_all(args)
         else:
             status(args)
     except LabError as exc:

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the controller and the lab need: Debian packages and a Python
+# virtual environment (.venv) with the pinned controller dependencies.
+# Safe to run again; it only installs what is missing. Needs root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup.sh: run as root (the lab creates namespaces and mounts)" >&2
+    exit 1
+fi
+
+mapfile -t packages < <(grep -v '^#' scripts/system-packages.txt)
+missing=()
+for pkg in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "== installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    echo "== creating .venv"
+    python3 -m venv .venv
+fi
+echo "== installing controller dependencies into .venv"
+.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
