@@ -29,8 +29,8 @@ def verify_matrix(results_by_node):
     columns = sorted(set(columns) | set(rows))
     rows = sorted(rows)
     width = max([len(c) for c in columns + rows] + [8])
-    lines = ["%-*s  %s" % (width, "from \\ to", "  ".join("%-*s" % (width, c) for c in columns))]
+    lines = [("%-*s  %s" % (width, "from \\ to", "  ".join("%-*s" % (width, c) for c in columns))).rstrip()]
     for src in rows:
         line = ["%-*s" % (width, cells.get((src, dst), "-")) for dst in columns]
-        lines.append("%-*s  %s" % (width, src, "  ".join(line)))
+        lines.append(("%-*s  %s" % (width, src, "  ".join(line))).rstrip())
     return lines
