@@ -335,7 +335,7 @@ def all_labs():
     for ns in run("ip", "netns", "list").stdout.split():
         for kind in ("-node-", "-seg-"):
             if ns.startswith(PREFIX + "-") and kind in ns:
-                names.add(ns[len(PREFIX) + 1:ns.index(kind)])
+                names.add(ns[len(PREFIX) + 1 : ns.index(kind)])
     return sorted(names)
 
 

@@ -163,11 +163,29 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
     (tarball,) = glob.glob(str(tmp_path / "routednet-fabric-*.tar.gz"))
     with tarfile.open(tarball) as tar:
         names = tar.getnames()
-    for wanted in ("plugins/modules/hostgw_route.py", "plugins/module_utils/routes.py", "roles/hostgw/tasks/main.yml",
-                   "playbooks/hostgw.yml", "playbooks/verify.yml", "meta/runtime.yml", "MANIFEST.json"):
+    for wanted in (
+        "plugins/modules/hostgw_route.py",
+        "plugins/module_utils/routes.py",
+        "roles/hostgw/tasks/main.yml",
+        "playbooks/hostgw.yml",
+        "playbooks/verify.yml",
+        "meta/runtime.yml",
+        "MANIFEST.json",
+    ):
         assert wanted in names
-    for unwanted in ("molecule", "inventories", "lab", "collections", "playbooks/lab.yml", "tests/integration", "scripts", ".ci",
-                     ".ruff_cache", ".pytest_cache", ".venv"):
+    for unwanted in (
+        "molecule",
+        "inventories",
+        "lab",
+        "collections",
+        "playbooks/lab.yml",
+        "tests/integration",
+        "scripts",
+        ".ci",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".venv",
+    ):
         assert not [n for n in names if n == unwanted or n.startswith(unwanted + "/")], unwanted
     # install into an empty collections path, away from the repo's ansible.cfg and in-tree copy
     installed = tmp_path / "installed"

@@ -131,18 +131,3 @@ def test_bad_input_is_refused_with_host_and_variable(nodes, cidr, prefix, leases
 def test_every_problem_is_reported_at_once():
     errors = errors_of([node("a", "10.0.0.1", pod_cidr="x"), node("b", "10.0.0.1")], "10.244.0.0/16")
     assert len(errors) == 2
-
-
-def test_verify_matrix_marks_misses_and_same_node_pairs():
-    from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_matrix
-
-    lines = verify_matrix(
-        {
-            "n1": [{"source": "a", "node": "n2", "pod": "b", "address": "10.0.2.2", "ok": True, "ttl": 62}],
-            "n2": [{"source": "b", "node": "n1", "pod": "a", "address": "10.0.1.2", "ok": False, "ttl": None}],
-        }
-    )
-    assert lines[0].split() == ["from", "\\", "to", "n1/a", "n2/b"]
-    assert lines[1].split() == ["n1/a", "-", "62"]
-    assert lines[2].split() == ["n2/b", "FAIL", "-"]
-    assert all(line == line.rstrip() for line in lines)
