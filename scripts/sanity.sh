@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv-sanity/bin/python ]; then
     python3 -m venv .venv-sanity
 fi
-.venv-sanity/bin/pip install -q --disable-pip-version-check "$(grep '^ansible-core' requirements.txt)" "$(grep '^pyroute2' requirements.txt)"
+.venv-sanity/bin/pip install -q --disable-pip-version-check "$(grep '^ansible-core' requirements.txt)" "$(grep '^pyroute2' requirements.txt)" 2>&1 \
+    | { grep -v "^WARNING: Location 'file:" || true; }
 
 # ansible-test bootstraps pip in its own environments from a host this machine cannot
 # reach; its documented escape hatch is a script at this cache path.

@@ -26,4 +26,6 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 echo "== installing controller dependencies into .venv"
-.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+# (the filter drops pip's notes about package locations this machine does not have)
+.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
+exit "${PIPESTATUS[0]}"
