@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import sys
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -44,10 +45,28 @@ RT_TABLE_MAIN = 254
 RTN_UNICAST = 1
 
 
+# pyroute2 0.9 changed the message API the modules rely on; older ones (Debian 12
+# ships 0.7.2) return empty attributes instead of failing, so refuse them.
+MIN_PYROUTE2 = (0, 9)
+
+
+def version_tuple(text):
+    parts = []
+    for piece in str(text).split(".")[:2]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
 def require_pyroute2(module):
-    """Fail the module with Ansible's standard message when pyroute2 is missing."""
+    """Fail with a clear message when pyroute2 is missing or too old."""
     if PYROUTE2_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+        module.fail_json(msg=missing_required_lib("pyroute2 >= 0.9"), exception=PYROUTE2_IMPORT_ERROR)
+    if version_tuple(PYROUTE2_VERSION) < MIN_PYROUTE2:
+        module.fail_json(
+            msg="pyroute2 %s is installed on this host but routednet.fabric needs >= %s; set routednet_pyroute2_install=pip "
+            "(or install a newer pyroute2 for %s yourself)" % (PYROUTE2_VERSION, ".".join(map(str, MIN_PYROUTE2)), sys.executable)
+        )
 
 
 def list_netns():

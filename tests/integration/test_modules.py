@@ -8,6 +8,7 @@ import sys
 from pyroute2 import NetNS
 from pyroute2 import netns as pnetns
 
+from ansible_collections.routednet.fabric.plugins.module_utils import netlink
 from conftest import REPO
 
 PROTO = 201
@@ -299,3 +300,10 @@ def test_reachability_reports_ttl_and_misses(module, netns):
     ok = {r["address"]: r for r in res["results"]}
     assert ok["10.99.0.2"]["ok"] and ok["10.99.0.2"]["ttl"] == 64 and ok["10.99.0.2"]["pod"] == "pb"
     assert not ok["10.99.0.9"]["ok"] and ok["10.99.0.9"]["ttl"] is None
+
+
+def test_too_old_pyroute2_is_refused_clearly(module, monkeypatch):
+    monkeypatch.setattr(netlink, "PYROUTE2_VERSION", "0.7.2")
+    res = module("hostgw_route", {"routes": []})
+    assert res.failed and "pyroute2 0.7.2 is installed on this host but routednet.fabric needs >= 0.9" in res["msg"]
+    assert "routednet_pyroute2_install=pip" in res["msg"]
