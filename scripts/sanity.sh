@@ -20,7 +20,7 @@ for path in glob.glob(".venv-sanity/lib/python*/site-packages/ansible_test/_inte
     print(" ".join(sorted(set(re.findall(r"\bpip='([0-9.]+)'", open(path).read())))))
 PY
 ); do
-    cp scripts/ansible_test_get_pip.py ~/.ansible/test/cache/get_pip_${version//./_}.py
+    cp scripts/ansible_test_get_pip.py ~/.ansible/test/cache/get_pip_"${version//./_}".py
 done
 
 work=$(mktemp -d)
