@@ -74,6 +74,19 @@ def list_netns():
     return set(pyroute2_netns.listnetns())
 
 
+def missing_in_check_mode(module, *names):
+    """In check mode, the first named namespace that does not exist yet.
+
+    An earlier task of the same run (the netns module) would have created it,
+    so check mode predicts that everything inside it gets created instead of
+    failing.
+    """
+    if not module.check_mode:
+        return None
+    present = list_netns()
+    return next((name for name in names if name and name not in present), None)
+
+
 def open_rtnl(module, netns=None):
     """An RTNL socket in the host namespace or in the named one.
 

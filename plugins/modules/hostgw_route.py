@@ -152,6 +152,10 @@ def main():
     except rt.RouteSpecError as exc:
         module.fail_json(msg="%s: %s" % (place, exc))
 
+    if netlink.missing_in_check_mode(module, p["netns"]):
+        # nothing exists there yet: every wanted route would be added
+        added = [] if p["state"] == "absent" else [rt.describe(dict(r, proto=proto)) for r in desired]
+        module.exit_json(changed=bool(added), added=added, removed=[], routes=[], diff=dict(before="", after="\n".join(added) + "\n"))
     with netlink.open_rtnl(module, p["netns"]) as ipr:
         current = rt.read_routes(ipr)
         to_set, to_delete, conflicts = rt.plan_routes(current, desired, proto, p["prune"], p["state"])

@@ -203,3 +203,14 @@ def test_ansible_doc_is_complete(name):
     for section in ("OPTIONS", "EXAMPLES", "RETURN VALUES"):
         assert section in res.stdout, (name, section)
     assert "[WARNING]" not in res.stderr
+
+
+def test_check_mode_on_a_fresh_cluster_changes_nothing(lab):
+    name, inventory = lab
+    before = {node: node_state(name, node) for node in ("node1", "node2")}
+    res = playbook("playbooks/hostgw.yml", "-i", str(inventory), "--check", "--diff")
+    assert res.returncode == 0, res.stdout
+    assert "+172.18.0.0/24 via 192.168.245.172 dev eth0 proto 201" in res.stdout
+    assert "node1                      : ok=14   changed=7" in res.stdout
+    assert {node: node_state(name, node) for node in ("node1", "node2")} == before
+    assert not glob.glob(str(inventory.parent / "group_vars" / "all" / "*")), "check mode wrote the lease file"

@@ -307,3 +307,16 @@ def test_too_old_pyroute2_is_refused_clearly(module, monkeypatch):
     res = module("hostgw_route", {"routes": []})
     assert res.failed and "pyroute2 0.7.2 is installed on this host but routednet.fabric needs >= 0.9" in res["msg"]
     assert "routednet_pyroute2_install=pip" in res["msg"]
+
+
+def test_check_mode_predicts_inside_a_namespace_not_created_yet(module):
+    ghost = "rnt-%d-not-yet" % os.getpid()
+    res = module("hostgw_route", {"netns": ghost, "routes": [{"dst": "default", "via": "10.244.1.1"}]}, check=True)
+    assert res["changed"] and res["added"] == ["default via 10.244.1.1 proto 201"]
+    res = module("veth", {"name": "vethx", "peer": "eth0", "peer_netns": ghost, "peer_addresses": ["10.244.1.2/24"]}, check=True)
+    assert res["changed"] and "does not exist yet" in res["changes"][0]
+    assert module("bridge", {"name": "cni0", "netns": ghost}, check=True)["changed"]
+    assert ghost not in pnetns.listnetns()
+    # outside check mode a missing namespace is an error, never created on the fly
+    res = module("hostgw_route", {"netns": ghost, "routes": []})
+    assert res.failed and "does not exist" in res["msg"] and ghost not in pnetns.listnetns()
