@@ -7,7 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import hostgw_routes, ping_targets
+from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
+    hostgw_routes,
+    ping_targets,
+    vtep_address,
+    vtep_mac,
+    vxlan_peers,
+    vxlan_routes,
+)
 from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_matrix
 
 
@@ -17,4 +24,8 @@ class FilterModule(object):
             "hostgw_routes": hostgw_routes,
             "ping_targets": ping_targets,
             "verify_matrix": verify_matrix,
+            "vtep_mac": vtep_mac,
+            "vtep_address": vtep_address,
+            "vxlan_routes": vxlan_routes,
+            "vxlan_peers": vxlan_peers,
         }

@@ -61,11 +61,12 @@ def link_view(ipr, msg):
         "up": bool(msg["flags"] & IFF_UP),
         "master": master_name,
         "owned": is_owned(msg),
+        "mac": msg.get("address"),
         "addresses": ipv4_addresses(ipr, msg["index"]),
     }
 
 
-def link_changes(view, mtu=None, master=None):
+def link_changes(view, mtu=None, master=None, mac=None):
     """The ``link set`` arguments and change texts to bring a link to the wanted shape.
 
     ``master`` is a (name, index) pair or None to leave it alone.
@@ -81,6 +82,9 @@ def link_changes(view, mtu=None, master=None):
     if master and view["master"] != master[0]:
         args["master"] = master[1]
         changes.append("set %s master %s (was %s)" % (view["name"], master[0], view["master"]))
+    if mac and view.get("mac") != mac:
+        args["address"] = mac
+        changes.append("set %s address %s (was %s)" % (view["name"], mac, view.get("mac")))
     if not view["owned"]:
         args["ifalias"] = OWNER_ALIAS
         changes.append("tag %s as owned by %s" % (view["name"], OWNER_ALIAS))
@@ -105,10 +109,10 @@ def apply_addresses(ipr, index, to_add, to_remove):
         ipr.addr("add", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
 
 
-def plan_link(ipr, msg, mtu=None, master=None, addresses=None):
+def plan_link(ipr, msg, mtu=None, master=None, addresses=None, mac=None):
     """Everything to change on an existing link: (set args, to_add, to_remove, texts)."""
     view = link_view(ipr, msg)
-    args, changes = link_changes(view, mtu=mtu, master=master)
+    args, changes = link_changes(view, mtu=mtu, master=master, mac=mac)
     to_add, to_remove = [], []
     if addresses is not None:
         to_add, to_remove, more = address_changes(view["name"], view["addresses"], addresses)

@@ -237,3 +237,38 @@ def ping_targets(plan, node):
         for pod in info["pods"]:
             targets.append({"node": peer, "pod": pod["name"], "address": pod["address"].split("/")[0]})
     return targets
+
+
+# Encapsulation overhead per backend: what the pod MTU loses to the tunnel header.
+OVERHEAD = {"hostgw": 0, "vxlan": 50}
+
+
+def vtep_mac(node):
+    """The node's VTEP MAC, derived from its name: the same on every run and after the
+    device is recreated, with no state to keep. Locally administered, unicast."""
+    digest = bytearray(hashlib.sha256(("routednet.fabric vtep " + node).encode("utf-8")).digest()[:6])
+    digest[0] = (digest[0] & 0xFC) | 0x02
+    return ":".join("%02x" % b for b in digest)
+
+
+def vtep_address(info):
+    """The VTEP's address: the node subnet's network address, as flannel does (.0/32)."""
+    return info["pod_cidr"].split("/")[0]
+
+
+def vxlan_routes(plan, node, device):
+    """Each peer's pod subnet via the peer's VTEP address, on-link through our VTEP."""
+    return [
+        {"dst": info["pod_cidr"], "via": vtep_address(info), "dev": device, "onlink": True}
+        for peer, info in sorted(plan["nodes"].items())
+        if peer != node
+    ]
+
+
+def vxlan_peers(plan, node):
+    """Per peer: the neighbour entry (VTEP address -> MAC) and FDB entry (MAC -> underlay)."""
+    return [
+        {"ip": vtep_address(info), "mac": vtep_mac(peer), "dst": info["underlay_ip"]}
+        for peer, info in sorted(plan["nodes"].items())
+        if peer != node
+    ]

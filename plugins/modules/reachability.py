@@ -36,6 +36,14 @@ options:
     description: Seconds to wait for a reply.
     type: int
     default: 2
+  full_size:
+    description:
+      - Send packets as large as the source pod's MTU allows (payload MTU - 28) with the
+        Don't Fragment bit set (C(ping -M do)), so a wrong MTU anywhere on the path shows
+        up as a miss instead of silent fragmentation.
+      - The MTU is read from the source pod's interfaces with pyroute2.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -49,6 +57,7 @@ attributes:
     description: Linux hosts.
 requirements:
   - nsenter (util-linux) and ping (iputils) on the managed host
+  - pyroute2 >= 0.9 on the managed host, for O(full_size)
 author:
   - routednet maintainers (@routednet)
 """
@@ -67,7 +76,7 @@ results:
   returned: always
   type: list
   elements: dict
-  sample: [{"source": "docker1", "address": "172.18.0.2", "ok": true, "ttl": 62, "node": "node2", "pod": "docker2"}]
+  sample: [{"source": "docker1", "address": "172.18.0.2", "ok": true, "ttl": 62, "size": 56, "node": "node2", "pod": "docker2"}]
 failed_pairs:
   description: How many pairs got no reply.
   returned: always
@@ -79,9 +88,20 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+
 TTL_RE = re.compile(r"ttl=(\d+)")
 # Pings wait on the network, not the CPU: run many at once.
 PARALLEL = 32
+
+
+def pod_mtu(module, source):
+    """Smallest MTU of the pod's non-loopback links: the largest packet it can send."""
+    with netlink.open_rtnl(module, source) as ipr:
+        mtus = [m.get("mtu") for m in ipr.link("dump") if m.get("ifname") != "lo"]
+    if not mtus:
+        module.fail_json(msg="reachability: pod %s has no interface" % source)
+    return min(mtus)
 
 
 def main():
@@ -91,6 +111,7 @@ def main():
             targets=dict(type="list", elements="dict", required=True),
             count=dict(type="int", default=2),
             timeout=dict(type="int", default=2),
+            full_size=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -98,13 +119,18 @@ def main():
     ping = module.get_bin_path("ping", required=True, opt_dirs=["/usr/bin", "/bin"])
     p = module.params
     pairs = [(source, target) for source in p["sources"] for target in p["targets"]]
+    sizes = {source: 56 for source in p["sources"]}
+    if p["full_size"]:
+        netlink.require_pyroute2(module)
+        for source in p["sources"]:
+            sizes[source] = pod_mtu(module, source) - 28
 
     def probe(pair):
         source, target = pair
         cmd = [nsenter, "--net=/run/netns/%s" % source, ping, "-n", "-c", str(p["count"]), "-i", "0.2", "-W", str(p["timeout"]), str(target["address"])]
         rc, out, err = module.run_command(cmd)
         ttls = TTL_RE.findall(out)
-        entry = dict(target, source=source, ok=rc == 0 and bool(ttls), ttl=int(ttls[0]) if ttls else None)
+        entry = dict(target, source=source, ok=rc == 0 and bool(ttls), ttl=int(ttls[0]) if ttls else None, size=sizes[source])
         if not entry["ok"]:
             entry["output"] = (out + err).strip().splitlines()[-2:]
         return entry
