@@ -56,10 +56,7 @@ def plan_entries(current_neigh, current_fdb, peers, prune, state="present"):
 def describe(plan, device, current_neigh):
     texts = ["fdb del %s dst %s dev %s" % (mac, dst, device) for mac, dst in plan["fdb_del"]]
     texts += ["fdb add %s dst %s dev %s" % (mac, dst, device) for mac, dst in plan["fdb_add"]]
-    texts += [
-        "neigh replace %s lladdr %s dev %s (was %s)" % (ip, plan["_neigh"][ip], device, current_neigh.get(ip) or "absent")
-        for ip in plan["neigh_set"]
-    ]
+    texts += ["neigh replace %s lladdr %s dev %s (was %s)" % (ip, plan["_neigh"][ip], device, current_neigh.get(ip) or "absent") for ip in plan["neigh_set"]]
     texts += ["neigh del %s dev %s" % (ip, device) for ip in plan["neigh_del"]]
     return texts
 

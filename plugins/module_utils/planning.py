@@ -258,17 +258,9 @@ def vtep_address(info):
 
 def vxlan_routes(plan, node, device):
     """Each peer's pod subnet via the peer's VTEP address, on-link through our VTEP."""
-    return [
-        {"dst": info["pod_cidr"], "via": vtep_address(info), "dev": device, "onlink": True}
-        for peer, info in sorted(plan["nodes"].items())
-        if peer != node
-    ]
+    return [{"dst": info["pod_cidr"], "via": vtep_address(info), "dev": device, "onlink": True} for peer, info in sorted(plan["nodes"].items()) if peer != node]
 
 
 def vxlan_peers(plan, node):
     """Per peer: the neighbour entry (VTEP address -> MAC) and FDB entry (MAC -> underlay)."""
-    return [
-        {"ip": vtep_address(info), "mac": vtep_mac(peer), "dst": info["underlay_ip"]}
-        for peer, info in sorted(plan["nodes"].items())
-        if peer != node
-    ]
+    return [{"ip": vtep_address(info), "mac": vtep_mac(peer), "dst": info["underlay_ip"]} for peer, info in sorted(plan["nodes"].items()) if peer != node]

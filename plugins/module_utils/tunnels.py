@@ -41,9 +41,7 @@ def current_settings(msg, kind, names):
 def differences(current, wanted):
     """Texts for each immutable setting that differs (only settings the caller gave)."""
     return [
-        "%s %s -> %s" % (option, current.get(option), value)
-        for option, value in sorted(wanted.items())
-        if value is not None and current.get(option) != value
+        "%s %s -> %s" % (option, current.get(option), value) for option, value in sorted(wanted.items()) if value is not None and current.get(option) != value
     ]
 
 

@@ -127,7 +127,11 @@ def main():
 
     def probe(pair):
         source, target = pair
-        cmd = [nsenter, "--net=/run/netns/%s" % source, ping, "-n", "-c", str(p["count"]), "-i", "0.2", "-W", str(p["timeout"]), str(target["address"])]
+        cmd = [nsenter, "--net=/run/netns/%s" % source, ping, "-n", "-c", str(p["count"]), "-i", "0.2", "-W", str(p["timeout"])]
+        cmd += ["-s", str(sizes[source])]
+        if p["full_size"]:
+            cmd += ["-M", "do"]  # Don't Fragment: a too-small MTU anywhere is a miss
+        cmd.append(str(target["address"]))
         rc, out, err = module.run_command(cmd)
         ttls = TTL_RE.findall(out)
         entry = dict(target, source=source, ok=rc == 0 and bool(ttls), ttl=int(ttls[0]) if ttls else None, size=sizes[source])

@@ -8,6 +8,9 @@ from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     host_ifname,
     hostgw_routes,
     ping_targets,
+    vtep_mac,
+    vxlan_peers,
+    vxlan_routes,
 )
 
 
@@ -131,3 +134,18 @@ def test_bad_input_is_refused_with_host_and_variable(nodes, cidr, prefix, leases
 def test_every_problem_is_reported_at_once():
     errors = errors_of([node("a", "10.0.0.1", pod_cidr="x"), node("b", "10.0.0.1")], "10.244.0.0/16")
     assert len(errors) == 2
+
+
+def test_vtep_macs_are_stable_unicast_and_distinct():
+    macs = {name: vtep_mac(name) for name in ("node1", "node2", "vm1")}
+    assert macs["node1"] == vtep_mac("node1")
+    assert len(set(macs.values())) == 3
+    for mac in macs.values():
+        first = int(mac.split(":")[0], 16)
+        assert first & 0x02 and not first & 0x01  # locally administered, unicast
+
+
+def test_vxlan_routes_and_peers_follow_flannel():
+    plan = build_plan([node("a", "10.0.0.1"), node("b", "10.0.0.2")], "10.244.0.0/16")[0]
+    assert vxlan_routes(plan, "a", "vx") == [{"dst": "10.244.2.0/24", "via": "10.244.2.0", "dev": "vx", "onlink": True}]
+    assert vxlan_peers(plan, "a") == [{"ip": "10.244.2.0", "mac": vtep_mac("b"), "dst": "10.0.0.2"}]
