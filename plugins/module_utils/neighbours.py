@@ -31,7 +31,7 @@ def read_entries(ipr, index):
 
 
 def plan_entries(current_neigh, current_fdb, peers, prune, state="present"):
-    """What to change: dict of lists neigh_set, neigh_del, fdb_add, fdb_del."""
+    """What to change: lists neigh_set, neigh_del, fdb_add, fdb_del, and neigh_wanted (ip -> mac)."""
     want_neigh = {p["ip"]: p["mac"].lower() for p in peers}
     want_fdb = {(p["mac"].lower(), p["dst"]) for p in peers}
     if state == "absent":
@@ -41,6 +41,7 @@ def plan_entries(current_neigh, current_fdb, peers, prune, state="present"):
             "neigh_del": sorted(ip for ip in current_neigh if every or ip in want_neigh),
             "fdb_add": [],
             "fdb_del": sorted(e for e in current_fdb if every or e in want_fdb),
+            "neigh_wanted": {},
         }
     wanted_macs = {mac for mac, _dst in want_fdb}
     return {
@@ -49,14 +50,15 @@ def plan_entries(current_neigh, current_fdb, peers, prune, state="present"):
         "fdb_add": sorted(want_fdb - current_fdb),
         # a wanted MAC pointing at the wrong host is fixed even without prune
         "fdb_del": sorted(e for e in current_fdb - want_fdb if prune or e[0] in wanted_macs),
-        "_neigh": want_neigh,
+        "neigh_wanted": want_neigh,
     }
 
 
 def describe(plan, device, current_neigh):
     texts = ["fdb del %s dst %s dev %s" % (mac, dst, device) for mac, dst in plan["fdb_del"]]
     texts += ["fdb add %s dst %s dev %s" % (mac, dst, device) for mac, dst in plan["fdb_add"]]
-    texts += ["neigh replace %s lladdr %s dev %s (was %s)" % (ip, plan["_neigh"][ip], device, current_neigh.get(ip) or "absent") for ip in plan["neigh_set"]]
+    for ip in plan["neigh_set"]:
+        texts.append("neigh replace %s lladdr %s dev %s (was %s)" % (ip, plan["neigh_wanted"][ip], device, current_neigh.get(ip) or "absent"))
     texts += ["neigh del %s dev %s" % (ip, device) for ip in plan["neigh_del"]]
     return texts
 
@@ -67,7 +69,7 @@ def apply_entries(ipr, index, plan, current_neigh):
     for mac, dst in plan["fdb_add"]:
         ipr.fdb("append", ifindex=index, lladdr=mac, dst=dst, state=NUD_PERMANENT)
     for ip in plan["neigh_set"]:
-        ipr.neigh("replace", ifindex=index, dst=ip, lladdr=plan["_neigh"][ip], state=NUD_PERMANENT)
+        ipr.neigh("replace", ifindex=index, dst=ip, lladdr=plan["neigh_wanted"][ip], state=NUD_PERMANENT)
     for ip in plan["neigh_del"]:
         ipr.neigh("del", ifindex=index, dst=ip, lladdr=current_neigh[ip])
 

@@ -134,8 +134,8 @@ def main():
         changes = []
         if msg is None:
             changes.append("create bridge %s" % name)
-            args, to_add, to_remove = {}, list(addresses or []), []
-            changes += ["set %s up" % name] + ["add %s to %s" % (a, name) for a in to_add]
+            args, to_add, to_remove = {}, [], []
+            changes += ["set %s up" % name] + ["add %s to %s" % (a, name) for a in addresses or []]
             if p["mtu"]:
                 changes.append("set %s mtu %d" % (name, p["mtu"]))
         else:
@@ -147,9 +147,7 @@ def main():
                 if msg is None:
                     ipr.link("add", ifname=name, kind="bridge")
                     msg = links.find_link(ipr, name)
-                    args = {"state": "up", "ifalias": netlink.OWNER_ALIAS}
-                    if p["mtu"]:
-                        args["mtu"] = p["mtu"]
+                    args, to_add, to_remove, _texts = links.plan_link(ipr, msg, mtu=p["mtu"], addresses=addresses)
                 links.apply_link(ipr, msg["index"], args, to_add, to_remove)
                 after = links.link_view(ipr, links.find_link(ipr, name))
             except netlink.NetlinkError as exc:

@@ -144,7 +144,6 @@ def main():
         index = msg["index"]
         current_neigh, current_fdb = neighbours.read_entries(ipr, index)
         plan = neighbours.plan_entries(current_neigh, current_fdb, p["peers"], p["prune"], p["state"])
-        plan.setdefault("_neigh", {})
         changes = neighbours.describe(plan, device, current_neigh)
         before = neighbours.entries_text(current_neigh, current_fdb, device)
         after = before
@@ -156,7 +155,7 @@ def main():
             after = neighbours.entries_text(*neighbours.read_entries(ipr, index), device=device)
         elif changes:
             projected_neigh = {ip: mac for ip, mac in current_neigh.items() if ip not in plan["neigh_del"]}
-            projected_neigh.update({ip: plan["_neigh"][ip] for ip in plan["neigh_set"]})
+            projected_neigh.update({ip: plan["neigh_wanted"][ip] for ip in plan["neigh_set"]})
             projected_fdb = (current_fdb - set(plan["fdb_del"])) | set(plan["fdb_add"])
             after = neighbours.entries_text(projected_neigh, projected_fdb, device)
     module.exit_json(changed=bool(changes), changes=changes, diff=dict(before=before, after=after))
