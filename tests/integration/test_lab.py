@@ -51,6 +51,16 @@ def node_state(lab, node):
     return state
 
 
+def assert_refused_without_change(lab_name, playbook_args, message):
+    """The play fails with ``message`` and no node's links, addresses or routes changed."""
+    before = {node: node_state(lab_name, node) for node in ("node1", "node2")}
+    res = playbook(*playbook_args)
+    assert res.returncode != 0
+    assert message in res.stdout, res.stdout
+    assert "Traceback" not in res.stdout + res.stderr
+    assert {node: node_state(lab_name, node) for node in ("node1", "node2")} == before
+
+
 def assert_clean():
     assert lab_namespaces() == []
     assert lab_processes() == []
@@ -127,12 +137,7 @@ def test_drift_is_put_back(lab):
 )
 def test_bad_inventory_fails_before_any_host_changes(lab, extra, message):
     name, inventory = lab
-    before = {node: node_state(name, node) for node in ("node1", "node2")}
-    res = playbook("playbooks/hostgw.yml", "-i", str(inventory), "-e", json.dumps(extra))
-    assert res.returncode != 0
-    assert message in res.stdout, res.stdout
-    assert "Traceback" not in res.stdout + res.stderr
-    assert {node: node_state(name, node) for node in ("node1", "node2")} == before
+    assert_refused_without_change(name, ["playbooks/hostgw.yml", "-i", str(inventory), "-e", json.dumps(extra)], message)
     assert not glob.glob(str(inventory.parent / "group_vars" / "all" / "*")), "a lease was written for a refused plan"
 
 
@@ -142,19 +147,17 @@ def test_a_node_failing_preflight_stops_every_node(lab, tmp_path):
     host_vars = inventory.parent / "host_vars"
     host_vars.mkdir()
     (host_vars / "node2.yml").write_text("routednet_underlay_ip: 192.168.245.99\n")
-    before = {node: node_state(name, node) for node in ("node1", "node2")}
-    res = playbook("playbooks/hostgw.yml", "-i", str(inventory))
-    assert res.returncode != 0
-    assert "routednet_underlay_ip 192.168.245.99 is not configured on any interface of this host" in res.stdout, res.stdout
-    assert {node: node_state(name, node) for node in ("node1", "node2")} == before
+    message = "routednet_underlay_ip 192.168.245.99 is not configured on any interface of this host"
+    assert_refused_without_change(name, ["playbooks/hostgw.yml", "-i", str(inventory)], message)
 
 
-def test_molecule_default_scenario():
-    res = run(os.path.join(BIN, "molecule"), "test", "--scenario-name", "default", timeout=1200)
+@pytest.mark.parametrize("scenario", ["default", "vxlan"])
+def test_molecule_scenario(scenario):
+    res = run(os.path.join(BIN, "molecule"), "test", "--scenario-name", scenario, timeout=1200)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-6000:]
     for step in ("converge", "idempotence", "verify"):
-        assert "default > %s: Executed: Successful" % step in out
+        assert "%s > %s: Executed: Successful" % (scenario, step) in out
     assert_clean()
 
 
@@ -261,16 +264,4 @@ def test_switching_between_hostgw_and_vxlan_leaves_nothing_behind(lab):
 )
 def test_bad_vxlan_settings_fail_before_any_host_changes(lab, extra, message):
     name, inventory = lab
-    before = {node: node_state(name, node) for node in ("node1", "node2")}
-    res = playbook("playbooks/vxlan.yml", "-i", str(inventory), "-e", json.dumps(extra))
-    assert res.returncode != 0 and message in res.stdout, res.stdout
-    assert {node: node_state(name, node) for node in ("node1", "node2")} == before
-
-
-def test_molecule_vxlan_scenario():
-    res = run(os.path.join(BIN, "molecule"), "test", "--scenario-name", "vxlan", timeout=1200)
-    out = res.stdout + res.stderr
-    assert res.returncode == 0, out[-6000:]
-    for step in ("converge", "idempotence", "verify"):
-        assert "vxlan > %s: Executed: Successful" % step in out
-    assert_clean()
+    assert_refused_without_change(name, ["playbooks/vxlan.yml", "-i", str(inventory), "-e", json.dumps(extra)], message)
