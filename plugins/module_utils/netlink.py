@@ -87,6 +87,19 @@ def missing_in_check_mode(module, *names):
     return next((name for name in names if name and name not in present), None)
 
 
+def predict_link_in_pending_netns(module, what, state, *names):
+    """Check mode, a namespace not created yet: exit predicting that ``what`` gets created.
+
+    For the link modules (bridge, veth, tunnel); does nothing when every
+    namespace exists or outside check mode.
+    """
+    missing = missing_in_check_mode(module, *names)
+    if missing and state == "present":
+        module.exit_json(changed=True, changes=["create %s (netns %s does not exist yet)" % (what, missing)])
+    if missing:
+        module.exit_json(changed=False, changes=[])
+
+
 def open_rtnl(module, netns=None):
     """An RTNL socket in the host namespace or in the named one.
 

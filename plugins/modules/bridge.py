@@ -103,10 +103,7 @@ def main():
     except ValueError as exc:
         module.fail_json(msg="bridge %s: addresses: %s" % (name, exc))
 
-    missing = netlink.missing_in_check_mode(module, p["netns"])
-    if missing:
-        wanted = p["state"] == "present"
-        module.exit_json(changed=wanted, changes=["create bridge %s (netns %s does not exist yet)" % (name, missing)] if wanted else [])
+    netlink.predict_link_in_pending_netns(module, "bridge %s" % name, p["state"], p["netns"])
     with netlink.open_rtnl(module, p["netns"]) as ipr:
         msg = links.find_link(ipr, name)
         if msg is not None and links.link_kind(msg) != "bridge":

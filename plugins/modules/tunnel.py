@@ -148,10 +148,7 @@ def main():
         module.fail_json(msg="%s %s: addresses: %s" % (kind, name, exc))
     mac = p["mac"].lower() if p["mac"] else None
 
-    missing = netlink.missing_in_check_mode(module, p["netns"])
-    if missing:
-        wanted = p["state"] == "present"
-        module.exit_json(changed=wanted, changes=["create %s %s (netns %s does not exist yet)" % (kind, name, missing)] if wanted else [])
+    netlink.predict_link_in_pending_netns(module, "%s %s" % (kind, name), p["state"], p["netns"])
 
     with netlink.open_rtnl(module, p["netns"]) as ipr:
         msg = links.find_link(ipr, name) if name else None

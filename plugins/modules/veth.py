@@ -131,11 +131,7 @@ def main():
     except ValueError as exc:
         module.fail_json(msg="%s: peer_addresses: %s" % (label, exc))
 
-    missing = netlink.missing_in_check_mode(module, p["netns"], p["peer_netns"])
-    if missing and p["state"] == "present":
-        module.exit_json(changed=True, changes=["create %s (netns %s does not exist yet)" % (label, missing)])
-    if missing:
-        module.exit_json(changed=False, changes=[])
+    netlink.predict_link_in_pending_netns(module, label, p["state"], p["netns"], p["peer_netns"])
     same_ns = p["peer_netns"] == p["netns"]
     with netlink.open_rtnl(module, p["netns"]) as ipr:
         pipr = ipr if same_ns else netlink.open_rtnl(module, p["peer_netns"])
