@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: ruff, ansible-lint, the changelog, ansible-test sanity, then
-# pytest (planning units, modules on the real kernel, the SSH lab, molecule, packaging).
-# Needs root. Every lab and namespace it makes is removed, also on failure.
+# pytest (planning units, modules on the real kernel, the SSH lab, molecule, packaging,
+# and the IPIP scenario inside a VM on Debian's stock kernel - the longest part).
+# Needs root. Every lab, namespace and VM it makes is removed, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -14,6 +15,7 @@ cleanup() {
     for lab in default pytest molecule-default molecule-vxlan; do
         python lab/routednet_lab.py down --name "$lab" >/dev/null 2>&1 || true
     done
+    python lab/vm/routednet_vm.py stop-all || true
 }
 trap cleanup EXIT
 

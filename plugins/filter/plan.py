@@ -9,8 +9,9 @@ __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     hostgw_routes,
+    ipip_routes,
     ping_targets,
-    vtep_address,
+    tunnel_address,
     vtep_mac,
     vxlan_peers,
     vxlan_routes,
@@ -22,10 +23,11 @@ class FilterModule(object):
     def filters(self):
         return {
             "hostgw_routes": hostgw_routes,
+            "ipip_routes": ipip_routes,
             "ping_targets": ping_targets,
             "verify_matrix": verify_matrix,
             "vtep_mac": vtep_mac,
-            "vtep_address": vtep_address,
+            "tunnel_address": tunnel_address,
             "vxlan_routes": vxlan_routes,
             "vxlan_peers": vxlan_peers,
         }

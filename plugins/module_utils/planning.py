@@ -239,10 +239,6 @@ def ping_targets(plan, node):
     return targets
 
 
-# Encapsulation overhead per backend: what the pod MTU loses to the tunnel header.
-OVERHEAD = {"hostgw": 0, "vxlan": 50}
-
-
 def vtep_mac(node):
     """The node's VTEP MAC, derived from its name: the same on every run and after the
     device is recreated, with no state to keep. Locally administered, unicast."""
@@ -251,16 +247,28 @@ def vtep_mac(node):
     return ":".join("%02x" % b for b in digest)
 
 
-def vtep_address(info):
-    """The VTEP's address: the node subnet's network address, as flannel does (.0/32)."""
+def tunnel_address(info):
+    """The address of a node's tunnel device (VTEP or IPIP): the node subnet's network
+    address as a /32, as flannel does, so traffic the node itself sends to remote pods
+    has a source address the peers route back through the tunnel."""
     return info["pod_cidr"].split("/")[0]
+
+
+def _peers(plan, node):
+    return [(peer, info) for peer, info in sorted(plan["nodes"].items()) if peer != node]
 
 
 def vxlan_routes(plan, node, device):
     """Each peer's pod subnet via the peer's VTEP address, on-link through our VTEP."""
-    return [{"dst": info["pod_cidr"], "via": vtep_address(info), "dev": device, "onlink": True} for peer, info in sorted(plan["nodes"].items()) if peer != node]
+    return [{"dst": info["pod_cidr"], "via": tunnel_address(info), "dev": device, "onlink": True} for _peer, info in _peers(plan, node)]
 
 
 def vxlan_peers(plan, node):
     """Per peer: the neighbour entry (VTEP address -> MAC) and FDB entry (MAC -> underlay)."""
-    return [{"ip": vtep_address(info), "mac": vtep_mac(peer), "dst": info["underlay_ip"]} for peer, info in sorted(plan["nodes"].items()) if peer != node]
+    return [{"ip": tunnel_address(info), "mac": vtep_mac(peer), "dst": info["underlay_ip"]} for peer, info in _peers(plan, node)]
+
+
+def ipip_routes(plan, node, device):
+    """Each peer's pod subnet via the peer's underlay address, on-link through our one IPIP
+    device: the gateway becomes the outer destination, so no per-peer tunnel is needed."""
+    return [{"dst": info["pod_cidr"], "via": info["underlay_ip"], "dev": device, "onlink": True} for _peer, info in _peers(plan, node)]

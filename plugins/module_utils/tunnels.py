@@ -4,13 +4,17 @@
 """Tunnel devices: what a device is, and which differences force a recreate.
 
 The kernel cannot change a VXLAN device's VNI, port, local address, underlay
-link or learning mode in place; those differences mean delete and re-add.
-MTU, MAC, state and addresses are changed in place.
+link or learning mode in place; those differences mean delete and re-add. An
+IPIP device's local address and underlay link are treated the same way (one
+code path, and the device holds no state worth keeping). MTU, MAC, state and
+addresses are changed in place.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import errno
 
 # kind -> {our option: (IFLA_INFO_DATA attribute, pyroute2 create keyword)}
 IMMUTABLE = {
@@ -21,7 +25,16 @@ IMMUTABLE = {
         "dev": ("IFLA_VXLAN_LINK", "vxlan_link"),
         "learning": ("IFLA_VXLAN_LEARNING", "vxlan_learning"),
     },
+    # One device per node with no fixed remote: each route's gateway (a peer's
+    # underlay address) is the outer destination, as in flannel and Calico.
+    "ipip": {
+        "local": ("IFLA_IPIP_LOCAL", "ipip_local"),
+        "dev": ("IFLA_IPIP_LINK", "ipip_link"),
+    },
 }
+
+# Kernel config option behind each kind, for the message when a kernel lacks it.
+KERNEL_CONFIG = {"vxlan": "CONFIG_VXLAN", "ipip": "CONFIG_NET_IPIP"}
 
 
 def current_settings(msg, kind, names):
@@ -56,3 +69,16 @@ def create_args(kind, wanted, dev_index):
         if value is not None:
             args[keyword] = value
     return args
+
+
+def kernel_lacks_kind(exc):
+    """True when creating a device failed because the kernel does not know its kind."""
+    return getattr(exc, "code", None) == errno.EOPNOTSUPP
+
+
+def missing_kind_message(kind, device, place):
+    return (
+        "cannot create %s device %s (%s): the running kernel has no %s support (%s, module %s); "
+        "load it with 'modprobe %s' or boot a kernel that has it (Debian's linux-image-amd64 does), or choose another backend"
+        % (kind, device, place, kind, KERNEL_CONFIG.get(kind, kind), kind, kind)
+    )

@@ -13,7 +13,8 @@ short_description: Read-only preflight of a node before the routed network is ap
 version_added: 0.1.0
 description:
   - Finds the underlay interface that holds the node's underlay address and reports its
-    name, prefix and MTU, the host's IPv4 addresses, IP forwarding and the pyroute2 version.
+    name, prefix and MTU, the host's IPv4 addresses, IP forwarding, the pyroute2 version,
+    and whether the running kernel can make each kind of tunnel device (VXLAN, IPIP).
   - Fails, naming the address, when no interface of the host holds the underlay address.
   - Never changes anything.
 options:
@@ -65,13 +66,28 @@ pyroute2_version:
   description: Version of pyroute2 on the host.
   returned: always
   type: str
+kernel_release:
+  description: Release of the running kernel.
+  returned: always
+  type: str
+  sample: 6.1.0-56-amd64
+kernel_features:
+  description:
+    - Per tunnel kind, whether the running kernel offers it, read from C(/sys/module) and
+      the module index of the running release (nothing is loaded to find out).
+    - V(present) (loaded, or built in), V(builtin), V(module) (loadable; the kernel loads it
+      when the first such device is made) or V(missing).
+  returned: always
+  type: dict
+  sample: {"vxlan": "present", "ipip": "missing"}
 """
 
 import ipaddress
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils import kernel, netlink
 
 FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
 
@@ -108,6 +124,8 @@ def main():
         addresses=[{"dev": a["dev"], "address": a["address"]} for a in addresses],
         ip_forward=forward,
         pyroute2_version=netlink.PYROUTE2_VERSION,
+        kernel_release=os.uname()[2],
+        kernel_features=kernel.features(),
     )
 
 

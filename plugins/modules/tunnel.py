@@ -9,14 +9,18 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: tunnel
-short_description: A tunnel device of the routed network (a VXLAN VTEP)
+short_description: A tunnel device of the routed network (a VXLAN VTEP or an IPIP device)
 version_added: 0.1.0
 description:
   - Ensures one tunnel device exists with the given settings, is up, and carries exactly
-    the given IPv4 addresses - for VXLAN, flannel's VTEP (C(flannel.1)) of seed 001.
+    the given IPv4 addresses - for VXLAN, flannel's VTEP (C(flannel.1)) of seed 001; for
+    IPIP, one device per node with a local address and no fixed remote (flannel's and
+    Calico's style), so routes C(via <peer> dev <device> onlink) pick the outer destination.
   - Settings the kernel cannot change in place (VNI, port, local address, underlay device,
     learning) make the module delete and recreate the device; MTU, MAC and addresses are
-    changed in place. Give O(mac) so the device keeps its MAC when recreated.
+    changed in place. Give O(mac) so a VXLAN device keeps its MAC when recreated.
+  - When the running kernel cannot make devices of O(kind) (no module), the module fails
+    with a message that says so, before changing anything.
   - Devices it creates carry the link alias C(routednet.fabric); a device of the same name
     without it is never changed or deleted.
   - O(state=absent) without O(name) removes every device of O(kind) that carries the alias,
@@ -28,13 +32,13 @@ options:
   kind:
     description: Kind of tunnel device.
     type: str
-    choices: [vxlan]
+    choices: [vxlan, ipip]
     default: vxlan
   vni:
-    description: VXLAN network identifier. Required to create a VXLAN device.
+    description: VXLAN network identifier. Required to create a VXLAN device; VXLAN only.
     type: int
   port:
-    description: UDP destination port of the VXLAN traffic (flannel and Linux use 8472).
+    description: UDP destination port of the VXLAN traffic (flannel and Linux use 8472); VXLAN only.
     type: int
     default: 8472
   local:
@@ -44,14 +48,16 @@ options:
     description: Underlay device the tunnel packets leave by.
     type: str
   learning:
-    description: Learn remote MACs from received packets. Off, as flannel does; the entries come from M(routednet.fabric.vxlan_fdb).
+    description:
+      - Learn remote MACs from received packets. Off, as flannel does; the entries come from
+        M(routednet.fabric.vxlan_fdb). VXLAN only.
     type: bool
     default: false
   mtu:
     description: MTU of the device. Omit to leave it alone.
     type: int
   mac:
-    description: MAC address of the device. Omit to leave it alone.
+    description: MAC address of the device. Omit to leave it alone. VXLAN only (an IPIP device has no MAC).
     type: str
   addresses:
     description:
@@ -84,6 +90,16 @@ EXAMPLES = r"""
     addresses:
       - 172.245.0.0/32
 
+- name: The IPIP device of node 192.168.32.245 (seed 001), one for all peers
+  routednet.fabric.tunnel:
+    name: ipip-routednet
+    kind: ipip
+    local: 192.168.32.245
+    dev: eth0
+    mtu: 1480
+    addresses:
+      - 172.245.0.0/32
+
 - name: Remove every VXLAN device of the collection (switching to host-gw)
   routednet.fabric.tunnel:
     kind: vxlan
@@ -101,7 +117,7 @@ changes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import links, netlink, tunnels
+from ansible_collections.routednet.fabric.plugins.module_utils import kernel, links, netlink, tunnels
 
 
 def owned_of_kind(ipr, kind):
@@ -123,7 +139,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type="str"),
-            kind=dict(type="str", default="vxlan", choices=["vxlan"]),
+            kind=dict(type="str", default="vxlan", choices=sorted(tunnels.IMMUTABLE)),
             vni=dict(type="int"),
             port=dict(type="int", default=8472),
             local=dict(type="str"),
@@ -135,13 +151,18 @@ def main():
             state=dict(type="str", default="present", choices=["present", "absent"]),
             netns=dict(type="str"),
         ),
-        required_if=[("state", "present", ["name", "vni"])],
+        required_if=[("state", "present", ["name"])],
         supports_check_mode=True,
     )
     netlink.require_pyroute2(module)
     p = module.params
     place = netlink.where(p["netns"])
     name, kind = p["name"], p["kind"]
+    if p["state"] == "present":
+        if kind == "vxlan" and p["vni"] is None:
+            module.fail_json(msg="vxlan %s: vni is required to create a VXLAN device" % name)
+        if kind != "vxlan" and (p["vni"] is not None or p["mac"]):
+            module.fail_json(msg="%s %s: vni and mac apply to VXLAN devices only" % (kind, name))
     try:
         addresses = None if p["addresses"] is None else links.normalize_interfaces(p["addresses"])
     except ValueError as exc:
@@ -168,7 +189,7 @@ def main():
             if not found:
                 module.fail_json(msg="%s %s (%s): underlay device %s does not exist" % (kind, name, place, p["dev"]))
             dev_index = found[0]
-        wanted = {"vni": p["vni"], "port": p["port"], "local": p["local"], "dev": p["dev"], "learning": p["learning"]}
+        wanted = dict((option, p[option]) for option in tunnels.IMMUTABLE[kind])
         changes = []
         recreate = msg is None
         if msg is not None:
@@ -191,6 +212,9 @@ def main():
         after = links.wanted_view(name, kind, p["mtu"], None, addresses, before or None)
         if mac:
             after["mac"] = mac
+        # Before deleting anything: a kernel without this kind could not make it again.
+        if recreate and kernel.feature_state(kind) == "missing":
+            module.fail_json(msg=tunnels.missing_kind_message(kind, name, place), changes=[])
         if changes and not module.check_mode:
             try:
                 if recreate:
@@ -201,7 +225,12 @@ def main():
                         args["address"] = mac
                     if p["mtu"]:
                         args["mtu"] = p["mtu"]
-                    ipr.link("add", ifname=name, **args)
+                    try:
+                        ipr.link("add", ifname=name, **args)
+                    except netlink.NetlinkError as exc:
+                        if tunnels.kernel_lacks_kind(exc) and msg is None:
+                            module.fail_json(msg=tunnels.missing_kind_message(kind, name, place), changes=[])
+                        raise
                     msg = links.find_link(ipr, name)
                     plan = links.plan_link(ipr, msg, mtu=p["mtu"], addresses=addresses, mac=mac)
                 links.apply_link(ipr, msg["index"], *plan[:3])

@@ -10,6 +10,7 @@ import tarfile
 
 import pytest
 
+from ansible_collections.routednet.fabric.plugins.module_utils.kernel import feature_state
 from conftest import REPO
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -171,7 +172,10 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
         "plugins/modules/hostgw_route.py",
         "plugins/module_utils/routes.py",
         "roles/hostgw/tasks/main.yml",
+        "roles/ipip/tasks/main.yml",
+        "roles/node/tasks/prune_tunnels.yml",
         "playbooks/hostgw.yml",
+        "playbooks/ipip.yml",
         "playbooks/verify.yml",
         "meta/runtime.yml",
         "MANIFEST.json",
@@ -189,6 +193,8 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
         ".ruff_cache",
         ".pytest_cache",
         ".venv",
+        ".venv-sanity",
+        ".config",
     ):
         assert not [n for n in names if n == unwanted or n.startswith(unwanted + "/")], unwanted
     # install into an empty collections path, away from the repo's ansible.cfg and in-tree copy
@@ -209,6 +215,17 @@ def test_ansible_doc_is_complete(name):
     for section in ("OPTIONS", "EXAMPLES", "RETURN VALUES"):
         assert section in res.stdout, (name, section)
     assert "[WARNING]" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    "role, entry_points",
+    [("plan", ["main"]), ("node", ["main", "prune_tunnels"]), ("hostgw", ["main"]), ("vxlan", ["main", "validate"]), ("ipip", ["main", "validate"])],
+)
+def test_role_entry_points_are_documented(role, entry_points):
+    res = run(os.path.join(BIN, "ansible-doc"), "-t", "role", "routednet.fabric.%s" % role)
+    assert res.returncode == 0, res.stderr
+    for entry_point in entry_points:
+        assert "ENTRY POINT: *%s*" % entry_point in res.stdout, (role, entry_point, res.stdout[:2000])
 
 
 def test_check_mode_on_a_fresh_cluster_changes_nothing(lab):
@@ -265,3 +282,30 @@ def test_switching_between_hostgw_and_vxlan_leaves_nothing_behind(lab):
 def test_bad_vxlan_settings_fail_before_any_host_changes(lab, extra, message):
     name, inventory = lab
     assert_refused_without_change(name, ["playbooks/vxlan.yml", "-i", str(inventory), "-e", json.dumps(extra)], message)
+
+
+@pytest.mark.skipif(feature_state("ipip") != "missing", reason="this kernel has ipip; the VM test covers IPIP")
+def test_ipip_on_a_kernel_without_ipip_fails_before_any_change(lab):
+    """This machine's kernel has no ipip module: ipip.yml stops in preflight, naming it."""
+    name, inventory = lab
+    assert playbook("playbooks/hostgw.yml", "-i", str(inventory)).returncode == 0
+    assert_refused_without_change(
+        name,
+        ["playbooks/ipip.yml", "-i", str(inventory)],
+        "routednet_backend=ipip needs the kernel's ipip support (CONFIG_NET_IPIP)",
+    )
+    res = playbook("playbooks/ipip.yml", "-i", str(inventory))
+    assert "Nothing was changed." in res.stdout and "modprobe ipip" in res.stdout
+    assert "node1 " in res.stdout and "changed=0" in res.stdout and "changed=1" not in res.stdout, res.stdout
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"routednet_ipip_device": "a-name-far-too-long"}, "routednet_ipip_device=a-name-far-too-long (1-15"),
+        ({"routednet_mtu": 100}, "routednet_mtu=100 (0 for underlay MTU - 20"),
+    ],
+)
+def test_bad_ipip_settings_fail_before_any_host_changes(lab, extra, message):
+    name, inventory = lab
+    assert_refused_without_change(name, ["playbooks/ipip.yml", "-i", str(inventory), "-e", json.dumps(extra)], message)

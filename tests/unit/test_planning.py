@@ -9,6 +9,8 @@ from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     hostgw_routes,
     ping_targets,
     vtep_mac,
+    ipip_routes,
+    tunnel_address,
     vxlan_peers,
     vxlan_routes,
 )
@@ -149,3 +151,12 @@ def test_vxlan_routes_and_peers_follow_flannel():
     plan = build_plan([node("a", "10.0.0.1"), node("b", "10.0.0.2")], "10.244.0.0/16")[0]
     assert vxlan_routes(plan, "a", "vx") == [{"dst": "10.244.2.0/24", "via": "10.244.2.0", "dev": "vx", "onlink": True}]
     assert vxlan_peers(plan, "a") == [{"ip": "10.244.2.0", "mac": vtep_mac("b"), "dst": "10.0.0.2"}]
+
+
+def test_ipip_routes_go_via_each_peers_underlay_address_through_one_device():
+    plan = build_plan([node("a", "10.0.0.1"), node("b", "10.0.0.2"), node("c", "10.0.0.3")], "10.244.0.0/16")[0]
+    assert ipip_routes(plan, "a", "tun") == [
+        {"dst": "10.244.2.0/24", "via": "10.0.0.2", "dev": "tun", "onlink": True},
+        {"dst": "10.244.3.0/24", "via": "10.0.0.3", "dev": "tun", "onlink": True},
+    ]
+    assert tunnel_address(plan["nodes"]["a"]) == "10.244.1.0"
