@@ -29,4 +29,6 @@ echo "$rc" > "$job/rc"
 echo "routednet-vm: exit $rc"
 sync
 echo o > /proc/sysrq-trigger
-sleep 10
+# wait for the power-off with a shell builtin: the host's binaries may be gone already,
+# and PID 1 must not exit (that is a kernel panic)
+while true; do :; done
