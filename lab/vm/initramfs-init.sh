@@ -28,12 +28,10 @@ mount -t tmpfs -o mode=0755 tmpfs /upper || fail "tmpfs for the writable layer"
 mkdir -p /upper/data /upper/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/data,workdir=/upper/work /newroot \
     || fail "overlay over the host's filesystem"
-# Fresh, empty copies of what must not leak in from the host: its runtime state,
-# temporary files (stage 2 gives the job a fresh home under /run too).
-for dir in run tmp; do
-    mount -t tmpfs -o mode=0755 tmpfs "/newroot/$dir" || fail "tmpfs on /$dir"
-done
-chmod 1777 /newroot/tmp
+# A fresh, empty /run: nothing of the host's runtime state (its network namespaces,
+# labs, sockets) leaks in. /tmp stays the host's, under the writable layer: the job may
+# well run from a checkout there.
+mount -t tmpfs -o mode=0755 tmpfs /newroot/run || fail "tmpfs on /run"
 mkdir -p /newroot/run/vmjob
 mount -t 9p -o "$nine" job /newroot/run/vmjob || fail "mount the job share"
 umount /proc /sys /dev

@@ -173,6 +173,8 @@ def run(args):
         raise VMError("cannot start the VM: %s; install %s (scripts/setup.sh does)" % ("; ".join(problems), PACKAGES))
     if not args.command:
         raise VMError("no command given (routednet_vm.py run -- COMMAND ...)")
+    if os.getcwd().split(os.sep)[1] in ("run", "proc", "sys", "dev"):
+        raise VMError("the guest gets fresh /run, /proc, /sys and /dev; run from a directory elsewhere (now in %s)" % os.getcwd())
     os.makedirs(JOBS_ROOT, exist_ok=True)
     job = tempfile.mkdtemp(prefix="job-", dir=JOBS_ROOT)
     try:
