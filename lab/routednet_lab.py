@@ -7,9 +7,13 @@ Each node is a network namespace plus a mount namespace of its own (private
 over real SSH: sshd runs per connection inside the node (``sshd -i`` as the
 SSH ProxyCommand) with a lab-only host key and a lab-only authorized key.
 Each segment is a bridge inside a namespace of its own, so the root
-namespace gets no lab link and no route into the lab.
+namespace gets no lab link and no route into the lab.  Routers (``routers:``
+in the topology) are namespaces with a leg on several segments and forwarding
+on; every node gets a route to each segment its segment's routers reach, so
+nodes on different segments reach each other only through a router.
 
     routednet_lab.py up   --name NAME --topology FILE --inventory OUT
+    routednet_lab.py move --name NAME --node N --segment S --address A --inventory OUT
     routednet_lab.py down --name NAME
     routednet_lab.py status --name NAME
     routednet_lab.py down-all          # every lab on this machine (test clean-up)
@@ -83,31 +87,66 @@ def load_topology(path):
             segments[seg["name"]] = ipaddress.IPv4Network(seg["cidr"])
         except (KeyError, ValueError) as exc:
             errors.append("segment %r: needs name and a valid cidr (%s)" % (seg, exc))
-    if topo.get("routers"):
-        errors.append("routers: not supported by this lab yet (one segment per node); remove them")
     names = set()
+    used = {}
+    for router in topo.get("routers") or []:
+        name = router.get("name") if isinstance(router, dict) else None
+        if not name or name in names:
+            errors.append("router %r: needs a unique name" % (router,))
+            continue
+        names.add(name)
+        legs = router.get("interfaces") or []
+        if len(legs) < 2:
+            errors.append("router %s: needs interfaces on at least two segments" % name)
+        for leg in legs:
+            error = _check_address(leg.get("segment"), leg.get("address"), segments, used, "router %s" % name)
+            if error:
+                errors.append(error)
     for node in topo.get("nodes") or []:
         name = node.get("name")
         if not name or name in names:
             errors.append("node %r: needs a unique name" % (node,))
             continue
         names.add(name)
-        if node.get("segment") not in segments:
-            errors.append("node %s: segment %r is not in segments" % (name, node.get("segment")))
-            continue
-        try:
-            addr = ipaddress.IPv4Address(node.get("address"))
-        except ValueError:
-            errors.append("node %s: address %r is not an IPv4 address" % (name, node.get("address")))
-            continue
-        if addr not in segments[node["segment"]]:
-            errors.append("node %s: address %s is outside segment %s %s" % (name, addr, node["segment"], segments[node["segment"]]))
-    if not names:
+        error = _check_address(node.get("segment"), node.get("address"), segments, used, "node %s" % name)
+        if error:
+            errors.append(error)
+    if not topo.get("nodes"):
         errors.append("nodes: the topology has no nodes")
     if errors:
         raise LabError("topology %s:\n  %s" % (path, "\n  ".join(errors)))
     topo["_segments"] = segments
     return topo
+
+
+def _check_address(segment, address, segments, used, who):
+    """One error line, or None; records the address as used."""
+    if segment not in segments:
+        return "%s: segment %r is not in segments" % (who, segment)
+    try:
+        addr = ipaddress.IPv4Address(address)
+    except ValueError:
+        return "%s: address %r is not an IPv4 address" % (who, address)
+    if addr not in segments[segment]:
+        return "%s: address %s is outside segment %s %s" % (who, addr, segment, segments[segment])
+    if addr in used:
+        return "%s: address %s is also %s's" % (who, addr, used[addr])
+    used[addr] = who
+    return None
+
+
+def segment_routes(topo, segment):
+    """(cidr, gateway) for every other segment a router on ``segment`` reaches."""
+    routes = []
+    for router in topo.get("routers") or []:
+        here = [leg for leg in router["interfaces"] if leg["segment"] == segment]
+        if not here:
+            continue
+        for leg in router["interfaces"]:
+            cidr = str(topo["_segments"][leg["segment"]])
+            if leg["segment"] != segment and cidr not in [c for c, _gw in routes]:
+                routes.append((cidr, here[0]["address"]))
+    return routes
 
 
 def proxy_command(lab, node):
@@ -136,6 +175,7 @@ def write_inventory(lab, topo, path):
         hv = {
             "ansible_host": node["name"],
             "routednet_underlay_ip": str(node["address"]),
+            "routednet_lab_segment": node["segment"],
             "ansible_ssh_extra_args": "-o ProxyCommand=%s" % shlex.quote(proxy_command(lab, node["name"])),
         }
         if node.get("pod_cidr"):
@@ -201,33 +241,99 @@ def up(args):
         run("ip", "-n", ns, "link", "add", "br0", "type", "bridge")
         run("ip", "-n", ns, "link", "set", "br0", "up")
 
+    for index, router in enumerate(topo.get("routers") or []):
+        ns = ns_name(lab, "router", router["name"])
+        run("ip", "netns", "add", ns)
+        state["netns"].append(ns)
+        save_state(lab, state)
+        run("ip", "-n", ns, "link", "set", "lo", "up")
+        run("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        for leg_index, leg in enumerate(router["interfaces"]):
+            seg_ns = ns_name(lab, "seg", leg["segment"])
+            port, inside = "r%di%d" % (index, leg_index), "eth%d" % leg_index
+            run("ip", "-n", seg_ns, "link", "add", port, "type", "veth", "peer", "name", inside, "netns", ns)
+            run("ip", "-n", seg_ns, "link", "set", port, "master", "br0", "up")
+            run("ip", "-n", ns, "addr", "add", "%s/%d" % (leg["address"], topo["_segments"][leg["segment"]].prefixlen), "dev", inside)
+            run("ip", "-n", ns, "link", "set", inside, "up")
+
     with open("%s/ssh/host_ed25519.pub" % d) as handle:
         host_key = handle.read().split()[:2]
     known = []
+    state["ports"] = {}
     for index, node in enumerate(topo["nodes"]):
         name = node["name"]
         ns = ns_name(lab, "node", name)
         seg_ns = ns_name(lab, "seg", node["segment"])
-        seg = topo["_segments"][node["segment"]]
         run("ip", "netns", "add", ns)
         state["netns"].append(ns)
         save_state(lab, state)
         run("ip", "-n", ns, "link", "set", "lo", "up")
         port = "n%d" % index
+        state["ports"][name] = port
         run("ip", "-n", seg_ns, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
         run("ip", "-n", seg_ns, "link", "set", port, "master", "br0", "up")
-        run("ip", "-n", ns, "addr", "add", "%s/%d" % (node["address"], seg.prefixlen), "dev", "eth0")
-        run("ip", "-n", ns, "link", "set", "eth0", "up")
+        address_node(lab, topo, node)
         mfile = "%s/%s.mnt" % (mnt, name)
         open(mfile, "w").close()
         mounts = "; ".join("mount -t tmpfs -o mode=0755 rnlab-%s %s" % (name, p) for p in PRIVATE_PATHS)
         run("unshare", "--mount=%s" % mfile, "--propagation", "private", "sh", "-ec", mounts)
         known.append(name)
+    state["topology"] = {k: v for k, v in topo.items() if not k.startswith("_")}
+    save_state(lab, state)
     with open("%s/ssh/known_hosts" % d, "w") as handle:
         handle.write("%s %s %s\n" % (",".join(known), host_key[0], host_key[1]))
     write_inventory(lab, topo, args.inventory)
     wait_ssh(lab, topo, args.inventory)
     print(json.dumps({"lab": lab, "nodes": known, "inventory": args.inventory}))
+
+
+def address_node(lab, topo, node):
+    """The node's underlay address on eth0 and its routes to the segments its routers reach."""
+    ns = ns_name(lab, "node", node["name"])
+    run("ip", "-n", ns, "addr", "add", "%s/%d" % (node["address"], topo["_segments"][node["segment"]].prefixlen), "dev", "eth0")
+    run("ip", "-n", ns, "link", "set", "eth0", "up")
+    for cidr, gateway in segment_routes(topo, node["segment"]):
+        run("ip", "-n", ns, "route", "add", cidr, "via", gateway, "dev", "eth0")
+
+
+def move(args):
+    """Re-plug a node into another segment with a new address, as an operator moving a
+    server would: its old address and routes go, the new ones come, nothing else changes."""
+    lab = args.name
+    state = load_state(lab)
+    if not state.get("topology"):
+        raise LabError("lab %s is not up (no state under %s)" % (lab, lab_dir(lab)))
+    topo = dict(state["topology"])
+    topo["_segments"] = {seg["name"]: ipaddress.IPv4Network(seg["cidr"]) for seg in topo["segments"]}
+    node = next((n for n in topo["nodes"] if n["name"] == args.node), None)
+    if node is None:
+        raise LabError("lab %s has no node %r" % (lab, args.node))
+    others = [n for n in topo["nodes"] if n is not node]
+    used = {}
+    for other in others:
+        used[ipaddress.IPv4Address(other["address"])] = "node %s" % other["name"]
+    for router in topo.get("routers") or []:
+        for leg in router["interfaces"]:
+            used[ipaddress.IPv4Address(leg["address"])] = "router %s" % router["name"]
+    error = _check_address(args.segment, args.address, topo["_segments"], used, "node %s" % node["name"])
+    if error:
+        raise LabError(error)
+    ns, port = ns_name(lab, "node", node["name"]), state["ports"][node["name"]]
+    old_seg, new_seg = ns_name(lab, "seg", node["segment"]), ns_name(lab, "seg", args.segment)
+    for cidr, gateway in segment_routes(topo, node["segment"]):
+        run("ip", "-n", ns, "route", "del", cidr, "via", gateway, "dev", "eth0", check=False)
+    # with its last address gone the kernel also drops every other route through eth0
+    # (the collection's too), as on a server that is re-addressed
+    run("ip", "-n", ns, "addr", "flush", "dev", "eth0")
+    if old_seg != new_seg:
+        run("ip", "-n", old_seg, "link", "set", port, "netns", new_seg)
+        run("ip", "-n", new_seg, "link", "set", port, "master", "br0", "up")
+    node.update(segment=args.segment, address=args.address)
+    address_node(lab, topo, node)
+    state["topology"] = {k: v for k, v in topo.items() if not k.startswith("_")}
+    save_state(lab, state)
+    write_inventory(lab, topo, args.inventory)
+    print(json.dumps({"lab": lab, "moved": node["name"], "segment": args.segment, "address": args.address}))
 
 
 def wait_ssh(lab, topo, inventory):
@@ -333,7 +439,7 @@ def all_labs():
     """Names of every lab on this machine, from its state directories and its namespaces."""
     names = set(os.listdir(LAB_ROOT)) if os.path.isdir(LAB_ROOT) else set()
     for ns in run("ip", "netns", "list").stdout.split():
-        for kind in ("-node-", "-seg-"):
+        for kind in ("-node-", "-seg-", "-router-"):
             if ns.startswith(PREFIX + "-") and kind in ns:
                 names.add(ns[len(PREFIX) + 1 : ns.index(kind)])
     return sorted(names)
@@ -353,10 +459,13 @@ def status(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["up", "down", "down-all", "status"])
+    parser.add_argument("action", choices=["up", "move", "down", "down-all", "status"])
     parser.add_argument("--name", default="default")
     parser.add_argument("--topology")
     parser.add_argument("--inventory")
+    parser.add_argument("--node", help="move: the node to re-plug")
+    parser.add_argument("--segment", help="move: the segment it joins")
+    parser.add_argument("--address", help="move: its new underlay address")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("routednet_lab: must run as root (it creates namespaces and mounts)")
@@ -369,6 +478,10 @@ def main():
             except BaseException:
                 down(args, quiet=True)
                 raise
+        elif args.action == "move":
+            if not (args.node and args.segment and args.address and args.inventory):
+                sys.exit("routednet_lab move needs --node, --segment, --address and --inventory")
+            move(args)
         elif args.action == "down":
             down(args)
         elif args.action == "down-all":

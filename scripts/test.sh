@@ -12,7 +12,7 @@ export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
 # The labs the suite builds (the operator-flow test uses the default lab, so a demo
 # lab left up is taken down too); removed again here in case a test was killed.
 cleanup() {
-    for lab in default pytest molecule-default molecule-vxlan; do
+    for lab in default pytest molecule-default molecule-vxlan molecule-crosssubnet; do
         python lab/routednet_lab.py down --name "$lab" >/dev/null 2>&1 || true
     done
     python lab/vm/routednet_vm.py stop-all || true

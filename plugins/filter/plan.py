@@ -7,9 +7,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import (
+    adjacency_lines,
+    adjacency_problems,
+    adjacency_table,
+)
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     hostgw_routes,
+    hybrid_routes,
     ipip_routes,
+    peer_underlay_ips,
     ping_targets,
     tunnel_address,
     vtep_mac,
@@ -22,8 +29,13 @@ from ansible_collections.routednet.fabric.plugins.module_utils.report import ver
 class FilterModule(object):
     def filters(self):
         return {
+            "adjacency_lines": adjacency_lines,
+            "adjacency_problems": adjacency_problems,
+            "adjacency_table": adjacency_table,
             "hostgw_routes": hostgw_routes,
+            "hybrid_routes": hybrid_routes,
             "ipip_routes": ipip_routes,
+            "peer_underlay_ips": peer_underlay_ips,
             "ping_targets": ping_targets,
             "verify_matrix": verify_matrix,
             "vtep_mac": vtep_mac,

@@ -16,6 +16,8 @@ import hashlib
 import ipaddress
 import itertools
 
+from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import direct_peers
+
 POD_IFNAME = "eth0"
 
 
@@ -215,17 +217,21 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
     return plan, {host: str(net) for host, net in sorted(assigned.items())}
 
 
+def _hostgw_route(info, dev):
+    route = {"dst": info["pod_cidr"], "via": info["underlay_ip"]}
+    if dev:
+        route["dev"] = dev
+    return route
+
+
 def hostgw_routes(plan, node, dev=None):
     """The host-gw routes of one node: each peer's pod subnet via the peer's underlay address."""
-    routes = []
-    for peer, info in sorted(plan["nodes"].items()):
-        if peer == node:
-            continue
-        route = {"dst": info["pod_cidr"], "via": info["underlay_ip"]}
-        if dev:
-            route["dev"] = dev
-        routes.append(route)
-    return routes
+    return [_hostgw_route(info, dev) for _peer, info in _peers(plan, node)]
+
+
+def peer_underlay_ips(plan, node):
+    """The underlay addresses of every other node (what the adjacency check looks up)."""
+    return [info["underlay_ip"] for _peer, info in _peers(plan, node)]
 
 
 def ping_targets(plan, node):
@@ -258,17 +264,42 @@ def _peers(plan, node):
     return [(peer, info) for peer, info in sorted(plan["nodes"].items()) if peer != node]
 
 
+def _vxlan_route(info, device):
+    return {"dst": info["pod_cidr"], "via": tunnel_address(info), "dev": device, "onlink": True}
+
+
+def _ipip_route(info, device):
+    return {"dst": info["pod_cidr"], "via": info["underlay_ip"], "dev": device, "onlink": True}
+
+
+TUNNEL_ROUTES = {"vxlan": _vxlan_route, "ipip": _ipip_route}
+
+
+def _tunnelled_peers(plan, node, adjacency):
+    """Every peer, or with an adjacency table (hybrid) only those not reached directly."""
+    direct = direct_peers(adjacency, node) if adjacency else set()
+    return [(peer, info) for peer, info in _peers(plan, node) if peer not in direct]
+
+
 def vxlan_routes(plan, node, device):
     """Each peer's pod subnet via the peer's VTEP address, on-link through our VTEP."""
-    return [{"dst": info["pod_cidr"], "via": tunnel_address(info), "dev": device, "onlink": True} for _peer, info in _peers(plan, node)]
+    return [_vxlan_route(info, device) for _peer, info in _peers(plan, node)]
 
 
-def vxlan_peers(plan, node):
-    """Per peer: the neighbour entry (VTEP address -> MAC) and FDB entry (MAC -> underlay)."""
-    return [{"ip": tunnel_address(info), "mac": vtep_mac(peer), "dst": info["underlay_ip"]} for peer, info in _peers(plan, node)]
+def vxlan_peers(plan, node, adjacency=None):
+    """Per tunnelled peer: the neighbour entry (VTEP address -> MAC) and FDB entry (MAC -> underlay)."""
+    return [{"ip": tunnel_address(info), "mac": vtep_mac(peer), "dst": info["underlay_ip"]} for peer, info in _tunnelled_peers(plan, node, adjacency)]
 
 
 def ipip_routes(plan, node, device):
     """Each peer's pod subnet via the peer's underlay address, on-link through our one IPIP
     device: the gateway becomes the outer destination, so no per-peer tunnel is needed."""
-    return [{"dst": info["pod_cidr"], "via": info["underlay_ip"], "dev": device, "onlink": True} for _peer, info in _peers(plan, node)]
+    return [_ipip_route(info, device) for _peer, info in _peers(plan, node)]
+
+
+def hybrid_routes(plan, node, adjacency, underlay_dev, encap, device):
+    """Exactly one route per peer subnet: host-gw's where the pair is direct both ways
+    (one L2 segment), the tunnel's (VXLAN or IPIP) for every other peer."""
+    direct = direct_peers(adjacency, node)
+    tunnel_route = TUNNEL_ROUTES[encap]
+    return [_hostgw_route(info, underlay_dev) if peer in direct else tunnel_route(info, device) for peer, info in _peers(plan, node)]

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: routednet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The verify matrix: pods by pods, each cell the TTL seen or FAIL."""
+"""The verify matrix: pods by pods, each cell the TTL seen and the path, or FAIL."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,8 +11,9 @@ __metaclass__ = type
 def verify_matrix(results_by_node):
     """Render ``{node: [reachability result, ...]}`` as a text grid.
 
-    Rows are source pods, columns destination pods; a cell is the reply TTL,
-    ``FAIL`` when no reply came back, ``-`` for pairs on the same node.
+    Rows are source pods, columns destination pods; a cell is the reply TTL and the
+    path the source node's kernel picked (``62 direct``, ``62 vxlan``), ``FAIL`` when
+    no reply came back, ``-`` for pairs on the same node.
     """
     rows = []
     columns = []
@@ -25,10 +26,11 @@ def verify_matrix(results_by_node):
                 rows.append(src)
             if dst not in columns:
                 columns.append(dst)
-            cells[(src, dst)] = str(result["ttl"]) if result["ok"] else "FAIL"
+            kind = (result.get("path") or {}).get("kind")
+            cells[(src, dst)] = ("%s %s" % (result["ttl"], kind) if kind else str(result["ttl"])) if result["ok"] else "FAIL"
     columns = sorted(set(columns) | set(rows))
     rows = sorted(rows)
-    width = max([len(c) for c in columns + rows] + [8])
+    width = max([len(c) for c in columns + rows] + [len(c) for c in cells.values()] + [8])
     lines = [("%-*s  %s" % (width, "from \\ to", "  ".join("%-*s" % (width, c) for c in columns))).rstrip()]
     for src in rows:
         line = ["%-*s" % (width, cells.get((src, dst), "-")) for dst in columns]

@@ -15,6 +15,9 @@ description:
   - Finds the underlay interface that holds the node's underlay address and reports its
     name, prefix and MTU, the host's IPv4 addresses, IP forwarding, the pyroute2 version,
     and whether the running kernel can make each kind of tunnel device (VXLAN, IPIP).
+  - With O(peers), also returns the routes of the main table that decide how this host
+    reaches each peer's underlay address (the longest match for at least one of them), so
+    that the controller can tell which pairs of nodes share an L2 segment.
   - Fails, naming the address, when no interface of the host holds the underlay address.
   - Never changes anything.
 options:
@@ -22,6 +25,13 @@ options:
     description: The node's underlay address (C(routednet_underlay_ip)).
     type: str
     required: true
+  peers:
+    description:
+      - Underlay addresses of the other nodes. The collection's own routes (protocol 201)
+        are left out of the lookup, as they carry pod subnets, never underlay addresses.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - routednet.fabric.netlink
   - routednet.fabric.netlink.netns
@@ -33,6 +43,12 @@ EXAMPLES = r"""
 - name: Find the underlay interface
   routednet.fabric.node_facts:
     underlay_ip: 192.168.245.168
+  register: node
+
+- name: Also find the routes that decide how this node reaches its peers
+  routednet.fabric.node_facts:
+    underlay_ip: 192.168.1.11
+    peers: [192.168.1.12, 192.168.2.13]
   register: node
 """
 
@@ -80,6 +96,18 @@ kernel_features:
   returned: always
   type: dict
   sample: {"vxlan": "present", "ipip": "missing"}
+underlay_routes:
+  description:
+    - The main table's routes that are the longest match for at least one address in
+      O(peers), in C(ip route) terms. A route with no C(via) on
+      RV(underlay_dev) means the peer is on-link (same L2 segment).
+    - V(type) is V(unicast), or V(unreachable), V(blackhole) or V(prohibit) for routes
+      that drop the traffic.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"dst": "192.168.1.0/24", "via": null, "dev": "eth0", "metric": 0, "type": "unicast"},
+           {"dst": "192.168.2.0/24", "via": "192.168.1.1", "dev": "eth0", "metric": 0, "type": "unicast"}]
 """
 
 import ipaddress
@@ -88,13 +116,40 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.routednet.fabric.plugins.module_utils import kernel, netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import deciding_routes
 
 FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
+ROUTE_TYPES = {1: "unicast", 6: "blackhole", 7: "unreachable", 8: "prohibit"}
+
+
+def main_table_routes(ipr, names):
+    """The main table's IPv4 routes that steer traffic, minus the collection's own."""
+    routes = []
+    for msg in ipr.route("dump", family=netlink.AF_INET, table=netlink.RT_TABLE_MAIN):
+        if msg.get("table") != netlink.RT_TABLE_MAIN or msg["type"] not in ROUTE_TYPES or msg["proto"] == netlink.ROUTEDNET_RT_PROTO:
+            continue
+        via = msg.get("gateway")
+        if not via and msg.get("multipath"):
+            via = "multipath"
+        routes.append(
+            {
+                "dst": "%s/%d" % (msg.get("dst") or "0.0.0.0", msg["dst_len"]),
+                "via": via,
+                "dev": names.get(msg.get("oif")),
+                "metric": msg.get("priority") or 0,
+                "type": ROUTE_TYPES[msg["type"]],
+            }
+        )
+    return routes
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(underlay_ip=dict(type="str", required=True), netns=dict(type="str")),
+        argument_spec=dict(
+            underlay_ip=dict(type="str", required=True),
+            peers=dict(type="list", elements="str", default=[]),
+            netns=dict(type="str"),
+        ),
         supports_check_mode=True,
     )
     netlink.require_pyroute2(module)
@@ -102,12 +157,18 @@ def main():
         underlay = ipaddress.IPv4Address(module.params["underlay_ip"])
     except ValueError:
         module.fail_json(msg="routednet_underlay_ip %r is not an IPv4 address" % module.params["underlay_ip"])
+    for peer in module.params["peers"]:
+        try:
+            ipaddress.IPv4Address(peer)
+        except ValueError:
+            module.fail_json(msg="peers: %r is not an IPv4 address (a peer's routednet_underlay_ip)" % peer)
     with netlink.open_rtnl(module, module.params["netns"]) as ipr:
         links = {m["index"]: m for m in ipr.link("dump")}
         addresses = []
         for msg in ipr.addr("dump", family=netlink.AF_INET):
             dev = links.get(msg["index"])
             addresses.append({"dev": dev.get("ifname") if dev else None, "address": "%s/%d" % (msg.get("address"), msg["prefixlen"]), "index": msg["index"]})
+        routes = main_table_routes(ipr, {index: m.get("ifname") for index, m in links.items()})
     holder = next((a for a in addresses if a["address"].split("/")[0] == str(underlay)), None)
     if holder is None:
         module.fail_json(
@@ -126,6 +187,7 @@ def main():
         pyroute2_version=netlink.PYROUTE2_VERSION,
         kernel_release=os.uname()[2],
         kernel_features=kernel.features(),
+        underlay_routes=deciding_routes(routes, module.params["peers"]),
     )
 
 

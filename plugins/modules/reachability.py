@@ -14,8 +14,11 @@ version_added: 0.1.0
 description:
   - From each pod namespace in O(sources), pings each address in O(targets) (all pairs, in
     parallel) and reports success and the TTL of the reply.
-  - The TTL tells the path apart, as the seeds read it by hand; 62 means the packet was
-    routed by both nodes with no encapsulation in between.
+  - The TTL counts the routers that handled the pod packet itself, as the seeds read it by
+    hand; 62 means it was routed by both nodes. A tunnel hides the underlay's routers from
+    the pod packet, so a tunnelled pair shows 62 too; C(path) tells the two apart.
+  - Reports for each target the route this node's kernel picks for it (as C(ip route get)
+    shows it) - the device, and whether that is the underlay (V(direct)) or a tunnel (its kind).
   - Never changes anything.
 options:
   sources:
@@ -57,7 +60,7 @@ attributes:
     description: Linux hosts.
 requirements:
   - nsenter (util-linux) and ping (iputils) on the managed host
-  - pyroute2 >= 0.9 on the managed host, for O(full_size)
+  - pyroute2 >= 0.9 on the managed host
 author:
   - routednet maintainers (@routednet)
 """
@@ -76,7 +79,8 @@ results:
   returned: always
   type: list
   elements: dict
-  sample: [{"source": "docker1", "address": "172.18.0.2", "ok": true, "ttl": 62, "size": 56, "node": "node2", "pod": "docker2"}]
+  sample: [{"source": "docker1", "address": "172.18.0.2", "ok": true, "ttl": 62, "size": 56, "node": "node2", "pod": "docker2",
+            "path": {"kind": "direct", "dev": "eth0", "via": "192.168.245.172"}}]
 failed_pairs:
   description: How many pairs got no reply.
   returned: always
@@ -89,10 +93,12 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.links import link_kind
 
 TTL_RE = re.compile(r"ttl=(\d+)")
 # Pings wait on the network, not the CPU: run many at once.
 PARALLEL = 32
+TUNNEL_KINDS = ("vxlan", "ipip")
 
 
 def pod_mtu(module, source):
@@ -102,6 +108,23 @@ def pod_mtu(module, source):
     if not mtus:
         module.fail_json(msg="reachability: pod %s has no interface" % source)
     return min(mtus)
+
+
+def node_paths(module, addresses):
+    """address -> the route this node's kernel uses for it: device, gateway, and
+    V(direct) or the tunnel kind (vxlan, ipip) of that device."""
+    paths = {}
+    with netlink.open_rtnl(module) as ipr:
+        kinds = {m["index"]: (m.get("ifname"), link_kind(m)) for m in ipr.link("dump")}
+        for address in addresses:
+            try:
+                msg = ipr.route("get", dst=address)[0]
+            except netlink.NetlinkError as exc:
+                paths[address] = {"kind": "no route", "dev": None, "via": None, "error": str(exc)}
+                continue
+            name, kind = kinds.get(msg.get("oif"), (None, None))
+            paths[address] = {"kind": kind if kind in TUNNEL_KINDS else "direct", "dev": name, "via": msg.get("gateway")}
+    return paths
 
 
 def main():
@@ -120,8 +143,9 @@ def main():
     p = module.params
     pairs = [(source, target) for source in p["sources"] for target in p["targets"]]
     sizes = {source: 56 for source in p["sources"]}
+    netlink.require_pyroute2(module)
+    paths = node_paths(module, sorted(set(str(t["address"]) for t in p["targets"])))
     if p["full_size"]:
-        netlink.require_pyroute2(module)
         for source in p["sources"]:
             sizes[source] = pod_mtu(module, source) - 28
 
@@ -135,6 +159,7 @@ def main():
         rc, out, err = module.run_command(cmd)
         ttls = TTL_RE.findall(out)
         entry = dict(target, source=source, ok=rc == 0 and bool(ttls), ttl=int(ttls[0]) if ttls else None, size=sizes[source])
+        entry["path"] = paths[str(target["address"])]
         if not entry["ok"]:
             entry["output"] = (out + err).strip().splitlines()[-2:]
         return entry

@@ -92,7 +92,7 @@ def test_operator_flow_on_the_default_lab():
         assert res.returncode == 0, res.stdout
         res = playbook("playbooks/verify.yml", "-i", "inventories/lab", "-e", "verify_expected_ttl=62")
         assert res.returncode == 0, res.stdout
-        assert "node1/docker1  -              62" in res.stdout
+        assert "node1/docker1  -              62 direct" in res.stdout
         res = playbook("playbooks/hostgw.yml", "-i", "inventories/lab")
         assert res.returncode == 0 and "changed=0" in res.stdout and "changed=1" not in res.stdout, res.stdout
         res = playbook("playbooks/hostgw.yml", "-i", "inventories/lab", "--check", "--diff")
@@ -152,12 +152,13 @@ def test_a_node_failing_preflight_stops_every_node(lab, tmp_path):
     assert_refused_without_change(name, ["playbooks/hostgw.yml", "-i", str(inventory)], message)
 
 
-@pytest.mark.parametrize("scenario", ["default", "vxlan"])
+@pytest.mark.parametrize("scenario", ["default", "vxlan", "crosssubnet"])
 def test_molecule_scenario(scenario):
     res = run(os.path.join(BIN, "molecule"), "test", "--scenario-name", scenario, timeout=1200)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-6000:]
-    for step in ("converge", "idempotence", "verify"):
+    steps = ["converge", "idempotence", "verify"] + (["prepare", "side_effect"] if scenario == "crosssubnet" else [])
+    for step in steps:
         assert "%s > %s: Executed: Successful" % (scenario, step) in out
     assert_clean()
 
@@ -173,9 +174,12 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
         "plugins/module_utils/routes.py",
         "roles/hostgw/tasks/main.yml",
         "roles/ipip/tasks/main.yml",
+        "roles/hybrid/tasks/main.yml",
+        "plugins/module_utils/adjacency.py",
         "roles/node/tasks/prune_tunnels.yml",
         "playbooks/hostgw.yml",
         "playbooks/ipip.yml",
+        "playbooks/hybrid.yml",
         "playbooks/verify.yml",
         "meta/runtime.yml",
         "MANIFEST.json",
@@ -219,7 +223,14 @@ def test_ansible_doc_is_complete(name):
 
 @pytest.mark.parametrize(
     "role, entry_points",
-    [("plan", ["main"]), ("node", ["main", "prune_tunnels"]), ("hostgw", ["main"]), ("vxlan", ["main", "validate"]), ("ipip", ["main", "validate"])],
+    [
+        ("plan", ["main", "plan"]),
+        ("node", ["main", "prune_tunnels"]),
+        ("hostgw", ["main"]),
+        ("vxlan", ["main", "validate", "device"]),
+        ("ipip", ["main", "validate", "device"]),
+        ("hybrid", ["main", "validate"]),
+    ],
 )
 def test_role_entry_points_are_documented(role, entry_points):
     res = run(os.path.join(BIN, "ansible-doc"), "-t", "role", "routednet.fabric.%s" % role)
@@ -309,3 +320,63 @@ def test_ipip_on_a_kernel_without_ipip_fails_before_any_change(lab):
 def test_bad_ipip_settings_fail_before_any_host_changes(lab, extra, message):
     name, inventory = lab
     assert_refused_without_change(name, ["playbooks/ipip.yml", "-i", str(inventory), "-e", json.dumps(extra)], message)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"routednet_hybrid_encap": "gre"}, "routednet_hybrid_encap=gre is not a tunnel the hybrid backend can use; set it to vxlan (the default) or ipip"),
+        ({"routednet_vxlan_vni": 0}, "routednet_vxlan_vni=0 (1-16777215)"),
+    ],
+)
+def test_bad_hybrid_settings_fail_before_any_host_changes(lab, extra, message):
+    name, inventory = lab
+    assert_refused_without_change(name, ["playbooks/hybrid.yml", "-i", str(inventory), "-e", json.dumps(extra)], message)
+
+
+@pytest.mark.skipif(feature_state("ipip") != "missing", reason="this kernel has ipip")
+def test_hybrid_over_ipip_on_a_kernel_without_ipip_fails_before_any_change(lab):
+    name, inventory = lab
+    assert_refused_without_change(
+        name,
+        ["playbooks/hybrid.yml", "-i", str(inventory), "-e", "routednet_hybrid_encap=ipip"],
+        "choose another routednet_hybrid_encap (vxlan also crosses L3)",
+    )
+
+
+def test_two_ends_that_disagree_are_reported_not_used(lab):
+    """node2 routes to node1 through a gateway while node1 sees node2 on-link: one-way
+    adjacency. host-gw and hybrid refuse it, naming both ends' routes; nothing changes."""
+    name, inventory = lab
+    ns = "rnlab-%s-node-node2" % name
+    subprocess.run(["ip", "-n", ns, "route", "add", "192.168.245.168/32", "via", "192.168.245.200", "dev", "eth0", "proto", "static"], check=True)
+    for backend in ("hostgw", "hybrid"):
+        assert_refused_without_change(
+            name,
+            ["playbooks/%s.yml" % backend, "-i", str(inventory)],
+            "node1 <-> node2: the two ends disagree whether they share an L2 segment (node1 reaches 192.168.245.172 by "
+            "'192.168.245.0/24 dev eth0' (direct); node2 reaches 192.168.245.168 by '192.168.245.168/32 via 192.168.245.200 dev eth0' (routed))",
+        )
+    # a tunnel does not care which way each end would route: VXLAN goes ahead
+    assert playbook("playbooks/vxlan.yml", "-i", str(inventory)).returncode == 0
+
+
+def test_hybrid_on_one_segment_is_host_gw_with_a_spare_tunnel(lab):
+    """Every pair is direct: host-gw's routes, the VTEP without entries, pods at the VXLAN
+    MTU; switching to host-gw afterwards only removes the VTEP and restores the MTU."""
+    name, inventory = lab
+    ns = "rnlab-%s-node-node1" % name
+    res = playbook("playbooks/hybrid.yml", "-i", str(inventory))
+    assert res.returncode == 0, res.stdout
+    assert "node1 <-> node2: direct (checked both ways" in res.stdout
+    routes = subprocess.run(["ip", "-n", ns, "route", "show", "proto", "201"], capture_output=True, text=True, check=True).stdout
+    assert routes.strip() == "172.18.0.0/24 via 192.168.245.172 dev eth0"
+    neigh = subprocess.run(["ip", "-n", ns, "neigh", "show", "nud", "permanent"], capture_output=True, text=True, check=True).stdout
+    assert neigh.strip() == ""
+    res = playbook("playbooks/verify.yml", "-i", str(inventory), "-e", "verify_expected_ttl=62", "-e", "verify_full_size=true")
+    assert res.returncode == 0 and "62 direct" in res.stdout and "62 vxlan" not in res.stdout, res.stdout
+    res = playbook("playbooks/hybrid.yml", "-i", str(inventory))
+    assert res.returncode == 0 and "changed=0" in res.stdout and "changed=1" not in res.stdout, res.stdout
+    res = playbook("playbooks/hostgw.yml", "-i", str(inventory))
+    assert res.returncode == 0, res.stdout
+    assert vxlan_leftovers(name, "node1") == [] and vxlan_leftovers(name, "node2") == []
