@@ -320,3 +320,56 @@ def test_check_mode_predicts_inside_a_namespace_not_created_yet(module):
     # outside check mode a missing namespace is an error, never created on the fly
     res = module("hostgw_route", {"netns": ghost, "routes": []})
     assert res.failed and "does not exist" in res["msg"] and ghost not in pnetns.listnetns()
+
+
+def test_node_facts_returns_the_routes_that_decide_each_peer(module, netns):
+    """On-link, through a gateway, blackholed, ours (left out), nothing: only winners come back."""
+    ns = netns("adj")
+    uplink(ns, "192.168.77.1/24")
+    with NetNS(ns, flags=0) as ipr:
+        up0 = ipr.link_lookup(ifname="up0")[0]
+        ipr.route("add", dst="10.50.0.0/16", gateway="192.168.77.254", oif=up0)
+        ipr.route("add", dst="10.51.0.0/16", gateway="192.168.77.253", oif=up0)  # no peer behind it
+        ipr.route("add", dst="10.60.0.0/16", type="blackhole")
+        ipr.route("add", dst="10.70.0.0/24", gateway="192.168.77.9", oif=up0, proto=PROTO)
+    peers = ["192.168.77.5", "10.50.1.1", "10.60.0.1", "10.70.0.5", "172.31.0.1"]
+    res = module("node_facts", {"netns": ns, "underlay_ip": "192.168.77.1", "peers": peers})
+    got = {r["dst"]: (r["via"], r["dev"], r["type"]) for r in res["underlay_routes"]}
+    assert got == {
+        "192.168.77.0/24": (None, "up0", "unicast"),
+        "10.50.0.0/16": ("192.168.77.254", "up0", "unicast"),
+        "10.60.0.0/16": (None, None, "blackhole"),
+    }
+    res = module("node_facts", {"netns": ns, "underlay_ip": "192.168.77.1", "peers": ["not-an-ip"]})
+    assert res.failed and "peers: 'not-an-ip' is not an IPv4 address" in res["msg"]
+
+
+def test_reachability_names_the_path_the_node_takes(netns, tmp_path):
+    """A node (its own namespace) with a pod: the pod's ping to the peer node goes out on
+    the underlay (direct, TTL 63); a target routed into a VXLAN device is named vxlan."""
+    node, peer, pod = netns("node"), netns("peer"), netns("pod")
+    with NetNS(node, flags=0) as ipr:
+        ipr.link("add", ifname="eth0", kind="veth", peer={"ifname": "eth0", "net_ns_fd": peer})
+        ipr.link("add", ifname="p0", kind="veth", peer={"ifname": "eth0", "net_ns_fd": pod})
+    for ns, dev, ip in ((node, "eth0", "10.99.0.1"), (peer, "eth0", "10.99.0.2"), (node, "p0", "10.98.0.1"), (pod, "eth0", "10.98.0.2")):
+        with NetNS(ns, flags=0) as ipr:
+            idx = ipr.link_lookup(ifname=dev)[0]
+            ipr.addr("add", index=idx, address=ip, prefixlen=24)
+            ipr.link("set", index=idx, state="up")
+    with NetNS(pod, flags=0) as ipr:
+        ipr.route("add", dst="0.0.0.0/0", gateway="10.98.0.1")
+    with NetNS(peer, flags=0) as ipr:
+        ipr.route("add", dst="10.98.0.0/24", gateway="10.99.0.1")
+    with NetNS(node, flags=0) as ipr:
+        ipr.link("add", ifname="vx0", kind="vxlan", vxlan_id=5, vxlan_local="10.99.0.1", vxlan_link=ipr.link_lookup(ifname="eth0")[0], vxlan_port=8472)
+        vx0 = ipr.link_lookup(ifname="vx0")[0]
+        ipr.link("set", index=vx0, state="up")
+        ipr.route("add", dst="10.96.0.0/24", gateway="10.97.0.5", oif=vx0, flags=netlink.RTNH_F_ONLINK)
+    subprocess.run(["ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv4.ip_forward=1"], check=True)
+    targets = [{"address": "10.99.0.2", "node": "peer"}, {"address": "10.96.0.7", "node": "far"}]
+    res = run_in_netns(node, "reachability", {"sources": [pod], "targets": targets, "timeout": 1, "count": 1}, tmp_path)
+    by_node = {r["node"]: r for r in res["results"]}
+    assert by_node["peer"]["ok"] and by_node["peer"]["ttl"] == 63
+    assert by_node["peer"]["path"] == {"kind": "direct", "dev": "eth0", "via": None}
+    assert not by_node["far"]["ok"]
+    assert by_node["far"]["path"] == {"kind": "vxlan", "dev": "vx0", "via": "10.97.0.5"}

@@ -34,8 +34,9 @@ def segment_routes(own, other):
 ROUTES = {"n1": segment_routes(1, 2), "n2": segment_routes(1, 2), "n3": segment_routes(2, 1), "n4": segment_routes(2, 1)}
 
 
-def plan_of(names=ADDRESSES):
-    plan, _leases = build_plan([{"name": n, "underlay_ip": ip} for n, ip in sorted(names.items())], "10.244.0.0/16")
+def plan_of(names=None):
+    addresses = names or ADDRESSES
+    plan, _leases = build_plan([{"name": n, "underlay_ip": ip} for n, ip in sorted(addresses.items())], "10.244.0.0/16")
     return plan
 
 
