@@ -94,11 +94,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.routednet.fabric.plugins.module_utils import netlink
 from ansible_collections.routednet.fabric.plugins.module_utils.links import link_kind
+from ansible_collections.routednet.fabric.plugins.module_utils.tunnels import IMMUTABLE as TUNNEL_KINDS
 
 TTL_RE = re.compile(r"ttl=(\d+)")
 # Pings wait on the network, not the CPU: run many at once.
 PARALLEL = 32
-TUNNEL_KINDS = ("vxlan", "ipip")
 
 
 def pod_mtu(module, source):
