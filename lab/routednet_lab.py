@@ -78,8 +78,11 @@ def lab_dir(lab):
 
 
 def load_topology(path):
-    with open(path) as handle:
-        topo = yaml.safe_load(handle) or {}
+    try:
+        with open(path) as handle:
+            topo = yaml.safe_load(handle) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        sys.exit("routednet_lab: cannot read the topology %s: %s" % (path, exc))
     errors = []
     segments = {}
     for seg in topo.get("segments") or []:

@@ -52,9 +52,24 @@ def render_leases(leases):
     return LEASE_HEADER + "---\n" + body
 
 
+def take_out(plan, leases, names, group):
+    """Decommission: the nodes ``names`` leave the plan and give up their leases; their
+    own plan entries are returned, for cleaning them and for their peers to forget them."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in names if n not in plan["nodes"]]
+    if unknown:
+        raise PlanError(["%s: routednet_decommission names a host that is not in the group %r; name nodes of the inventory" % (n, group) for n in unknown])
+    leaving = {}
+    for name in names:
+        leaving[name] = plan["nodes"].pop(name)
+        leases.pop(name, None)
+    return leaving
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("nodes_group", "cluster_cidr", "subnet_prefix", "lease_file", "write_leases"))
+    _VALID_ARGS = frozenset(("nodes_group", "cluster_cidr", "subnet_prefix", "lease_file", "write_leases", "leaving"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
@@ -72,6 +87,7 @@ class ActionModule(ActionBase):
                     "underlay_ip": underlay_of(hv),
                     "pod_cidr": hv.get("routednet_pod_cidr") or None,
                     "pods": hv.get("routednet_pods") or [],
+                    "connect_ip": hv.get("ansible_host"),
                 }
             )
         lease_file = args.get("lease_file")
@@ -80,6 +96,7 @@ class ActionModule(ActionBase):
                 raise PlanError(["all: inventory group %r has no hosts; put the nodes in it or set routednet_nodes_group" % group])
             leases, old_text = read_leases(lease_file)
             plan, new_leases = build_plan(nodes, args.get("cluster_cidr"), args.get("subnet_prefix", 24), leases)
+            leaving = take_out(plan, new_leases, args.get("leaving") or [], group)
         except PlanError as exc:
             result.update(failed=True, errors=exc.errors, msg="routednet plan refused the inventory:\n" + "\n".join(exc.errors))
             return result
@@ -96,7 +113,7 @@ class ActionModule(ActionBase):
             with open(lease_file + ".tmp", "w") as handle:
                 handle.write(new_text)
             os.rename(lease_file + ".tmp", lease_file)
-        result.update(changed=changed, plan=plan, leases=new_leases, lease_file=lease_file)
+        result.update(changed=changed, plan=plan, leases=new_leases, lease_file=lease_file, leaving=leaving)
         if self._play_context.diff and changed:
             result["diff"] = dict(before=old_text or "", after=new_text, before_header=lease_file, after_header=lease_file)
         return result

@@ -13,6 +13,8 @@ from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import 
     adjacency_table,
 )
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
+    departure,
+    host_address_conflicts,
     hostgw_routes,
     hybrid_routes,
     ipip_routes,
@@ -20,6 +22,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     ping_targets,
     tunnel_address,
     vtep_mac,
+    vxlan_entry,
     vxlan_peers,
     vxlan_routes,
 )
@@ -32,6 +35,8 @@ class FilterModule(object):
             "adjacency_lines": adjacency_lines,
             "adjacency_problems": adjacency_problems,
             "adjacency_table": adjacency_table,
+            "departure": departure,
+            "host_address_conflicts": host_address_conflicts,
             "hostgw_routes": hostgw_routes,
             "hybrid_routes": hybrid_routes,
             "ipip_routes": ipip_routes,
@@ -41,5 +46,6 @@ class FilterModule(object):
             "vtep_mac": vtep_mac,
             "tunnel_address": tunnel_address,
             "vxlan_routes": vxlan_routes,
+            "vxlan_entry": vxlan_entry,
             "vxlan_peers": vxlan_peers,
         }

@@ -57,6 +57,13 @@ def _address(text, host, var, errors):
         return None
 
 
+def _ipv4_or_none(text):
+    try:
+        return ipaddress.IPv4Address(str(text)) if text else None
+    except ValueError:
+        return None
+
+
 def _pods(node, subnet, errors):
     """Pods of one node with their addresses; explicit ones kept, others from .2 up."""
     host = node["name"]
@@ -187,12 +194,20 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
                 "%s: routednet_cluster_cidr %s has no free /%d left for this node; widen the cluster CIDR or shorten routednet_subnet_prefix"
                 % (host, cluster, subnet_prefix)
             )
+    # A cluster CIDR over a node's own address would route that node's traffic into
+    # the pod network: refused for underlay addresses and for the address Ansible uses.
     for addr, host in sorted(by_underlay.items()):
-        for other, net in sorted(assigned.items()):
-            if addr in net:
-                errors.append(
-                    "%s: routednet_underlay_ip %s lies inside the pod subnet %s of %s; pod subnets must not cover node addresses" % (host, addr, net, other)
-                )
+        if addr in cluster:
+            errors.append(
+                "%s: routednet_underlay_ip %s lies inside routednet_cluster_cidr %s; choose a cluster CIDR clear of every node address" % (host, addr, cluster)
+            )
+    for node in sorted(nodes, key=lambda n: n["name"]):
+        connect = _ipv4_or_none(node.get("connect_ip"))
+        if connect is not None and connect in cluster and connect not in by_underlay:
+            errors.append(
+                "%s: routednet_cluster_cidr %s covers ansible_host %s, the address Ansible connects to; choose a cluster CIDR clear of it"
+                % (node["name"], cluster, connect)
+            )
     if errors:
         raise PlanError(errors)
 
@@ -215,6 +230,57 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
         "nodes": plan_nodes,
     }
     return plan, {host: str(net) for host, net in sorted(assigned.items())}
+
+
+def departure(leaving):
+    """What every remaining node drops for the nodes in ``leaving`` (name -> plan entry):
+    the route to each one's pod subnet and, where there is a VTEP, its entries."""
+    return {
+        "routes": [{"dst": info["pod_cidr"]} for _name, info in sorted(leaving.items())],
+        "vxlan_entries": [vxlan_entry(name, info) for name, info in sorted(leaving.items())],
+    }
+
+
+def host_address_conflicts(plan, node, addresses, connection=None):
+    """Where the plan would take over what a node already uses; one line per problem.
+
+    Two networks overlap only when one holds the other, so a network the host is on
+    (the underlay's included) either covers a pod subnet or puts its own address
+    inside the cluster CIDR: the two checks below catch both.
+
+    ``addresses``: the node's IPv4 addresses (``node_facts``: dev, address as a CIDR,
+    owned), ``connection``: the SSH connection's server and client addresses as the
+    node sees them (either may be None).  The collection's own links are left out: the
+    bridge holds the pod gateway by design.
+    """
+    cluster = ipaddress.IPv4Network(plan["cluster_cidr"])
+    subnets = sorted((ipaddress.IPv4Network(info["pod_cidr"]), peer) for peer, info in plan["nodes"].items())
+    problems = []
+    for item in addresses or []:
+        if item.get("owned"):
+            continue
+        iface = ipaddress.IPv4Interface(item["address"])
+        where = "%s on %s" % (iface.ip, item.get("dev"))
+        hit = next(((net, peer) for net, peer in subnets if net.overlaps(iface.network)), None)
+        if hit:
+            problems.append(
+                "%s: the pod subnet %s of %s overlaps %s (network %s), which this host already uses; "
+                "give %s another routednet_pod_cidr (or remove its lease) or choose another routednet_cluster_cidr"
+                % (node, hit[0], hit[1], where, iface.network, hit[1])
+            )
+        elif iface.ip in cluster:
+            problems.append(
+                "%s: routednet_cluster_cidr %s covers %s, an address this host already uses; choose a cluster CIDR clear of it" % (node, cluster, where)
+            )
+    for role in ("server", "client"):
+        addr = _ipv4_or_none((connection or {}).get(role))
+        if addr is not None and addr in cluster:
+            what = "the address Ansible reaches this host on" if role == "server" else "the controller's address this SSH session comes from"
+            problems.append(
+                "%s: routednet_cluster_cidr %s covers %s, %s (SSH_CONNECTION); routing it into the pod network would cut Ansible off; "
+                "choose a cluster CIDR clear of it" % (node, cluster, addr, what)
+            )
+    return problems
 
 
 def _hostgw_route(info, dev):
@@ -288,7 +354,13 @@ def vxlan_routes(plan, node, device):
 
 def vxlan_peers(plan, node, adjacency=None):
     """Per tunnelled peer: the neighbour entry (VTEP address -> MAC) and FDB entry (MAC -> underlay)."""
-    return [{"ip": tunnel_address(info), "mac": vtep_mac(peer), "dst": info["underlay_ip"]} for peer, info in _tunnelled_peers(plan, node, adjacency)]
+    return [vxlan_entry(peer, info) for peer, info in _tunnelled_peers(plan, node, adjacency)]
+
+
+def vxlan_entry(node, info):
+    """What a VTEP holds for ``node`` (its plan entry ``info``): its VTEP address and
+    MAC (the neighbour entry) and its underlay address (the FDB entry's destination)."""
+    return {"ip": tunnel_address(info), "mac": vtep_mac(node), "dst": info["underlay_ip"]}
 
 
 def ipip_routes(plan, node, device):

@@ -30,8 +30,9 @@ def route_key(table, dst, metric):
     return (int(table), dst, int(metric))
 
 
-def normalize_route(spec):
-    """A canonical desired route from the module's ``routes`` entry."""
+def normalize_route(spec, removing=False):
+    """A canonical desired route from the module's ``routes`` entry. A route to remove is
+    known by its table, destination and metric alone."""
     dst_text = spec.get("dst")
     if dst_text in ("default", None):
         dst_text = "0.0.0.0/0"
@@ -45,7 +46,7 @@ def normalize_route(spec):
             via = str(ipaddress.IPv4Address(via))
         except ValueError as exc:
             raise RouteSpecError("route %s: via %r: %s" % (dst, via, exc)) from exc
-    if not via and not spec.get("dev"):
+    if not via and not spec.get("dev") and not removing:
         raise RouteSpecError("route %s needs via, dev or both" % dst)
     if spec.get("onlink") and not spec.get("dev"):
         raise RouteSpecError("route %s: onlink needs dev" % dst)

@@ -61,7 +61,9 @@ options:
     description:
       - V(present) installs O(routes) (and prunes, see O(prune)).
       - V(absent) deletes the listed routes, or every route carrying O(protocol) when
-        O(routes) is empty. Only routes carrying O(protocol) are deleted.
+        O(routes) is empty. Only routes carrying O(protocol) are deleted. A route to delete
+        is known by O(routes[].dst), O(routes[].table) and O(routes[].metric);
+        O(routes[].via) and O(routes[].dev) may be left out.
     type: str
     choices: [present, absent]
     default: present
@@ -148,7 +150,7 @@ def main():
     if not 5 <= proto <= 255 or proto in (2, 3, 4):
         module.fail_json(msg="protocol %d is reserved or out of range; use a number from 5 to 255 that is not kernel, boot or static" % proto)
     try:
-        desired = [rt.normalize_route(spec) for spec in p["routes"]]
+        desired = [rt.normalize_route(spec, removing=p["state"] == "absent") for spec in p["routes"]]
     except rt.RouteSpecError as exc:
         module.fail_json(msg="%s: %s" % (place, exc))
 

@@ -69,11 +69,21 @@ underlay_mtu:
   type: int
   sample: 1500
 addresses:
-  description: Every IPv4 address of the host, with its interface.
+  description:
+    - Every IPv4 address of the host, with its interface; V(owned) marks the collection's
+      own links (bridge, tunnel devices), whose addresses come from the plan.
   returned: always
   type: list
   elements: dict
-  sample: [{"dev": "eth0", "address": "192.168.245.168/24"}]
+  sample: [{"dev": "eth0", "address": "192.168.245.168/24", "owned": false}]
+connection:
+  description:
+    - The addresses of the SSH session this module runs in, from C(SSH_CONNECTION) -
+      V(server) (the address Ansible reaches the host on) and V(client) (the
+      controller's address). V(null) when unknown (no SSH, or sshd behind a ProxyCommand).
+  returned: always
+  type: dict
+  sample: {"server": "192.168.245.168", "client": "192.168.245.1"}
 ip_forward:
   description: Whether IPv4 forwarding is on now.
   returned: always
@@ -117,6 +127,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.routednet.fabric.plugins.module_utils import kernel, netlink
 from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import deciding_routes
+from ansible_collections.routednet.fabric.plugins.module_utils.links import is_owned
 
 FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
 ROUTE_TYPES = {1: "unicast", 6: "blackhole", 7: "unreachable", 8: "prohibit"}
@@ -143,6 +154,20 @@ def main_table_routes(ipr, names):
     return routes
 
 
+def ssh_connection():
+    """The SSH session's addresses as this host sees them (None when not over SSH, or
+    when sshd cannot tell, as with a ProxyCommand)."""
+    fields = os.environ.get("SSH_CONNECTION", "").split()
+    found = {"client": None, "server": None}
+    if len(fields) == 4:
+        for role, text in (("client", fields[0]), ("server", fields[2])):
+            try:
+                found[role] = str(ipaddress.ip_address(text))
+            except ValueError:
+                pass
+    return found
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -167,7 +192,14 @@ def main():
         addresses = []
         for msg in ipr.addr("dump", family=netlink.AF_INET):
             dev = links.get(msg["index"])
-            addresses.append({"dev": dev.get("ifname") if dev else None, "address": "%s/%d" % (msg.get("address"), msg["prefixlen"]), "index": msg["index"]})
+            addresses.append(
+                {
+                    "dev": dev.get("ifname") if dev else None,
+                    "address": "%s/%d" % (msg.get("address"), msg["prefixlen"]),
+                    "index": msg["index"],
+                    "owned": bool(dev) and is_owned(dev),
+                }
+            )
         routes = main_table_routes(ipr, {index: m.get("ifname") for index, m in links.items()})
     holder = next((a for a in addresses if a["address"].split("/")[0] == str(underlay)), None)
     if holder is None:
@@ -182,7 +214,8 @@ def main():
         underlay_dev=holder["dev"],
         underlay_cidr=holder["address"],
         underlay_mtu=links[holder["index"]].get("mtu"),
-        addresses=[{"dev": a["dev"], "address": a["address"]} for a in addresses],
+        addresses=[{"dev": a["dev"], "address": a["address"], "owned": a["owned"]} for a in addresses],
+        connection=ssh_connection(),
         ip_forward=forward,
         pyroute2_version=netlink.PYROUTE2_VERSION,
         kernel_release=os.uname()[2],

@@ -42,6 +42,14 @@ options:
     description: Write the lease file when it changes (never in check mode).
     type: bool
     default: true
+  leaving:
+    description:
+      - Nodes being decommissioned. They are planned with the others (so that their own
+        entries are known), then taken out of RV(plan) and RV(leases) and returned in
+        RV(leaving); with O(write_leases) their leases are released.
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -67,6 +75,14 @@ EXAMPLES = r"""
     lease_file: "{{ inventory_dir }}/group_vars/all/routednet_leases.yml"
   run_once: true
   register: plan
+
+- name: Plan the cluster without node3, releasing its lease
+  routednet.fabric.subnet_plan:
+    cluster_cidr: 10.244.0.0/16
+    lease_file: "{{ inventory_dir }}/group_vars/all/routednet_leases.yml"
+    leaving: [node3]
+  run_once: true
+  register: plan
 """
 
 RETURN = r"""
@@ -87,6 +103,16 @@ leases:
   description: Node to subnet, as written to the lease file.
   returned: success
   type: dict
+leaving:
+  description: Plan entries of the nodes named in O(leaving), by node.
+  returned: success
+  type: dict
+  sample:
+    node3:
+      underlay_ip: 192.168.245.173
+      pod_cidr: 10.244.3.0/24
+      gateway: 10.244.3.1/24
+      pods: []
 errors:
   description: One line per problem found in the inventory.
   returned: failure

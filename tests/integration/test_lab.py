@@ -1,7 +1,6 @@
 """End to end on a lab of SSH-reachable nodes: the operator's commands, molecule, packaging."""
 
 import glob
-import json
 import os
 import re
 import subprocess
@@ -11,61 +10,11 @@ import tarfile
 import pytest
 
 from ansible_collections.routednet.fabric.plugins.module_utils.kernel import feature_state
-from conftest import REPO
+from labhelpers import BIN, LAB_TOOL, TOPOLOGIES, assert_clean, assert_refused_without_change, node_state, playbook, run
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
-BIN = os.path.dirname(sys.executable)
-LAB_TOOL = os.path.join(REPO, "lab", "routednet_lab.py")
-SEED000 = os.path.join(REPO, "lab", "topologies", "seed000.yml")
-
-
-def run(*cmd, env=None, cwd=REPO, **kwargs):
-    full_env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", NO_COLOR="1", PY_COLORS="0", **(env or {}))
-    return subprocess.run(list(cmd), cwd=cwd, capture_output=True, text=True, env=full_env, check=False, **kwargs)
-
-
-def playbook(*args, env=None):
-    return run(os.path.join(BIN, "ansible-playbook"), *args, env=env)
-
-
-def lab_namespaces():
-    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
-    return [line.split()[0] for line in out.splitlines() if line.startswith("rnlab-")]
-
-
-def lab_processes():
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
-    return [line for line in out.splitlines() if "routednet-lab" in line]
-
-
-def node_state(lab, node):
-    """Links, IPv4 addresses and IPv4 routes of a lab node (IPv6 link-local settles on its own)."""
-    ns = "rnlab-%s-node-%s" % (lab, node)
-    show = [["ip", "-n", ns, "-o", "link"], ["ip", "-n", ns, "-4", "-o", "addr"], ["ip", "-n", ns, "-4", "route", "show", "table", "all"]]
-    state = []
-    for cmd in show:
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-        state.append("\n".join(sorted(line for line in out.splitlines())))
-    forwarding = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward"], capture_output=True, text=True, check=True)
-    state.append(forwarding.stdout.strip())
-    return state
-
-
-def assert_refused_without_change(lab_name, playbook_args, message):
-    """The play fails with ``message`` and no node's links, addresses or routes changed."""
-    before = {node: node_state(lab_name, node) for node in ("node1", "node2")}
-    res = playbook(*playbook_args)
-    assert res.returncode != 0
-    assert message in res.stdout, res.stdout
-    assert "Traceback" not in res.stdout + res.stderr
-    assert {node: node_state(lab_name, node) for node in ("node1", "node2")} == before
-
-
-def assert_clean():
-    assert lab_namespaces() == []
-    assert lab_processes() == []
-    assert not os.path.exists("/run/routednet-lab") or os.listdir("/run/routednet-lab") == []
+SEED000 = os.path.join(TOPOLOGIES, "seed000.yml")
 
 
 @pytest.fixture
@@ -80,7 +29,7 @@ def lab(tmp_path):
     finally:
         res = run(sys.executable, LAB_TOOL, "down", "--name", name)
         assert res.returncode == 0, res.stderr
-        assert not [n for n in lab_namespaces() if n.startswith("rnlab-%s-" % name)]
+        assert_clean(name)
 
 
 def test_operator_flow_on_the_default_lab():
@@ -103,7 +52,7 @@ def test_operator_flow_on_the_default_lab():
     finally:
         res = playbook("playbooks/lab.yml", "-e", "lab_state=absent")
     assert res.returncode == 0, res.stdout + res.stderr
-    assert_clean()
+    assert_clean("default")
 
 
 def test_drift_is_put_back(lab):
@@ -127,31 +76,6 @@ def test_drift_is_put_back(lab):
     assert playbook("playbooks/verify.yml", "-i", str(inventory)).returncode == 0
 
 
-@pytest.mark.parametrize(
-    "extra, message",
-    [
-        # every node asks for the same subnet: refused on the controller
-        ({"routednet_pod_cidr": "172.17.0.0/24"}, "node2: pod subnet 172.17.0.0/24 overlaps 172.17.0.0/24 of node1"),
-        ({"routednet_cluster_cidr": "10.244.0.0/16"}, "node1: routednet_pod_cidr 172.17.0.0/24 is outside routednet_cluster_cidr 10.244.0.0/16"),
-        ({"routednet_subnet_prefix": 8}, "routednet_subnet_prefix /8 must be longer than the cluster CIDR /12"),
-    ],
-)
-def test_bad_inventory_fails_before_any_host_changes(lab, extra, message):
-    name, inventory = lab
-    assert_refused_without_change(name, ["playbooks/hostgw.yml", "-i", str(inventory), "-e", json.dumps(extra)], message)
-    assert not glob.glob(str(inventory.parent / "group_vars" / "all" / "*")), "a lease was written for a refused plan"
-
-
-def test_a_node_failing_preflight_stops_every_node(lab, tmp_path):
-    """node2's underlay address is not on node2: nothing changes on node1 either."""
-    name, inventory = lab
-    host_vars = inventory.parent / "host_vars"
-    host_vars.mkdir()
-    (host_vars / "node2.yml").write_text("routednet_underlay_ip: 192.168.245.99\n")
-    message = "routednet_underlay_ip 192.168.245.99 is not configured on any interface of this host"
-    assert_refused_without_change(name, ["playbooks/hostgw.yml", "-i", str(inventory)], message)
-
-
 @pytest.mark.parametrize("scenario", ["default", "vxlan", "crosssubnet"])
 def test_molecule_scenario(scenario):
     res = run(os.path.join(BIN, "molecule"), "test", "--scenario-name", scenario, timeout=1200)
@@ -160,7 +84,7 @@ def test_molecule_scenario(scenario):
     steps = ["converge", "idempotence", "verify"] + (["prepare", "side_effect"] if scenario == "crosssubnet" else [])
     for step in steps:
         assert "%s > %s: Executed: Successful" % (scenario, step) in out
-    assert_clean()
+    assert_clean("molecule-" + scenario)
 
 
 def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
@@ -224,10 +148,11 @@ def test_ansible_doc_is_complete(name):
 @pytest.mark.parametrize(
     "role, entry_points",
     [
-        ("plan", ["main", "plan"]),
-        ("node", ["main", "prune_tunnels"]),
+        ("plan", ["main", "plan", "leases"]),
+        ("node", ["main", "prune_tunnels", "forget", "remove"]),
         ("hostgw", ["main"]),
-        ("vxlan", ["main", "validate", "device"]),
+        ("vxlan", ["main", "validate", "device", "forget"]),
+        ("decommission", ["main", "forget", "release", "clean"]),
         ("ipip", ["main", "validate", "device"]),
         ("hybrid", ["main", "validate"]),
     ],
@@ -282,19 +207,6 @@ def test_switching_between_hostgw_and_vxlan_leaves_nothing_behind(lab):
     assert res.returncode == 0 and "changed=0" in res.stdout and "changed=1" not in res.stdout, res.stdout
 
 
-@pytest.mark.parametrize(
-    "extra, message",
-    [
-        ({"routednet_vxlan_vni": 0}, "routednet_vxlan_vni=0 (1-16777215)"),
-        ({"routednet_vxlan_port": 70000}, "routednet_vxlan_port=70000 (1-65535)"),
-        ({"routednet_vxlan_device": "a-name-far-too-long"}, "routednet_vxlan_device=a-name-far-too-long (1-15"),
-    ],
-)
-def test_bad_vxlan_settings_fail_before_any_host_changes(lab, extra, message):
-    name, inventory = lab
-    assert_refused_without_change(name, ["playbooks/vxlan.yml", "-i", str(inventory), "-e", json.dumps(extra)], message)
-
-
 @pytest.mark.skipif(feature_state("ipip") != "missing", reason="this kernel has ipip; the VM test covers IPIP")
 def test_ipip_on_a_kernel_without_ipip_fails_before_any_change(lab):
     """This machine's kernel has no ipip module: ipip.yml stops in preflight, naming it."""
@@ -308,30 +220,6 @@ def test_ipip_on_a_kernel_without_ipip_fails_before_any_change(lab):
     res = playbook("playbooks/ipip.yml", "-i", str(inventory))
     assert "Nothing was changed." in res.stdout and "modprobe ipip" in res.stdout
     assert "node1 " in res.stdout and "changed=0" in res.stdout and "changed=1" not in res.stdout, res.stdout
-
-
-@pytest.mark.parametrize(
-    "extra, message",
-    [
-        ({"routednet_ipip_device": "a-name-far-too-long"}, "routednet_ipip_device=a-name-far-too-long (1-15"),
-        ({"routednet_mtu": 100}, "routednet_mtu=100 (0 for underlay MTU - 20"),
-    ],
-)
-def test_bad_ipip_settings_fail_before_any_host_changes(lab, extra, message):
-    name, inventory = lab
-    assert_refused_without_change(name, ["playbooks/ipip.yml", "-i", str(inventory), "-e", json.dumps(extra)], message)
-
-
-@pytest.mark.parametrize(
-    "extra, message",
-    [
-        ({"routednet_hybrid_encap": "gre"}, "routednet_hybrid_encap=gre is not a tunnel the hybrid backend can use; set it to vxlan (the default) or ipip"),
-        ({"routednet_vxlan_vni": 0}, "routednet_vxlan_vni=0 (1-16777215)"),
-    ],
-)
-def test_bad_hybrid_settings_fail_before_any_host_changes(lab, extra, message):
-    name, inventory = lab
-    assert_refused_without_change(name, ["playbooks/hybrid.yml", "-i", str(inventory), "-e", json.dumps(extra)], message)
 
 
 @pytest.mark.skipif(feature_state("ipip") != "missing", reason="this kernel has ipip")

@@ -5,6 +5,7 @@ import pytest
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     PlanError,
     build_plan,
+    host_address_conflicts,
     host_ifname,
     hostgw_routes,
     ping_targets,
@@ -109,7 +110,7 @@ def test_routes_and_targets_cover_every_peer_and_only_peers():
         ([node("a", None)], "10.244.0.0/16", 24, None, "a: routednet_underlay_ip is not set"),
         ([node("a", "10.0.0.300")], "10.244.0.0/16", 24, None, "a: routednet_underlay_ip '10.0.0.300' is not an IPv4 address"),
         ([node("a", "10.0.0.1")], "10.244.0.0/16", 24, {"a": "10.9.0.0/24"}, "a: its lease 10.9.0.0/24 is outside routednet_cluster_cidr"),
-        ([node("a", "10.244.1.7")], "10.244.0.0/16", 24, None, "a: routednet_underlay_ip 10.244.1.7 lies inside the pod subnet 10.244.1.0/24 of a"),
+        ([node("a", "10.244.1.7")], "10.244.0.0/16", 24, None, "a: routednet_underlay_ip 10.244.1.7 lies inside routednet_cluster_cidr 10.244.0.0/16"),
         (
             [node("a", "10.0.0.1", pods=[{"name": "p", "address": "10.244.9.2"}])],
             "10.244.0.0/16",
@@ -160,3 +161,52 @@ def test_ipip_routes_go_via_each_peers_underlay_address_through_one_device():
         {"dst": "10.244.3.0/24", "via": "10.0.0.3", "dev": "tun", "onlink": True},
     ]
     assert tunnel_address(plan["nodes"]["a"]) == "10.244.1.0"
+
+
+TWO_NODES = build_plan([node("n1", "192.168.1.11"), node("n2", "192.168.1.12")], "10.244.0.0/16")[0]
+N1_EXPECTED = {"dev": "eth0", "address": "192.168.1.11/24", "owned": False}
+
+
+@pytest.mark.parametrize(
+    "addresses, connection, problem",
+    [
+        # an operator's address inside a node's pod subnet: that node's subnet is named
+        ([{"dev": "dummy0", "address": "10.244.2.9/32", "owned": False}], None, "n1: the pod subnet 10.244.2.0/24 of n2 overlaps 10.244.2.9 on dummy0"),
+        # a whole network (docker0 style) over a pod subnet
+        ([{"dev": "docker0", "address": "10.244.0.1/16", "owned": False}], None, "n1: the pod subnet 10.244.1.0/24 of n1 overlaps 10.244.0.1 on docker0"),
+        # inside the cluster CIDR but no pod subnet
+        ([{"dev": "dummy0", "address": "10.244.200.1/32", "owned": False}], None, "n1: routednet_cluster_cidr 10.244.0.0/16 covers 10.244.200.1 on dummy0"),
+        # the underlay network reaches into the cluster CIDR
+        ([{"dev": "eth0", "address": "192.168.1.11/8", "owned": False}], None, None),
+        # the SSH path: Ansible's address on the host and the controller's address
+        ([N1_EXPECTED], {"server": "10.244.99.1", "client": None}, "covers 10.244.99.1, the address Ansible reaches this host on (SSH_CONNECTION)"),
+        ([N1_EXPECTED], {"server": "192.168.1.11", "client": "10.244.77.7"}, "covers 10.244.77.7, the controller's address this SSH session comes from"),
+    ],
+)
+def test_host_address_conflicts_are_named(addresses, connection, problem):
+    problems = host_address_conflicts(TWO_NODES, "n1", addresses, connection)
+    if problem is None:  # 192.168.0.0/8 does not overlap 10.244.0.0/16: no problem
+        assert problems == []
+    else:
+        assert len(problems) == 1 and problem in problems[0], problems
+
+
+def test_the_underlay_network_over_the_cluster_cidr_is_refused():
+    plan = build_plan([node("n1", "10.1.0.11"), node("n2", "10.1.0.12")], "10.244.0.0/16")[0]
+    problems = host_address_conflicts(plan, "n1", [{"dev": "eth0", "address": "10.1.0.11/8", "owned": False}])
+    assert problems == [
+        "n1: the pod subnet 10.244.1.0/24 of n1 overlaps 10.1.0.11 on eth0 (network 10.0.0.0/8), which this host already uses; "
+        "give n1 another routednet_pod_cidr (or remove its lease) or choose another routednet_cluster_cidr"
+    ]
+
+
+def test_our_own_links_and_clear_hosts_raise_nothing():
+    owned = [N1_EXPECTED, {"dev": "cni0", "address": "10.244.1.1/24", "owned": True}, {"dev": "lo", "address": "127.0.0.1/8", "owned": False}]
+    assert host_address_conflicts(TWO_NODES, "n1", owned, {"server": "192.168.1.11", "client": "192.168.1.1"}) == []
+
+
+def test_ansible_host_inside_the_cluster_cidr_is_refused_on_the_controller():
+    errors = errors_of([node("a", "192.168.1.11", connect_ip="10.244.9.9")], "10.244.0.0/16")
+    assert errors == [
+        "a: routednet_cluster_cidr 10.244.0.0/16 covers ansible_host 10.244.9.9, the address Ansible connects to; choose a cluster CIDR clear of it"
+    ]

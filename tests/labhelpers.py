@@ -1,0 +1,92 @@
+"""Helpers for tests that drive a lab of SSH-reachable nodes (lab/routednet_lab.py)."""
+
+import os
+import subprocess
+import sys
+
+from conftest import REPO
+
+BIN = os.path.dirname(sys.executable)
+LAB_TOOL = os.path.join(REPO, "lab", "routednet_lab.py")
+TOPOLOGIES = os.path.join(REPO, "lab", "topologies")
+
+
+def run(*cmd, env=None, cwd=REPO, **kwargs):
+    full_env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", NO_COLOR="1", PY_COLORS="0", **(env or {}))
+    return subprocess.run(list(cmd), cwd=cwd, capture_output=True, text=True, env=full_env, check=False, **kwargs)
+
+
+def playbook(*args, env=None):
+    return run(os.path.join(BIN, "ansible-playbook"), *args, env=env)
+
+
+def sh(*cmd):
+    """stdout of a command that must succeed."""
+    return subprocess.run(list(cmd), capture_output=True, text=True, check=True).stdout
+
+
+def ns_of(lab, node):
+    return "rnlab-%s-node-%s" % (lab, node)
+
+
+def lab_namespaces():
+    return [line.split()[0] for line in sh("ip", "netns", "list").splitlines() if line.startswith("rnlab-")]
+
+
+def lab_processes(lab):
+    return [line for line in sh("ps", "-eo", "args").splitlines() if "routednet-lab/%s/" % lab in line or "routednet-lab-%s" % lab in line]
+
+
+def assert_clean(lab):
+    """Nothing of lab ``lab`` is left (other labs, e.g. an operator's, are not this test's business)."""
+    assert [n for n in lab_namespaces() if n.startswith("rnlab-%s-" % lab)] == []
+    assert lab_processes(lab) == []
+    assert not os.path.exists(os.path.join("/run/routednet-lab", lab))
+
+
+def node_state(lab, node):
+    """Links, IPv4 addresses and IPv4 routes of a lab node (IPv6 link-local settles on its own)."""
+    ns = ns_of(lab, node)
+    show = [["ip", "-n", ns, "-o", "link"], ["ip", "-n", ns, "-4", "-o", "addr"], ["ip", "-n", ns, "-4", "route", "show", "table", "all"]]
+    state = ["\n".join(sorted(sh(*cmd).splitlines())) for cmd in show]
+    state.append(sh("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward").strip())
+    return state
+
+
+def forwarding_state(lab, node):
+    """What a node forwards pods by: routes, permanent neighbours, FDB entries with a destination."""
+    ns = ns_of(lab, node)
+    routes = sh("ip", "-n", ns, "-4", "route", "show", "table", "all").splitlines()
+    neigh = sh("ip", "-n", ns, "neigh", "show", "nud", "permanent").splitlines()
+    fdb = [line for line in sh("bridge", "-n", ns, "fdb", "show").splitlines() if " dst " in line]
+    return set(routes) | set(neigh) | set(fdb)
+
+
+def lab_up(name, topology, inventory):
+    res = run(sys.executable, LAB_TOOL, "up", "--name", name, "--topology", os.path.join(TOPOLOGIES, topology), "--inventory", str(inventory))
+    assert res.returncode == 0, res.stderr
+
+
+def lab_down(name):
+    res = run(sys.executable, LAB_TOOL, "down", "--name", name)
+    assert res.returncode == 0, res.stderr
+    assert_clean(name)
+
+
+def recap(stdout, host):
+    """The PLAY RECAP counters of ``host`` as a dict."""
+    for line in stdout.splitlines():
+        if line.startswith(host + " ") and " ok=" in line:
+            return {k: int(v) for k, v in (pair.split("=") for pair in line.split(":", 1)[1].split())}
+    raise AssertionError("no recap line for %s in:\n%s" % (host, stdout[-3000:]))
+
+
+def assert_refused_without_change(lab, playbook_args, message, nodes=("node1", "node2")):
+    """The play fails with ``message`` and no node's links, addresses or routes changed."""
+    before = {node: node_state(lab, node) for node in nodes}
+    res = playbook(*playbook_args)
+    assert res.returncode != 0
+    assert message in res.stdout, res.stdout
+    assert "Traceback" not in res.stdout + res.stderr
+    assert {node: node_state(lab, node) for node in nodes} == before
+    return res
