@@ -33,9 +33,23 @@ import time
 import yaml
 
 LAB_ROOT = "/run/routednet-lab"
+# The mount points of PRIVATE_PATHS some lab had to create on this machine. Shared by
+# every lab: removing such a directory while another lab is up would detach that lab's
+# tmpfs from its nodes (the kernel does so for a mount point removed in another mount
+# namespace), so only the last lab to go down removes them.
+CREATED_DIRS = LAB_ROOT + ".created-dirs"
 PREFIX = "rnlab"
 # Paths the collection writes on a node: each lab node gets its own copy.
-PRIVATE_PATHS = ["/run/netns", "/etc/sysctl.d", "/etc/routednet", "/etc/iproute2/rt_protos.d"]
+# What a node keeps to itself, as its own disk would: a tmpfs each, inside its mount namespace.
+PRIVATE_PATHS = [
+    "/run/netns",
+    "/etc/sysctl.d",
+    "/etc/routednet",
+    "/etc/iproute2/rt_protos.d",
+    "/etc/systemd/system",
+    "/usr/local/lib/routednet",
+    "/run/routednet",
+]
 SSHD_CONFIG = """\
 # Lab-only sshd, started per connection inside a lab node by the SSH ProxyCommand.
 HostKey {lab}/ssh/host_ed25519
@@ -224,17 +238,18 @@ def up(args):
     topo = load_topology(args.topology)
     down(args, quiet=True)
     d = make_ssh(lab)
-    state = {"created_dirs": [], "netns": [], "nodes": [n["name"] for n in topo["nodes"]]}
+    state = {"netns": [], "nodes": [n["name"] for n in topo["nodes"]]}
     save_state(lab, state)
     mnt = d + "/mnt"
     os.makedirs(mnt, exist_ok=True)
     run("mount", "--bind", mnt, mnt)
     run("mount", "--make-private", mnt)
+    created = set(read_created_dirs())
     for path in PRIVATE_PATHS:
         if not os.path.isdir(path):
             os.makedirs(path)
-            state["created_dirs"].append(path)
-    save_state(lab, state)
+            created.add(path)
+    write_created_dirs(sorted(created))
 
     for seg_name in topo["_segments"]:
         ns = ns_name(lab, "seg", seg_name)
@@ -349,6 +364,19 @@ def wait_ssh(lab, topo, inventory):
             raise LabError("node %s does not answer over SSH: %s" % (node["name"], proc.stderr.strip()))
 
 
+def read_created_dirs():
+    try:
+        with open(CREATED_DIRS) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return []
+
+
+def write_created_dirs(paths):
+    with open(CREATED_DIRS, "w") as handle:
+        json.dump(paths, handle)
+
+
 def save_state(lab, state):
     with open(os.path.join(lab_dir(lab), "state.json"), "w") as handle:
         json.dump(state, handle)
@@ -359,7 +387,7 @@ def load_state(lab):
         with open(os.path.join(lab_dir(lab), "state.json")) as handle:
             return json.load(handle)
     except (OSError, ValueError):
-        return {"created_dirs": [], "netns": [], "nodes": []}
+        return {"netns": [], "nodes": []}
 
 
 def kill_in_netns(ns):
@@ -379,6 +407,89 @@ def kill_in_netns(ns):
             return
 
 
+def delete_pods(mfile):
+    """The node's pods live in its private /run/netns: delete them from inside."""
+    inside = run("nsenter", "--mount=%s" % mfile, "ip", "netns", "list", check=False).stdout
+    for line in inside.splitlines():
+        if line.strip():
+            run("nsenter", "--mount=%s" % mfile, "ip", "netns", "del", line.split()[0], check=False)
+
+
+def exit_ssh_masters(lab):
+    cp = lab_dir(lab) + "/cp"
+    if os.path.isdir(cp):
+        for sock in os.listdir(cp):
+            run("ssh", "-o", "ControlPath=%s/%s" % (cp, sock), "-O", "exit", "lab", check=False)
+
+
+def boot_units(lab, node):
+    """What systemd would start at boot: the ExecStart lines of every unit enabled for
+    multi-user.target in the node's /etc/systemd/system, run inside the node."""
+    mfile = "%s/mnt/%s.mnt" % (lab_dir(lab), node)
+    inside = ["nsenter", "--mount=%s" % mfile, "--net=/run/netns/%s" % ns_name(lab, "node", node)]
+    wants = "/etc/systemd/system/multi-user.target.wants"
+    listed = run(*inside, "sh", "-c", "ls %s 2>/dev/null || true" % wants).stdout.split()
+    ran = []
+    for unit in sorted(listed):
+        text = run(*inside, "cat", "%s/%s" % (wants, unit)).stdout
+        for line in text.splitlines():
+            if line.startswith("ExecStart="):
+                command = line[len("ExecStart=") :]
+                proc = run(*inside, *shlex.split(command), check=False)
+                ran.append({"unit": unit, "command": command, "rc": proc.returncode, "output": (proc.stdout + proc.stderr).splitlines()})
+    return ran
+
+
+def lab_node(args):
+    """(lab, state, topology, node) for the actions on one node of a lab that is up."""
+    state = load_state(args.name)
+    if not state.get("topology"):
+        raise LabError("lab %s is not up (no state under %s)" % (args.name, lab_dir(args.name)))
+    topo = dict(state["topology"])
+    topo["_segments"] = {seg["name"]: ipaddress.IPv4Network(seg["cidr"]) for seg in topo["segments"]}
+    node = next((n for n in topo["nodes"] if n["name"] == args.node), None)
+    if node is None:
+        raise LabError("lab %s has no node %r" % (args.name, args.node))
+    return args.name, state, topo, node
+
+
+def power_off(lab, state, node):
+    """The node goes dark: its processes and pods end, its network namespace (links,
+    addresses, routes, forwarding) is gone, so SSH to it fails; its files stay, as on disk."""
+    ns, seg_ns = ns_name(lab, "node", node["name"]), ns_name(lab, "seg", node["segment"])
+    if not os.path.exists("/run/netns/" + ns):
+        raise LabError("node %s is already off" % node["name"])
+    exit_ssh_masters(lab)
+    kill_in_netns(ns)
+    delete_pods("%s/mnt/%s.mnt" % (lab_dir(lab), node["name"]))
+    # a NIC keeps its MAC across a reboot (peers' ARP caches stay right)
+    state.setdefault("macs", {})[node["name"]] = json.loads(run("ip", "-j", "-n", ns, "link", "show", "eth0").stdout)[0]["address"]
+    save_state(lab, state)
+    # deleting the namespace frees its links only later; the segment's end goes now
+    run("ip", "-n", seg_ns, "link", "del", state["ports"][node["name"]])
+    run("ip", "netns", "del", ns)
+
+
+def power_on(lab, state, topo, node, run_units=True):
+    """The node boots: a fresh network namespace with only the underlay (address and
+    routes from the topology), forwarding off; then the units enabled for
+    multi-user.target run, as systemd would run them."""
+    ns, seg_ns = ns_name(lab, "node", node["name"]), ns_name(lab, "seg", node["segment"])
+    if os.path.exists("/run/netns/" + ns):
+        raise LabError("node %s is already on" % node["name"])
+    port = state["ports"][node["name"]]
+    run("ip", "netns", "add", ns)
+    run("ip", "-n", ns, "link", "set", "lo", "up")
+    run("ip", "-n", seg_ns, "link", "add", port, "type", "veth", "peer", "name", "eth0", "address", state["macs"][node["name"]], "netns", ns)
+    run("ip", "-n", seg_ns, "link", "set", port, "master", "br0", "up")
+    address_node(lab, topo, node)
+    units = boot_units(lab, node["name"]) if run_units else []
+    print(json.dumps({"lab": lab, "booted": node["name"], "units": units}))
+    failed = [u["unit"] for u in units if u["rc"] != 0]
+    if failed:
+        raise LabError("node %s: unit(s) failed at boot: %s" % (node["name"], ", ".join(failed)))
+
+
 def mounted(path):
     with open("/proc/self/mountinfo") as handle:
         return any(line.split()[4] == path for line in handle)
@@ -387,12 +498,8 @@ def mounted(path):
 def down(args, quiet=False):
     lab = args.name
     d = lab_dir(lab)
-    state = load_state(lab)
     problems = []
-    cp = d + "/cp"
-    if os.path.isdir(cp):
-        for sock in os.listdir(cp):
-            run("ssh", "-o", "ControlPath=%s/%s" % (cp, sock), "-O", "exit", "lab", check=False)
+    exit_ssh_masters(lab)
     prefix = "%s-%s-" % (PREFIX, lab)
     listed = [line.split()[0] for line in run("ip", "netns", "list").stdout.splitlines() if line.strip()]
     namespaces = [n for n in listed if n.startswith(prefix)]
@@ -405,13 +512,7 @@ def down(args, quiet=False):
             node = entry[:-4]
             ns = ns_name(lab, "node", node)
             if mounted(mfile):
-                # The node's pods live in its private /run/netns: delete them from inside.
-                inside = run("nsenter", "--mount=%s" % mfile, "ip", "netns", "list", check=False).stdout
-                for line in inside.splitlines():
-                    if line.strip():
-                        pod = line.split()[0]
-                        run("nsenter", "--mount=%s" % mfile, "ip", "netns", "pids", pod, check=False)
-                        run("nsenter", "--mount=%s" % mfile, "ip", "netns", "del", pod, check=False)
+                delete_pods(mfile)
                 run("umount", mfile, check=False)
     for ns in namespaces:
         proc = run("ip", "netns", "del", ns, check=False)
@@ -422,11 +523,14 @@ def down(args, quiet=False):
             if run("umount", mnt, check=False).returncode != 0:
                 problems.append("cannot unmount %s" % mnt)
                 break
-    for path in state.get("created_dirs", []):
-        try:
-            os.rmdir(path)
-        except OSError:
-            pass
+    if not [other for other in all_labs() if other != lab]:
+        for path in read_created_dirs():
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+        if os.path.exists(CREATED_DIRS):
+            os.remove(CREATED_DIRS)
     if os.path.isdir(d) and not problems:
         shutil.rmtree(d)
     left = [n for n in run("ip", "netns", "list").stdout.split() if n.startswith(prefix)]
@@ -462,11 +566,12 @@ def status(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["up", "move", "down", "down-all", "status"])
+    parser.add_argument("action", choices=["up", "move", "reboot", "power-off", "power-on", "down", "down-all", "status"])
     parser.add_argument("--name", default="default")
     parser.add_argument("--topology")
     parser.add_argument("--inventory")
-    parser.add_argument("--node", help="move: the node to re-plug")
+    parser.add_argument("--node", help="move, reboot, power-off, power-on: the node")
+    parser.add_argument("--no-units", action="store_true", help="reboot, power-on: do not run the node's enabled units")
     parser.add_argument("--segment", help="move: the segment it joins")
     parser.add_argument("--address", help="move: its new underlay address")
     args = parser.parse_args()
@@ -485,6 +590,16 @@ def main():
             if not (args.node and args.segment and args.address and args.inventory):
                 sys.exit("routednet_lab move needs --node, --segment, --address and --inventory")
             move(args)
+        elif args.action in ("reboot", "power-off", "power-on"):
+            if not args.node:
+                sys.exit("routednet_lab %s needs --node" % args.action)
+            lab, state, topo, node = lab_node(args)
+            if args.action != "power-on":
+                power_off(lab, state, node)
+            if args.action == "power-off":
+                print(json.dumps({"lab": lab, "off": node["name"]}))
+            if args.action != "power-off":
+                power_on(lab, state, topo, node, run_units=not args.no_units)
         elif args.action == "down":
             down(args)
         elif args.action == "down-all":

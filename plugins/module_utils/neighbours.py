@@ -63,15 +63,26 @@ def describe(plan, device, current_neigh):
     return texts
 
 
-def apply_entries(ipr, index, plan, current_neigh):
+def apply_entries(ipr, index, plan, current_neigh, undo):
+    """Apply the plan; record in ``undo`` how to put back each entry changed."""
     for mac, dst in plan["fdb_del"]:
         ipr.fdb("del", ifindex=index, lladdr=mac, dst=dst)
+        undo.did("add back fdb %s dst %s" % (mac, dst), lambda mac=mac, dst=dst: ipr.fdb("append", ifindex=index, lladdr=mac, dst=dst, state=NUD_PERMANENT))
     for mac, dst in plan["fdb_add"]:
         ipr.fdb("append", ifindex=index, lladdr=mac, dst=dst, state=NUD_PERMANENT)
+        undo.did("delete fdb %s dst %s" % (mac, dst), lambda mac=mac, dst=dst: ipr.fdb("del", ifindex=index, lladdr=mac, dst=dst))
     for ip in plan["neigh_set"]:
         ipr.neigh("replace", ifindex=index, dst=ip, lladdr=plan["neigh_wanted"][ip], state=NUD_PERMANENT)
+        if ip in current_neigh:
+            old = current_neigh[ip]
+            undo.did("put back neigh %s" % ip, lambda ip=ip, old=old: ipr.neigh("replace", ifindex=index, dst=ip, lladdr=old, state=NUD_PERMANENT))
+        else:
+            new = plan["neigh_wanted"][ip]
+            undo.did("delete neigh %s" % ip, lambda ip=ip, new=new: ipr.neigh("del", ifindex=index, dst=ip, lladdr=new))
     for ip in plan["neigh_del"]:
         ipr.neigh("del", ifindex=index, dst=ip, lladdr=current_neigh[ip])
+        old = current_neigh[ip]
+        undo.did("add back neigh %s" % ip, lambda ip=ip, old=old: ipr.neigh("replace", ifindex=index, dst=ip, lladdr=old, state=NUD_PERMANENT))
 
 
 def entries_text(neighbours, fdb, device):

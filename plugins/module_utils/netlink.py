@@ -11,10 +11,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import sys
 import traceback
 
-from ansible.module_utils.basic import missing_required_lib
+try:
+    from ansible.module_utils.basic import missing_required_lib
+except ImportError:  # the boot-time restore runs these module_utils without Ansible
+
+    def missing_required_lib(library):
+        return "Failed to import the required Python library (%s) on %s's Python %s." % (library, os.uname()[1], sys.executable)
+
 
 PYROUTE2_IMPORT_ERROR = None
 try:
@@ -125,3 +132,37 @@ def kernel_error(module, what, exc, **extra):
 def where(netns):
     """Human text for a namespace in messages."""
     return "netns %s" % netns if netns else "host"
+
+
+class Undo(object):
+    """The kernel changes one module call has made, to be undone newest first when a
+    later one is refused: a call that fails part-way leaves the host as it was."""
+
+    def __init__(self):
+        self.steps = []
+
+    def did(self, text, undo):
+        self.steps.append((text, undo))
+
+    def rollback(self):
+        """Undo everything recorded; return the texts of the undos the kernel refused."""
+        refused = []
+        for text, undo in reversed(self.steps):
+            try:
+                undo()
+            except NetlinkError as exc:
+                refused.append("%s: %s" % (text, exc))
+        return refused
+
+
+def refused_part_way(module, what, exc, undo, **extra):
+    """Roll back the call's earlier changes, then fail saying what was refused and what was undone."""
+    refused = undo.rollback()
+    said = exc.args[1] if isinstance(exc, NetlinkError) and len(exc.args) > 1 else str(exc)
+    if refused:
+        outcome = "undoing its earlier changes failed too, the host is half-applied: %s" % "; ".join(refused)
+    elif undo.steps:
+        outcome = "the %d change(s) this call had made before were undone; the host is as it was" % len(undo.steps)
+    else:
+        outcome = "nothing had been changed yet"
+    module.fail_json(msg="%s: the kernel refused: %s (%s)" % (what, said, outcome), undone=len(undo.steps) - len(refused), **extra)

@@ -234,10 +234,12 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
 
 def departure(leaving):
     """What every remaining node drops for the nodes in ``leaving`` (name -> plan entry):
-    the route to each one's pod subnet and, where there is a VTEP, its entries."""
+    the route to each one's pod subnet, where there is a VTEP its entries, and its
+    underlay address from the firewall's node set."""
     return {
         "routes": [{"dst": info["pod_cidr"]} for _name, info in sorted(leaving.items())],
         "vxlan_entries": [vxlan_entry(name, info) for name, info in sorted(leaving.items())],
+        "underlay_ips": [info["underlay_ip"] for _name, info in sorted(leaving.items())],
     }
 
 
@@ -375,3 +377,35 @@ def hybrid_routes(plan, node, adjacency, underlay_dev, encap, device):
     direct = direct_peers(adjacency, node)
     tunnel_route = TUNNEL_ROUTES[encap]
     return [_hostgw_route(info, underlay_dev) if peer in direct else tunnel_route(info, device) for peer, info in _peers(plan, node)]
+
+
+def node_steps(info, bridge, mtu, sysctl_file):
+    """The node part of its boot-time state: the node role's module calls, in order, as data.
+
+    The backend role adds its own (tunnel device, entries, routes); boot_restore saves both.
+    """
+    gateway_ip = info["gateway"].split("/")[0]
+    steps = [
+        {"module": "ip_forwarding", "params": {"persist_file": sysctl_file}},
+        {"module": "bridge", "params": {"name": bridge, "addresses": [info["gateway"]], "mtu": mtu}},
+    ]
+    for pod in info["pods"]:
+        steps += [
+            {"module": "netns", "params": {"name": pod["name"]}},
+            {
+                "module": "veth",
+                "params": {
+                    "name": pod["host_ifname"],
+                    "master": bridge,
+                    "peer": pod["pod_ifname"],
+                    "peer_netns": pod["name"],
+                    "peer_addresses": [pod["address"]],
+                    "mtu": mtu,
+                },
+            },
+            {
+                "module": "hostgw_route",
+                "params": {"netns": pod["name"], "routes": [{"dst": "default", "via": gateway_ip, "dev": pod["pod_ifname"]}]},
+            },
+        ]
+    return steps

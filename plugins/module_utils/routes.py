@@ -19,6 +19,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.netlink import (
     RT_TABLE_MAIN,
     RTN_UNICAST,
     RTNH_F_ONLINK,
+    NetlinkError,
 )
 
 
@@ -163,3 +164,34 @@ def projected(current, to_set, to_delete, proto):
     for route in to_set:
         ours[route_key(route["table"], route["dst"], route["metric"])] = route
     return [describe(r) for _k, r in sorted(ours.items())]
+
+
+def _link_index(ipr, route, indices):
+    if not route.get("dev"):
+        return None
+    if route["dev"] not in indices:
+        found = ipr.link_lookup(ifname=route["dev"])
+        indices[route["dev"]] = found[0] if found else None
+    return indices[route["dev"]]
+
+
+def set_route(ipr, route, current, indices, undo):
+    """Add or replace ``route``; record how to put back what was there (``undo``)."""
+    previous = current.get(route_key(route["table"], route["dst"], route["metric"]))
+    ipr.route("replace", **route_request(route, _link_index(ipr, route, indices)))
+    if previous is None:
+        undo.did("delete %s" % describe(route), lambda: ipr.route("del", **route_request(route, None)))
+    else:
+        undo.did("put back %s" % describe(previous), lambda: ipr.route("replace", **route_request(previous, _link_index(ipr, previous, indices))))
+
+
+def delete_route(ipr, route, undo):
+    """Delete one of our routes (gone already is fine); record how to add it back."""
+    try:
+        ipr.route("del", **route_request(route, None))
+    except NetlinkError as exc:
+        if exc.code != 3:  # ESRCH: already gone
+            raise
+        return
+    indices = {}
+    undo.did("add back %s" % describe(route), lambda: ipr.route("replace", **route_request(route, _link_index(ipr, route, indices))))

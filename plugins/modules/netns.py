@@ -43,6 +43,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changes:
+  description: What was (or, in check mode, would be) done.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create netns docker1"]
 name:
   description: Name of the namespace.
   returned: always
@@ -50,43 +56,13 @@ name:
   sample: docker1
 """
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink
-
-# What ip-netns accepts as a name: no slash, not . or ..
-NAME_RE = re.compile(r"^(?!\.{1,2}$)[^/\x00]{1,255}$")
+from ansible_collections.routednet.fabric.plugins.module_utils.converge import netns as converge
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-        ),
-        supports_check_mode=True,
-    )
-    netlink.require_pyroute2(module)
-    name = module.params["name"]
-    if not NAME_RE.match(name):
-        module.fail_json(msg="netns: %r is not a valid namespace name" % name)
-    present = name in netlink.list_netns()
-    wanted = module.params["state"] == "present"
-    changed = present != wanted
-    if changed and not module.check_mode:
-        try:
-            if wanted:
-                netlink.pyroute2_netns.create(name)
-            else:
-                netlink.pyroute2_netns.remove(name)
-        except OSError as exc:
-            module.fail_json(msg="netns %s: could not %s it: %s" % (name, "create" if wanted else "remove", exc))
-    result = dict(changed=changed, name=name)
-    if module._diff:
-        result["diff"] = dict(before={"present": present}, after={"present": wanted}, before_header=name, after_header=name)
-    module.exit_json(**result)
+    converge.run(AnsibleModule(**converge.MODULE_KWARGS))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,12 @@ options:
     type: list
     elements: str
     default: []
+  state_file:
+    description:
+      - The state the last run saved for the boot-time restore (see M(routednet.fabric.boot_restore));
+        the pods it names are returned as RV(saved_pods).
+    type: path
+    default: /etc/routednet/boot-state.json
 extends_documentation_fragment:
   - routednet.fabric.netlink
   - routednet.fabric.netlink.netns
@@ -53,6 +59,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+saved_pods:
+  description:
+    - Pod namespaces the last run saved (none without a state file); those no longer in the
+      inventory are the collection's to delete.
+  returned: always
+  type: list
+  elements: str
+  sample: [docker1]
 underlay_dev:
   description: Interface that holds the underlay address.
   returned: always
@@ -128,6 +142,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.routednet.fabric.plugins.module_utils import kernel, netlink
 from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import deciding_routes
 from ansible_collections.routednet.fabric.plugins.module_utils.links import is_owned
+from ansible_collections.routednet.fabric.plugins.module_utils.saved_state import saved_pods
 
 FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
 ROUTE_TYPES = {1: "unicast", 6: "blackhole", 7: "unreachable", 8: "prohibit"}
@@ -173,6 +188,7 @@ def main():
         argument_spec=dict(
             underlay_ip=dict(type="str", required=True),
             peers=dict(type="list", elements="str", default=[]),
+            state_file=dict(type="path", default="/etc/routednet/boot-state.json"),
             netns=dict(type="str"),
         ),
         supports_check_mode=True,
@@ -221,6 +237,7 @@ def main():
         kernel_release=os.uname()[2],
         kernel_features=kernel.features(),
         underlay_routes=deciding_routes(routes, module.params["peers"]),
+        saved_pods=saved_pods(module.params["state_file"]),
     )
 
 

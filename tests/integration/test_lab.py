@@ -171,8 +171,9 @@ def test_check_mode_on_a_fresh_cluster_changes_nothing(lab):
     assert res.returncode == 0, res.stdout
     assert "+172.18.0.0/24 via 192.168.245.172 dev eth0 proto 201" in res.stdout
     # the same changes a real first run makes: forwarding, bridge, pod netns, veth, pod
-    # route, host-gw routes, and (node1 runs the plan) the lease file
-    assert re.search(r"node1\s+: ok=\d+\s+changed=7 ", res.stdout), res.stdout
+    # route, host-gw routes, the firewall table, the state saved for boot, and (node1 runs
+    # the plan) the lease file
+    assert re.search(r"node1\s+: ok=\d+\s+changed=9 ", res.stdout), res.stdout
     assert {node: node_state(name, node) for node in ("node1", "node2")} == before
     assert not glob.glob(str(inventory.parent / "group_vars" / "all" / "*")), "check mode wrote the lease file"
 

@@ -1,12 +1,17 @@
 """Nodes joining and leaving, drift, and an operator's own state living beside ours."""
 
+import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 import yaml
 
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import vtep_mac
-from labhelpers import forwarding_state, lab_down, lab_up, node_state, ns_of, playbook, recap, sh
+from conftest import REPO
+from labhelpers import BIN, LAB_TOOL, forwarding_state, lab_down, lab_up, node_state, ns_of, playbook, recap, run, sh
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -93,8 +98,9 @@ def test_join_leave_and_decommission(seed001, backend):
         assert not two_nodes[node] - forwarding_state(lab, node), "an entry went away on %s" % node
         assert gained and all("172.247.0.0/24" in line or "192.168.32.247" in line or "172.247.0.0 " in line for line in gained), gained
         assert len(gained) == (1 if backend == "hostgw" else 3), gained  # route (+ neighbour + FDB entry)
-    # vm2 changes only the calls that carry the peers (vm1 also writes the lease file)
-    assert recap(res.stdout, "vm2")["changed"] == (1 if backend == "hostgw" else 2), res.stdout
+    # vm2 changes only the calls that carry the peers, the firewall's node set and the
+    # saved state (vm1 also writes the lease file)
+    assert recap(res.stdout, "vm2")["changed"] == (3 if backend == "hostgw" else 4), res.stdout
     ttl = "62"
     res = converge("verify", inventory, "-e", "verify_expected_ttl=%s" % ttl)
     assert re.search(r"vm1/ns245\s+-\s+62 (direct|vxlan)\s+62", res.stdout), res.stdout
@@ -119,7 +125,11 @@ def test_join_leave_and_decommission(seed001, backend):
     assert "proto 201" not in sh("ip", "-n", vm3, "route", "show", "table", "all")
     links = sh("ip", "-n", vm3, "-o", "link")
     assert " cni0:" not in links and "routednet" not in links and "veth" not in links, links
+    assert "routednet" not in sh("ip", "netns", "exec", vm3, "nft", "list", "tables")
     assert "vm3" not in leases(inventory)
+    for node, peer_subnet in (("vm1", "172.246.0.0/24"), ("vm2", "172.245.0.0/24")):  # a reboot would not bring vm3 back
+        saved = sh("nsenter", "--mount=/run/routednet-lab/%s/mnt/%s.mnt" % (lab, node), "cat", "/etc/routednet/boot-state.json")
+        assert "172.247.0.0" not in saved and "192.168.32.247" not in saved and peer_subnet in saved, saved
     operator_state_intact()
     # and the cluster without vm3 is converged already
     res = converge(backend, without_vm3)
@@ -160,3 +170,178 @@ def test_drift_of_entries_mtu_and_addresses_is_listed_then_put_back(seed000):
     converge("vxlan", inventory)
     assert {node: (node_state(lab, node), forwarding_state(lab, node)) for node in ("node1", "node2")} == converged
     converge("verify", inventory, "-e", "verify_expected_ttl=62", "-e", "verify_full_size=true")
+
+
+def restorable_state(lab, node):
+    """What a reboot must bring back: links (not the kernel's random MACs, except the
+    VTEP's, which is derived), addresses, routes, permanent neighbours, FDB entries,
+    forwarding, our nftables table."""
+    ns = ns_of(lab, node)
+    links = []
+    for link in json.loads(sh("ip", "-j", "-d", "-n", ns, "link", "show")):
+        kind = (link.get("linkinfo") or {}).get("info_kind")
+        mac = link["address"] if kind == "vxlan" else None
+        links.append((link["ifname"], kind, link["mtu"], link.get("master"), link.get("ifalias"), "UP" in link["flags"], mac))
+    state = {"links": sorted(links, key=repr)}
+    state["addresses"] = sorted(line.split(None, 1)[1] for line in sh("ip", "-n", ns, "-4", "-o", "addr").splitlines())
+    state["entries"] = forwarding_state(lab, node)
+    state["forwarding"] = sh("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward").strip()
+    state["firewall"] = run("ip", "netns", "exec", ns, "nft", "-s", "list", "table", "inet", "routednet").stdout
+    return state
+
+
+def reboot(lab, node, *extra):
+    res = run(sys.executable, LAB_TOOL, "reboot", "--name", lab, "--node", node, *extra)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return json.loads(res.stdout)
+
+
+@pytest.fixture(scope="module")
+def reboot_lab(tmp_path_factory):
+    for lab, inventory in lab_of("reboot", "seed001.yml", tmp_path_factory.mktemp("reboot")):
+        add_operator_state(lab, "vm1", "192.168.32.246", "192.168.32.250")
+        yield lab, inventory
+
+
+@pytest.mark.parametrize("backend", ["hostgw", "vxlan", "hybrid"])
+def test_reboot_restores_the_node_without_ansible(reboot_lab, backend):
+    """Backends in turn on one lab (so the saved state also follows each switch)."""
+    lab, inventory = reboot_lab
+    converge(backend, inventory)
+    assert_operator_state(lab, "vm1", "192.168.32.246", "192.168.32.250")
+    before = restorable_state(lab, "vm2")
+    assert before["forwarding"] == "1" and any(link[0] == "cni0" for link in before["links"]) and "set nodes" in before["firewall"]
+
+    # the saved state is what the run left: a check-only restore finds nothing to do
+    mnt, net = "--mount=/run/routednet-lab/%s/mnt/vm2.mnt" % lab, "--net=/run/netns/%s" % ns_of(lab, "vm2")
+    unit = sh("nsenter", mnt, "cat", "/etc/systemd/system/multi-user.target.wants/routednet-restore.service")
+    command = next(line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("ExecStart="))
+    python, launcher, state_file = command.split()
+    check = sh("nsenter", mnt, net, python, launcher, "--check", state_file)
+    assert re.findall(r"^step \d+/\d+ \S+: (\S+)", check, re.M) == ["ok"] * len(re.findall(r"^step ", check, re.M)), check
+    assert "0 failed (node vm2)" in check
+
+    # a reboot without the unit loses everything of ours (so this test can fail) ...
+    reboot(lab, "vm2", "--no-units")
+    bare = restorable_state(lab, "vm2")
+    assert bare["forwarding"] == "0" and not any(link[0] == "cni0" for link in bare["links"]) and bare["firewall"] == ""
+    assert not [entry for entry in bare["entries"] if "proto 201" in entry]
+    # ... and with the unit, as systemd runs it at boot, it all comes back
+    booted = reboot(lab, "vm2")
+    assert [unit["unit"] for unit in booted["units"]] == ["routednet-restore.service"]
+    assert booted["units"][0]["command"] == command
+    assert "routednet-restore: %d step(s), 0 failed (node vm2)" % len(re.findall(r"^step ", check, re.M)) in booted["units"][0]["output"]
+    assert restorable_state(lab, "vm2") == before
+
+    converge("verify", inventory, "-e", "verify_expected_ttl=62", "-e", "verify_full_size=true")
+    again = converge(backend, inventory)
+    for node in ("vm1", "vm2", "vm3"):
+        assert recap(again.stdout, node)["changed"] == 0, again.stdout[-4000:]
+    assert_operator_state(lab, "vm1", "192.168.32.246", "192.168.32.250")
+
+
+@pytest.fixture
+def seed001_down(tmp_path):
+    yield from lab_of("down", "seed001.yml", tmp_path)
+
+
+def test_node_unreachable_mid_run(seed001_down):
+    """vm3 joins, and goes dark once the nodes are planned: vm1 and vm2 converge anyway
+    and vm3 is reported; once it is back, a re-run converges it and nobody else changes."""
+    lab, inventory = seed001_down
+    converge("vxlan", write_inventory_without(inventory, "vm3"))
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", NO_COLOR="1", PYTHONUNBUFFERED="1")
+    cmd = [os.path.join(BIN, "ansible-playbook"), "playbooks/vxlan.yml", "-i", str(inventory)]
+    with subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("PLAY [Provision"):
+                assert run(sys.executable, LAB_TOOL, "power-off", "--name", lab, "--node", "vm3").returncode == 0
+                break
+        lines += proc.stdout.readlines()
+    out = "".join(lines)
+    assert proc.returncode != 0, out
+    assert recap(out, "vm3")["unreachable"] == 1, out
+    for node in ("vm1", "vm2"):
+        assert recap(out, node)["failed"] == 0 and recap(out, node)["unreachable"] == 0, out
+        # converged for three nodes: vm3's route, neighbour and FDB entry are there
+        assert len([line for line in forwarding_state(lab, node) if "172.247.0.0" in line or "192.168.32.247" in line]) == 3, node
+
+    booted = run(sys.executable, LAB_TOOL, "power-on", "--name", lab, "--node", "vm3")
+    assert booted.returncode == 0, booted.stderr
+    res = converge("vxlan", inventory)
+    assert recap(res.stdout, "vm1")["changed"] == 0 and recap(res.stdout, "vm2")["changed"] == 0, res.stdout
+    assert recap(res.stdout, "vm3")["changed"] > 0
+    converge("verify", inventory, "-e", "verify_expected_ttl=62")
+
+
+def lock_results(out):
+    """{host: the host_lock result} from a -v run's output (results printed as YAML)."""
+    found, task, host, block = {}, "", None, []
+
+    def flush():
+        if host is not None:
+            found[host] = yaml.safe_load("\n".join(block))
+
+    for line in out.splitlines():
+        if host is not None and line.startswith("    "):
+            block.append(line)
+            continue
+        flush()
+        host, block = None, []
+        if line.startswith("TASK ["):
+            task = line
+        elif "One run at a time on this host" in task and line.startswith("ok: [") and line.rstrip().endswith("=>"):
+            host = line[len("ok: [") : line.index("]")]
+    flush()
+    return found
+
+
+def test_two_runs_at_once_take_turns_on_each_host(seed001_down):
+    """vm3 joins through two runs started together: on each host one run waits for the
+    other, says which run it waited for, and then has nothing left to change there."""
+    lab, inventory = seed001_down
+    converge("vxlan", write_inventory_without(inventory, "vm3"))
+    cmd = [os.path.join(BIN, "ansible-playbook"), "-v", "playbooks/vxlan.yml", "-i", str(inventory)]
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", NO_COLOR="1")
+    procs = [subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _run in range(2)]
+    outs = [proc.communicate(timeout=600)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], outs
+    locks = [lock_results(out) for out in outs]
+    for host in ("vm1", "vm2", "vm3"):
+        waits = [run_locks[host] for run_locks in locks]
+        assert sorted(bool(w["waited_for"]) for w in waits) == [False, True], (host, waits)
+        waiter = next(i for i, w in enumerate(waits) if w["waited_for"])
+        assert "Provision the VXLAN network" in waits[waiter]["waited_for"][0], waits
+        assert "waited %d s for this host's lock" % waits[waiter]["waited"] in outs[waiter]
+        # the changes did not interleave: the other run had made them all before this one went on
+        assert recap(outs[waiter], host)["changed"] == 0, outs[waiter][-3000:]
+    converge("verify", inventory, "-e", "verify_expected_ttl=62")
+
+
+def test_pods_that_leave_the_inventory_are_deleted(reboot_lab):
+    lab, inventory = reboot_lab
+    mnt = "--mount=/run/routednet-lab/%s/mnt/vm2.mnt" % lab
+    sh("nsenter", mnt, "ip", "netns", "add", "opns")  # an operator's namespace on the node
+    data = yaml.safe_load(inventory.read_text())
+    data["all"]["children"]["routednet_nodes"]["hosts"]["vm2"]["routednet_pods"] = ["ns246", "extra"]
+    bigger = inventory.parent / "hosts-extra-pod.yml"  # same directory: same lease file
+    bigger.write_text(yaml.safe_dump(data))
+    converge("vxlan", bigger)
+    assert sh("nsenter", mnt, "ip", "netns", "list").split().count("extra") == 1
+
+    def links():
+        return {link["ifname"]: link.get("master") for link in json.loads(sh("ip", "-j", "-n", ns_of(lab, "vm2"), "link", "show"))}
+
+    before = links()
+    converge("vxlan", inventory)
+    netns = sh("nsenter", mnt, "ip", "netns", "list").split()
+    assert "extra" not in netns and "ns246" in netns and "opns" in netns, netns
+    # its veth went with it, nothing else did
+    after = links()
+    gone = set(before) - set(after)
+    assert len(gone) == 1 and before[gone.pop()] == "cni0" and set(after) <= set(before), (before, after)
+    converge("verify", inventory, "-e", "verify_expected_ttl=62")
+    again = converge("vxlan", inventory)
+    assert recap(again.stdout, "vm2")["changed"] == 0, again.stdout[-3000:]

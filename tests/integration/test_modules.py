@@ -163,6 +163,23 @@ def test_veth_refuses_a_foreign_link_of_the_same_name(module, netns):
 # --- hostgw_route ----------------------------------------------------------
 
 
+def test_routes_refused_part_way_leave_the_host_as_it_was(module, netns):
+    """The kernel refuses the third route of a call: the first two (a replace and an add) are undone."""
+    ns = netns("rt-undo")
+    uplink(ns)
+    module("hostgw_route", {"netns": ns, "routes": [{"dst": "10.1.0.0/24", "via": "192.168.77.2"}]})
+    before = routes(ns)
+    want = [
+        {"dst": "10.1.0.0/24", "via": "192.168.77.5"},  # replaces ours
+        {"dst": "10.2.0.0/24", "via": "192.168.77.6"},  # new
+        {"dst": "10.3.0.0/24", "via": "10.99.0.1"},  # no such on-link next hop: refused
+    ]
+    res = module("hostgw_route", {"netns": ns, "routes": want})
+    assert res.failed and "route 10.3.0.0/24 via 10.99.0.1" in res["msg"], res
+    assert "the 2 change(s) this call had made before were undone" in res["msg"] and res["undone"] == 2, res["msg"]
+    assert routes(ns) == before
+
+
 def test_routes_check_apply_idempotent_drift_prune(module, netns):
     ns = netns("rt")
     uplink(ns)

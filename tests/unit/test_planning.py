@@ -6,6 +6,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     PlanError,
     build_plan,
     host_address_conflicts,
+    node_steps,
     host_ifname,
     hostgw_routes,
     ping_targets,
@@ -210,3 +211,12 @@ def test_ansible_host_inside_the_cluster_cidr_is_refused_on_the_controller():
     assert errors == [
         "a: routednet_cluster_cidr 10.244.0.0/16 covers ansible_host 10.244.9.9, the address Ansible connects to; choose a cluster CIDR clear of it"
     ]
+
+
+def test_node_steps_are_the_node_roles_calls_in_order():
+    info = {"gateway": "172.17.0.1/24", "pods": [{"name": "docker1", "address": "172.17.0.2/24", "host_ifname": "vethabc", "pod_ifname": "eth0"}]}
+    steps = node_steps(info, "cni0", 1450, "/etc/sysctl.d/90-routednet.conf")
+    assert [step["module"] for step in steps] == ["ip_forwarding", "bridge", "netns", "veth", "hostgw_route"]
+    assert steps[1]["params"] == {"name": "cni0", "addresses": ["172.17.0.1/24"], "mtu": 1450}
+    assert steps[3]["params"]["peer_netns"] == "docker1" and steps[3]["params"]["peer_addresses"] == ["172.17.0.2/24"]
+    assert steps[4]["params"] == {"netns": "docker1", "routes": [{"dst": "default", "via": "172.17.0.1", "dev": "eth0"}]}

@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The files that make a node restore its routed network at boot.
+
+The state file (the node's steps), the restore program (a copy of this
+collection's module_utils, byte for byte what the modules ran, plus a short
+launcher), and a systemd oneshot unit enabled for multi-user.target.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import json
+import os
+import pkgutil
+import sys
+
+from ansible_collections.routednet.fabric.plugins.module_utils import restore, saved_state
+
+UNIT_NAME = "routednet-restore.service"
+LAUNCHER = "routednet-restore"
+PACKAGE = "ansible_collections.routednet.fabric.plugins.module_utils"
+
+UNIT_TEXT = """# Written by routednet.fabric (boot_restore): re-applies the node's routed network at boot.
+[Unit]
+Description=routednet.fabric: restore the routed container network saved by the last Ansible run
+Wants=network-online.target
+After=network-online.target systemd-sysctl.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart={python} {launcher} {state_file}
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+LAUNCHER_TEXT = """#!{python}
+# Written by routednet.fabric (boot_restore): re-applies {state_file}
+# with the collection's own code, copied next to this file.
+import sys
+
+sys.path.insert(0, {lib_dir!r})
+from ansible_collections.routednet.fabric.plugins.module_utils import restore  # noqa: E402
+
+sys.exit(restore.main(default_state_file={state_file!r}))
+"""
+
+
+def _imported(module):
+    """Names of the collection's module_utils that ``module`` uses (modules, or names taken from them)."""
+    names = set()
+    for value in vars(module).values():
+        name = value.__name__ if isinstance(value, type(sys)) else getattr(value, "__module__", None)
+        if isinstance(name, str) and name.startswith(PACKAGE + ".") and name in sys.modules:
+            names.add(name)
+    return names
+
+
+def code_files():
+    """(path relative to the library directory, bytes) of every module_utils file the restore runs.
+
+    Found by walking the restore's imports, so the set is the same in every process.
+    """
+    seen, todo = set(), [restore.__name__]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_imported(sys.modules[name]))
+    files = {}
+    for name in sorted(seen):
+        package, _dot, leaf = name.rpartition(".")
+        data = pkgutil.get_data(package, leaf + ".py")
+        if data is None:
+            raise IOError("cannot read the source of %s" % name)
+        files[name.replace(".", "/") + ".py"] = data
+    # every directory is a regular package, so this copy wins over any other on sys.path
+    for name in sorted(seen):
+        parts = name.split(".")[:-1]
+        for depth in range(1, len(parts) + 1):
+            files.setdefault("/".join(parts[:depth]) + "/__init__.py", b"")
+    return files
+
+
+def network_text(dst):
+    """A route destination in one spelling (``10.1.0.0/24``), whatever way it was written."""
+    try:
+        return str(ipaddress.ip_network(str(dst), strict=False))
+    except ValueError:
+        return str(dst)
+
+
+def state_text(node, steps):
+    return json.dumps({"format": saved_state.STATE_FORMAT, "node": node, "steps": steps}, indent=2, sort_keys=True) + "\n"
+
+
+def wanted_files(node, steps, state_file, lib_dir, unit_dir, python):
+    """Path -> (bytes, mode) of everything boot_restore writes."""
+    launcher = os.path.join(lib_dir, LAUNCHER)
+    files = {state_file: (state_text(node, steps).encode(), 0o644)}
+    for rel, data in code_files().items():
+        files[os.path.join(lib_dir, rel)] = (data, 0o644)
+    files[launcher] = (LAUNCHER_TEXT.format(python=python, lib_dir=lib_dir, state_file=state_file).encode(), 0o755)
+    files[os.path.join(unit_dir, UNIT_NAME)] = (UNIT_TEXT.format(python=python, launcher=launcher, state_file=state_file).encode(), 0o644)
+    return files
+
+
+def enable_link(unit_dir):
+    """The symlink `systemctl enable` makes: (link path, target)."""
+    return os.path.join(unit_dir, "multi-user.target.wants", UNIT_NAME), os.path.join(unit_dir, UNIT_NAME)
+
+
+def read_bytes(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def file_mode(path):
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        return None
+
+
+def write_atomically(path, data, mode):
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    tmp = path + ".routednet-tmp"
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+    os.chmod(tmp, mode)
+    os.rename(tmp, path)

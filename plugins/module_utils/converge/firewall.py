@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Converge the collection's nftables table.
+
+What the firewall module does, as a function of an object with the AnsibleModule
+interface the collection uses (params, check_mode, _diff, fail_json, exit_json),
+so that the boot-time restore runs the very same code without Ansible.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.routednet.fabric.plugins.module_utils import nft
+
+# What the module accepts; the boot-time restore validates its state file against it too.
+MODULE_KWARGS = dict(
+    argument_spec=dict(
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        table=dict(type="str", default="routednet"),
+        nodes=dict(type="list", elements="str", default=[]),
+        drop_nodes=dict(type="list", elements="str"),
+        cluster_cidr=dict(type="str"),
+        vxlan_port=dict(type="int"),
+        ipip=dict(type="bool", default=False),
+        masquerade=dict(type="bool", default=False),
+    ),
+    mutually_exclusive=[("drop_nodes", "nodes"), ("drop_nodes", "cluster_cidr")],
+    supports_check_mode=True,
+)
+
+
+def _checked(module, p):
+    try:
+        ipaddress.IPv4Network(p["cluster_cidr"])
+        for node in p["nodes"]:
+            ipaddress.IPv4Address(node)
+    except ValueError as exc:
+        module.fail_json(msg="firewall: %s" % exc)
+    if not p["nodes"]:
+        module.fail_json(msg="firewall: nodes is empty; it lists the underlay address of every node of the cluster")
+    if p["vxlan_port"] is not None and not 0 < p["vxlan_port"] < 65536:
+        module.fail_json(msg="firewall: vxlan_port %d is not a UDP port (1-65535)" % p["vxlan_port"])
+
+
+def drop_nodes(module, p):
+    """Take nodes that left out of the set of an existing table; nothing else changes."""
+    try:
+        with nft.Nft() as session:
+            current = session.table(p["table"])
+            if current is None:
+                module.exit_json(changed=False, changes=[], table=p["table"])
+            wanted = [nft.without_nodes(obj, p["drop_nodes"]) for obj in current]
+            if wanted == current:
+                module.exit_json(changed=False, changes=[], table=p["table"])
+            changes = ["drop %s from set %s" % (", ".join(sorted(set(p["drop_nodes"]))), nft.NODES_SET)]
+            if not module.check_mode:
+                session.run(nft.replace_table(p["table"], wanted))
+    except nft.NftError as exc:
+        module.fail_json(msg="firewall (table %s %s): %s" % (nft.FAMILY, p["table"], exc))
+    module.exit_json(changed=True, changes=changes, table=p["table"], diff=dict(before=nft.lines(current), after=nft.lines(wanted)))
+
+
+def run(module):
+    p = module.params
+    present = p["state"] == "present"
+    if present and p["drop_nodes"] is not None:
+        drop_nodes(module, p)
+    if present and (not p["nodes"] or not p["cluster_cidr"]):
+        module.fail_json(msg="firewall: nodes and cluster_cidr are required with state=present (or drop_nodes alone)")
+    if present:
+        _checked(module, p)
+    try:
+        with nft.Nft() as session:
+            current = session.table(p["table"])
+            wanted = nft.ruleset(p["table"], p["nodes"], p["cluster_cidr"], p["vxlan_port"], p["ipip"], p["masquerade"]) if present else None
+            if current == wanted:
+                module.exit_json(changed=False, changes=[], table=p["table"])
+            if not present:
+                changes = ["delete table %s %s" % (nft.FAMILY, p["table"])]
+            else:
+                changes = ["%s table %s %s" % ("create" if current is None else "replace", nft.FAMILY, p["table"])]
+            if not module.check_mode:
+                session.run(nft.replace_table(p["table"], wanted) if present else nft.delete_table(p["table"]))
+                if present and session.table(p["table"]) != wanted:
+                    module.fail_json(msg="firewall: table %s %s reads back different from what was written" % (nft.FAMILY, p["table"]), changes=changes)
+    except nft.NftError as exc:
+        module.fail_json(msg="firewall (table %s %s): %s" % (nft.FAMILY, p["table"], exc))
+    module.exit_json(changed=True, changes=changes, table=p["table"], diff=dict(before=nft.lines(current), after=nft.lines(wanted)))

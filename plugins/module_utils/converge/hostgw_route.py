@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Converge a set of routes tagged with the collection's protocol.
+
+What the hostgw_route module does, as a function of an object with the AnsibleModule
+interface the collection uses (params, check_mode, _diff, fail_json, exit_json),
+so that the boot-time restore runs the very same code without Ansible.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.routednet.fabric.plugins.module_utils import netlink, routes as rt
+
+ROUTE_SPEC = dict(
+    dst=dict(type="str", required=True),
+    via=dict(type="str"),
+    dev=dict(type="str"),
+    onlink=dict(type="bool", default=False),
+    metric=dict(type="int", default=0),
+    table=dict(type="int", default=netlink.RT_TABLE_MAIN),
+)
+
+
+def ours_text(current, proto):
+    return [rt.describe(r) for _k, r in sorted(current.items()) if r["proto"] == proto]
+
+
+# What the module accepts; the boot-time restore validates its state file against it too.
+MODULE_KWARGS = dict(
+    argument_spec=dict(
+        routes=dict(type="list", elements="dict", default=[], options=ROUTE_SPEC),
+        prune=dict(type="bool", default=True),
+        protocol=dict(type="int", default=netlink.ROUTEDNET_RT_PROTO),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        netns=dict(type="str"),
+    ),
+    supports_check_mode=True,
+)
+
+
+def run(module):
+    netlink.require_pyroute2(module)
+    p = module.params
+    place = netlink.where(p["netns"])
+    proto = p["protocol"]
+    if not 5 <= proto <= 255 or proto in (2, 3, 4):
+        module.fail_json(msg="protocol %d is reserved or out of range; use a number from 5 to 255 that is not kernel, boot or static" % proto)
+    try:
+        desired = [rt.normalize_route(spec, removing=p["state"] == "absent") for spec in p["routes"]]
+    except rt.RouteSpecError as exc:
+        module.fail_json(msg="%s: %s" % (place, exc))
+
+    if netlink.missing_in_check_mode(module, p["netns"]):
+        # nothing exists there yet: every wanted route would be added
+        added = [] if p["state"] == "absent" else [rt.describe(dict(r, proto=proto)) for r in desired]
+        module.exit_json(changed=bool(added), added=added, removed=[], routes=[], diff=dict(before="", after="\n".join(added) + "\n"))
+    with netlink.open_rtnl(module, p["netns"]) as ipr:
+        current = rt.read_routes(ipr)
+        to_set, to_delete, conflicts = rt.plan_routes(current, desired, proto, p["prune"], p["state"])
+        if conflicts:
+            module.fail_json(
+                msg="%s: refusing to overwrite routes that are not ours: %s; remove them, or give ours another metric"
+                % (place, "; ".join("%s would replace %s" % (rt.describe(w), rt.describe(c)) for w, c in conflicts))
+            )
+        indices = {}
+        for route in to_set:
+            if route["dev"] and route["dev"] not in indices:
+                found = ipr.link_lookup(ifname=route["dev"])
+                if not found and not module.check_mode:
+                    module.fail_json(msg="%s: route %s: device %s does not exist" % (place, rt.describe(route), route["dev"]))
+                # check mode: an earlier task of the run (the tunnel device) would have created it
+                indices[route["dev"]] = found[0] if found else None
+        before = ours_text(current, proto)
+        added = [rt.describe(r) for r in to_set]
+        removed = [rt.describe(r) for r in to_delete]
+        changed = bool(added or removed)
+        after = before
+        if changed and not module.check_mode:
+            undo = netlink.Undo()
+            for route in to_set:
+                try:
+                    rt.set_route(ipr, route, current, indices, undo)
+                except netlink.NetlinkError as exc:
+                    netlink.refused_part_way(
+                        module, "%s: route %s" % (place, rt.describe(route)), exc, undo, hint="is the next hop on a directly connected network of this host?"
+                    )
+            for route in to_delete:
+                try:
+                    rt.delete_route(ipr, route, undo)
+                except netlink.NetlinkError as exc:
+                    netlink.refused_part_way(module, "%s: delete route %s" % (place, rt.describe(route)), exc, undo)
+            after = ours_text(rt.read_routes(ipr), proto)
+        elif changed:
+            after = rt.projected(current, to_set, to_delete, proto)
+    module.exit_json(
+        changed=changed,
+        added=added,
+        removed=removed,
+        routes=after if not module.check_mode else before,
+        diff=dict(before="\n".join(before) + "\n", after="\n".join(after) + "\n"),
+    )

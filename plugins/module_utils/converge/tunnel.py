@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Converge one VXLAN or IPIP device of the collection.
+
+What the tunnel module does, as a function of an object with the AnsibleModule
+interface the collection uses (params, check_mode, _diff, fail_json, exit_json),
+so that the boot-time restore runs the very same code without Ansible.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.routednet.fabric.plugins.module_utils import kernel, links, netlink, tunnels
+
+
+def owned_of_kind(ipr, kind):
+    return [m for m in ipr.link("dump") if links.is_owned(m) and links.link_kind(m) == kind]
+
+
+def remove(module, ipr, doomed, place):
+    changes = ["delete %s %s" % (links.link_kind(m), m.get("ifname")) for m in doomed]
+    if changes and not module.check_mode:
+        for msg in doomed:
+            try:
+                ipr.link("del", index=msg["index"])
+            except netlink.NetlinkError as exc:
+                netlink.kernel_error(module, "delete %s (%s)" % (msg.get("ifname"), place), exc)
+    return changes
+
+
+# What the module accepts; the boot-time restore validates its state file against it too.
+MODULE_KWARGS = dict(
+    argument_spec=dict(
+        name=dict(type="str"),
+        kind=dict(type="str", default="vxlan", choices=sorted(tunnels.IMMUTABLE)),
+        vni=dict(type="int"),
+        port=dict(type="int", default=8472),
+        local=dict(type="str"),
+        dev=dict(type="str"),
+        learning=dict(type="bool", default=False),
+        mtu=dict(type="int"),
+        mac=dict(type="str"),
+        addresses=dict(type="list", elements="str"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        netns=dict(type="str"),
+    ),
+    required_if=[("state", "present", ["name"])],
+    supports_check_mode=True,
+)
+
+
+def run(module):
+    netlink.require_pyroute2(module)
+    p = module.params
+    place = netlink.where(p["netns"])
+    name, kind = p["name"], p["kind"]
+    if p["state"] == "present":
+        if kind == "vxlan" and p["vni"] is None:
+            module.fail_json(msg="vxlan %s: vni is required to create a VXLAN device" % name)
+        if kind != "vxlan" and (p["vni"] is not None or p["mac"]):
+            module.fail_json(msg="%s %s: vni and mac apply to VXLAN devices only" % (kind, name))
+    try:
+        addresses = None if p["addresses"] is None else links.normalize_interfaces(p["addresses"])
+    except ValueError as exc:
+        module.fail_json(msg="%s %s: addresses: %s" % (kind, name, exc))
+    mac = p["mac"].lower() if p["mac"] else None
+
+    netlink.predict_link_in_pending_netns(module, "%s %s" % (kind, name), p["state"], p["netns"])
+
+    with netlink.open_rtnl(module, p["netns"]) as ipr:
+        msg = links.find_link(ipr, name) if name else None
+        if msg is not None and not links.is_owned(msg):
+            module.fail_json(msg="%s (%s) exists but was not created by routednet.fabric; refusing to touch it, pick another name" % (name, place))
+        before = links.link_view(ipr, msg)
+
+        if p["state"] == "absent":
+            doomed = [msg] if msg is not None else ([] if name else owned_of_kind(ipr, kind))
+            changes = remove(module, ipr, doomed, place)
+            module.exit_json(changed=bool(changes), changes=changes, diff=dict(before=before, after={}))
+
+        names = {m["index"]: m.get("ifname") for m in ipr.link("dump")}
+        dev_index = None
+        if p["dev"]:
+            found = ipr.link_lookup(ifname=p["dev"])
+            if not found:
+                module.fail_json(msg="%s %s (%s): underlay device %s does not exist" % (kind, name, place, p["dev"]))
+            dev_index = found[0]
+        wanted = dict((option, p[option]) for option in tunnels.IMMUTABLE[kind])
+        changes = []
+        recreate = msg is None
+        if msg is not None:
+            if links.link_kind(msg) != kind:
+                changes.append("replace %s: it is a %s, not a %s" % (name, links.link_kind(msg), kind))
+                recreate = True
+            else:
+                differ = tunnels.differences(tunnels.current_settings(msg, kind, names), wanted)
+                if differ:
+                    changes.append("recreate %s %s: %s" % (kind, name, ", ".join(differ)))
+                    recreate = True
+        if msg is None:
+            changes.append("create %s %s (%s)" % (kind, name, ", ".join("%s %s" % (k, v) for k, v in sorted(wanted.items()) if v is not None)))
+        if recreate:
+            changes += ["set %s up" % name] + ["add %s to %s" % (a, name) for a in addresses or []]
+            plan = None
+        else:
+            plan = links.plan_link(ipr, msg, mtu=p["mtu"], addresses=addresses, mac=mac)
+            changes += plan[3]
+        after = links.wanted_view(name, kind, p["mtu"], None, addresses, before or None)
+        if mac:
+            after["mac"] = mac
+        # Before deleting anything: a kernel without this kind could not make it again.
+        if recreate and kernel.feature_state(kind) == "missing":
+            module.fail_json(msg=tunnels.missing_kind_message(kind, name, place), changes=[])
+        if changes and not module.check_mode:
+            try:
+                if recreate:
+                    if msg is not None:
+                        ipr.link("del", index=msg["index"])
+                    args = tunnels.create_args(kind, wanted, dev_index)
+                    if mac:
+                        args["address"] = mac
+                    if p["mtu"]:
+                        args["mtu"] = p["mtu"]
+                    try:
+                        ipr.link("add", ifname=name, **args)
+                    except netlink.NetlinkError as exc:
+                        if tunnels.kernel_lacks_kind(exc) and msg is None:
+                            module.fail_json(msg=tunnels.missing_kind_message(kind, name, place), changes=[])
+                        raise
+                    msg = links.find_link(ipr, name)
+                    plan = links.plan_link(ipr, msg, mtu=p["mtu"], addresses=addresses, mac=mac)
+                links.apply_link(ipr, msg["index"], *plan[:3])
+                after = links.link_view(ipr, links.find_link(ipr, name))
+            except netlink.NetlinkError as exc:
+                netlink.kernel_error(module, "%s %s (%s)" % (kind, name, place), exc, changes=changes)
+        module.exit_json(changed=bool(changes), changes=changes, diff=dict(before=before, after=after))

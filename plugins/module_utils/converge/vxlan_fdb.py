@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Converge the static neighbour and FDB entries on a VTEP.
+
+What the vxlan_fdb module does, as a function of an object with the AnsibleModule
+interface the collection uses (params, check_mode, _diff, fail_json, exit_json),
+so that the boot-time restore runs the very same code without Ansible.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+
+from ansible_collections.routednet.fabric.plugins.module_utils import links, neighbours, netlink
+
+MAC_RE = re.compile(r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$")
+PEER_SPEC = dict(ip=dict(type="str", required=True), mac=dict(type="str", required=True), dst=dict(type="str", required=True))
+
+
+def check_peers(module, peers):
+    for peer in peers:
+        for key in ("ip", "dst"):
+            try:
+                peer[key] = str(ipaddress.IPv4Address(peer[key]))
+            except ValueError:
+                module.fail_json(msg="vxlan_fdb: peer %s %r is not an IPv4 address" % (key, peer[key]))
+        if not MAC_RE.match(peer["mac"]):
+            module.fail_json(msg="vxlan_fdb: peer mac %r is not a MAC address" % peer["mac"])
+    ips = [p["ip"] for p in peers]
+    if len(set(ips)) != len(ips):
+        module.fail_json(msg="vxlan_fdb: the same peer VTEP address appears twice in peers")
+
+
+def predict(module, p):
+    """Check mode before the VTEP exists: the tunnel task before this one would create it."""
+    if p["state"] == "absent":
+        module.exit_json(changed=False, changes=[])
+    plan = neighbours.plan_entries({}, set(), p["peers"], p["prune"])
+    changes = neighbours.describe(plan, p["device"], {})
+    module.exit_json(changed=bool(changes), changes=changes)
+
+
+# What the module accepts; the boot-time restore validates its state file against it too.
+MODULE_KWARGS = dict(
+    argument_spec=dict(
+        device=dict(type="str", required=True),
+        peers=dict(type="list", elements="dict", default=[], options=PEER_SPEC),
+        prune=dict(type="bool", default=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        netns=dict(type="str"),
+    ),
+    supports_check_mode=True,
+)
+
+
+def run(module):
+    netlink.require_pyroute2(module)
+    p = module.params
+    place, device = netlink.where(p["netns"]), p["device"]
+    check_peers(module, p["peers"])
+
+    if netlink.missing_in_check_mode(module, p["netns"]):
+        predict(module, p)
+    with netlink.open_rtnl(module, p["netns"]) as ipr:
+        msg = links.find_link(ipr, device)
+        if msg is None:
+            if module.check_mode and p["state"] == "present":
+                predict(module, p)
+            if p["state"] == "absent":
+                module.exit_json(changed=False, changes=[])
+            module.fail_json(msg="vxlan_fdb: device %s does not exist (%s); create it with routednet.fabric.tunnel first" % (device, place))
+        if not links.is_owned(msg):
+            module.fail_json(msg="vxlan_fdb: device %s (%s) was not created by routednet.fabric; refusing to touch its entries" % (device, place))
+        index = msg["index"]
+        current_neigh, current_fdb = neighbours.read_entries(ipr, index)
+        plan = neighbours.plan_entries(current_neigh, current_fdb, p["peers"], p["prune"], p["state"])
+        changes = neighbours.describe(plan, device, current_neigh)
+        before = neighbours.entries_text(current_neigh, current_fdb, device)
+        after = before
+        if changes and not module.check_mode:
+            undo = netlink.Undo()
+            try:
+                neighbours.apply_entries(ipr, index, plan, current_neigh, undo)
+            except netlink.NetlinkError as exc:
+                netlink.refused_part_way(module, "vxlan_fdb on %s (%s)" % (device, place), exc, undo, changes=changes)
+            after = neighbours.entries_text(*neighbours.read_entries(ipr, index), device=device)
+        elif changes:
+            projected_neigh = {ip: mac for ip, mac in current_neigh.items() if ip not in plan["neigh_del"]}
+            projected_neigh.update({ip: plan["neigh_wanted"][ip] for ip in plan["neigh_set"]})
+            projected_fdb = (current_fdb - set(plan["fdb_del"])) | set(plan["fdb_add"])
+            after = neighbours.entries_text(projected_neigh, projected_fdb, device)
+    module.exit_json(changed=bool(changes), changes=changes, diff=dict(before=before, after=after))

@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Boot-time restore: re-apply a node's saved desired state without Ansible.
+
+The boot_restore module writes the node's state file: an ordered list of steps,
+each the name of one of the collection's modules and the parameters it was
+validated with. At boot a systemd oneshot unit runs this file's ``main`` on
+that state, step by step, through the same converge functions the modules run,
+so what comes back after a reboot is what the last Ansible run put there.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import argparse
+import sys
+
+from ansible_collections.routednet.fabric.plugins.module_utils.saved_state import load_state
+from ansible_collections.routednet.fabric.plugins.module_utils.converge import (
+    bridge,
+    firewall,
+    hostgw_route,
+    ip_forwarding,
+    netns,
+    tunnel,
+    veth,
+    vxlan_fdb,
+)
+
+# The modules a state file may name, in the order a node's state is built.
+CONVERGE = {
+    "ip_forwarding": ip_forwarding,
+    "bridge": bridge,
+    "netns": netns,
+    "veth": veth,
+    "tunnel": tunnel,
+    "vxlan_fdb": vxlan_fdb,
+    "hostgw_route": hostgw_route,
+    "firewall": firewall,
+}
+
+
+class StepEnded(BaseException):
+    """Raised by exit_json/fail_json; like AnsibleModule's exit, nothing may catch it by accident."""
+
+    def __init__(self, result):
+        super(StepEnded, self).__init__(result.get("msg", ""))
+        self.result = result
+
+
+class SavedStep(object):
+    """The part of AnsibleModule's interface the converge functions use, for one saved step."""
+
+    def __init__(self, params, check_mode=False):
+        self.params = params
+        self.check_mode = check_mode
+        self._diff = False
+
+    def fail_json(self, msg, **extra):
+        raise StepEnded(dict(extra, failed=True, msg=msg))
+
+    def exit_json(self, **result):
+        raise StepEnded(result)
+
+
+def run_step(step, check_mode=False):
+    """Apply one saved step; return the result a module would have returned."""
+    converge = CONVERGE.get(step.get("module"))
+    if converge is None:
+        return {"failed": True, "msg": "unknown module %r in the state file" % step.get("module")}
+    try:
+        converge.run(SavedStep(dict(step.get("params") or {}), check_mode))
+    except StepEnded as ended:
+        return ended.result
+    return {"failed": True, "msg": "%s ended without a result" % step["module"]}
+
+
+def what_changed(result):
+    """The module's own account of a change: its changes, or (hostgw_route) the routes added and removed."""
+    if result.get("changes"):
+        return result["changes"]
+    return ["add %s" % r for r in result.get("added") or []] + ["delete %s" % r for r in result.get("removed") or []]
+
+
+def apply_state(state, check_mode=False, out=None):
+    """Run every step (a failed one does not stop the others); return the number that failed."""
+    out = out or sys.stdout
+    failed = 0
+    pending = False  # check mode: an earlier step would change something later ones may need
+    for number, step in enumerate(state["steps"], 1):
+        result = run_step(step, check_mode)
+        label = "step %d/%d %s" % (number, len(state["steps"]), step.get("module"))
+        if result.get("failed") and check_mode and pending:
+            out.write("%s: would change once the steps above are applied (now: %s)\n" % (label, result.get("msg")))
+        elif result.get("failed"):
+            failed += 1
+            out.write("%s: FAILED: %s\n" % (label, result.get("msg")))
+        elif result.get("changed"):
+            pending = True
+            out.write("%s: %s: %s\n" % (label, "would change" if check_mode else "changed", "; ".join(what_changed(result))))
+        else:
+            out.write("%s: ok\n" % label)
+    return failed
+
+
+def main(argv=None, default_state_file=None):
+    parser = argparse.ArgumentParser(prog="routednet-restore", description="Re-apply the routednet.fabric state saved by the last Ansible run.")
+    parser.add_argument("state_file", nargs="?", default=default_state_file, help="default: %s" % default_state_file)
+    parser.add_argument("--check", action="store_true", help="report what differs from the saved state; change nothing")
+    args = parser.parse_args(argv)
+    if not args.state_file:
+        parser.error("name the state file")
+    try:
+        state = load_state(args.state_file)
+    except ValueError as exc:
+        sys.stderr.write("routednet-restore: %s\n" % exc)
+        return 2
+    failed = apply_state(state, check_mode=args.check)
+    sys.stdout.write("routednet-restore: %d step(s), %d failed (node %s)\n" % (len(state["steps"]), failed, state.get("node", "?")))
+    return 1 if failed else 0

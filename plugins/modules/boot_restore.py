@@ -1,0 +1,335 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: boot_restore
+short_description: Save a node's desired network state and restore it at boot without Ansible
+version_added: 0.2.0
+description:
+  - Writes the node's whole desired state (an ordered list of the collection's module calls)
+    to a JSON state file, installs a restore program and a systemd oneshot unit, and enables
+    the unit for C(multi-user.target), so that a node that reboots gets its forwarding,
+    bridge, pods, tunnel device, routes, neighbour and FDB entries and firewall table back
+    before any Ansible run.
+  - The restore program is a copy of the collection's own module_utils, the same code the
+    modules ran, plus a short launcher; it runs each saved step through that code.
+  - Each step's parameters are validated against the named module's own argument spec
+    before anything is written; defaults are filled in, so the file says exactly what is applied.
+  - Run C(<lib_dir>/routednet-restore --check <state_file>) on the node to see what differs
+    from the saved state without changing anything.
+  - When systemd runs the host (C(/run/systemd/system) exists), C(systemctl daemon-reload)
+    follows a change of the unit; without it the unit is still enabled for the next boot.
+options:
+  steps:
+    description:
+      - The node's desired state, in the order it is applied at boot.
+      - With O(state=present), O(steps) or O(forget) is required.
+    type: list
+    elements: dict
+    suboptions:
+      module:
+        description: Short name of the collection module the step runs.
+        type: str
+        required: true
+        choices: [bridge, firewall, hostgw_route, ip_forwarding, netns, tunnel, veth, vxlan_fdb]
+      params:
+        description: The module's parameters.
+        type: dict
+        default: {}
+  forget:
+    description:
+      - Instead of O(steps), drop what is saved for nodes that leave the cluster (decommission),
+        so that a reboot does not bring their routes and entries back. Only the state file changes;
+        nothing happens when there is none.
+    type: dict
+    suboptions:
+      routes:
+        description: Routes to drop from the saved host routes, matched by destination.
+        type: list
+        elements: dict
+        default: []
+      vxlan_entries:
+        description: Peers to drop from the saved VTEP entries, matched by VTEP address.
+        type: list
+        elements: dict
+        default: []
+      underlay_ips:
+        description: Underlay addresses to drop from the saved firewall's node set.
+        type: list
+        elements: str
+        default: []
+  node:
+    description: Name of the node, written into the state file and printed by the restore.
+    type: str
+  state:
+    description: C(absent) removes the state file, the restore program and the unit.
+    type: str
+    choices: [present, absent]
+    default: present
+  state_file:
+    description: Where the node's state is saved.
+    type: path
+    default: /etc/routednet/boot-state.json
+  lib_dir:
+    description: Directory of the restore program; the collection owns it entirely.
+    type: path
+    default: /usr/local/lib/routednet
+  unit_dir:
+    description: Directory of the systemd unit C(routednet-restore.service).
+    type: path
+    default: /etc/systemd/system
+  python:
+    description:
+      - The Python that runs the restore at boot; it needs pyroute2.
+      - Defaults to the Python running this module (the node's C(ansible_python_interpreter)).
+    type: path
+requirements:
+  - pyroute2 >= 0.9 on the managed host (to run the restore)
+attributes:
+  check_mode:
+    support: full
+    description: Reports which files would change and writes none.
+  diff_mode:
+    support: full
+    description: Shows the state file before and after.
+  platform:
+    support: full
+    platforms: linux
+    description: Linux hosts; systemd to run the unit at boot.
+author:
+  - routednet maintainers (@routednet)
+"""
+
+EXAMPLES = r"""
+- name: Save the node's state and restore it at boot
+  routednet.fabric.boot_restore:
+    node: "{{ inventory_hostname }}"
+    steps:
+      - module: ip_forwarding
+      - module: bridge
+        params:
+          name: cni0
+          addresses: [172.17.0.1/24]
+          mtu: 1500
+      - module: hostgw_route
+        params:
+          routes:
+            - dst: 172.18.0.0/24
+              via: 192.168.245.172
+              dev: eth0
+
+- name: A node left the cluster; a reboot must not bring back its route
+  routednet.fabric.boot_restore:
+    forget:
+      routes:
+        - dst: 172.19.0.0/24
+
+- name: Forget it all (decommissioning the node)
+  routednet.fabric.boot_restore:
+    state: absent
+"""
+
+RETURN = r"""
+changes:
+  description: The files written, linked or removed (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: ["write /etc/routednet/boot-state.json"]
+state_file:
+  description: Path of the state file.
+  returned: always
+  type: str
+  sample: /etc/routednet/boot-state.json
+restore_command:
+  description: What the unit runs at boot; add C(--check) before the state file to only compare.
+  returned: when state is present
+  type: str
+  sample: /usr/bin/python3 /usr/local/lib/routednet/routednet-restore /etc/routednet/boot-state.json
+"""
+
+import os
+import shutil
+import sys
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, restore, saved_state
+
+RULES = ("mutually_exclusive", "required_together", "required_one_of", "required_if", "required_by")
+
+
+def validated_steps(module):
+    """Every step checked against its module's own spec, defaults filled in; all errors at once."""
+    steps, errors = [], []
+    for number, step in enumerate(module.params["steps"] or [], 1):
+        kwargs = restore.CONVERGE[step["module"]].MODULE_KWARGS
+        validator = ArgumentSpecValidator(kwargs["argument_spec"], **dict((rule, kwargs[rule]) for rule in RULES if rule in kwargs))
+        result = validator.validate(step["params"] or {})
+        if result.error_messages:
+            errors.append("step %d (%s): %s" % (number, step["module"], "; ".join(result.error_messages)))
+        steps.append({"module": step["module"], "params": result.validated_parameters})
+    if errors:
+        module.fail_json(msg="boot_restore: invalid steps: " + " | ".join(errors))
+    return steps
+
+
+def present(module, p):
+    python = p["python"] or sys.executable
+    node = p["node"] or os.uname()[1]
+    wanted = boot_files.wanted_files(node, validated_steps(module), p["state_file"], p["lib_dir"], p["unit_dir"], python)
+    changes, writes = [], []
+    for path in sorted(wanted):
+        data, mode = wanted[path]
+        if boot_files.read_bytes(path) != data or boot_files.file_mode(path) != mode:
+            changes.append("write %s" % path)
+            writes.append(path)
+    link, target = boot_files.enable_link(p["unit_dir"])
+    link_ok = os.path.islink(link) and os.readlink(link) == target
+    if not link_ok:
+        changes.append("enable %s (link %s)" % (boot_files.UNIT_NAME, link))
+    before = (boot_files.read_bytes(p["state_file"]) or b"").decode("utf-8", "replace")
+    if changes and not module.check_mode:
+        try:
+            for path in writes:
+                boot_files.write_atomically(path, *wanted[path])
+            if not link_ok:
+                if os.path.lexists(link):
+                    os.remove(link)
+                if not os.path.isdir(os.path.dirname(link)):
+                    os.makedirs(os.path.dirname(link), 0o755)
+                os.symlink(target, link)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="boot_restore: %s" % exc, changes=changes)
+        unit_changed = os.path.join(p["unit_dir"], boot_files.UNIT_NAME) in writes or not link_ok
+        if unit_changed and os.path.isdir("/run/systemd/system"):
+            module.run_command([module.get_bin_path("systemctl", required=True), "daemon-reload"], check_rc=True)
+    module.exit_json(
+        changed=bool(changes),
+        changes=changes,
+        state_file=p["state_file"],
+        restore_command="%s %s %s" % (python, os.path.join(p["lib_dir"], boot_files.LAUNCHER), p["state_file"]),
+        diff=dict(before_header=p["state_file"], after_header=p["state_file"], before=before, after=wanted[p["state_file"]][0].decode()),
+    )
+
+
+def forget(module, p):
+    """Drop the leaving nodes' routes and VTEP entries from the saved steps."""
+    current = boot_files.read_bytes(p["state_file"])
+    if current is None:
+        module.exit_json(changed=False, changes=[], state_file=p["state_file"])
+    try:
+        state = saved_state.load_state(p["state_file"])
+    except ValueError as exc:
+        module.fail_json(msg="boot_restore: %s" % exc)
+    dsts = set(boot_files.network_text(route["dst"]) for route in p["forget"]["routes"] or [])
+    peers = set(entry.get("ip") for entry in p["forget"]["vxlan_entries"] or [])
+    dropped = []
+    for step in state["steps"]:
+        params = step["params"]
+        if step["module"] == "hostgw_route":
+            kept = [route for route in params.get("routes") or [] if boot_files.network_text(route["dst"]) not in dsts]
+            dropped += ["route %s" % route["dst"] for route in params.get("routes") or [] if route not in kept]
+            params["routes"] = kept
+        elif step["module"] == "firewall":
+            gone = [node for node in params.get("nodes") or [] if node in (p["forget"]["underlay_ips"] or [])]
+            dropped += ["firewall node %s" % node for node in gone]
+            params["nodes"] = [node for node in params.get("nodes") or [] if node not in gone]
+        elif step["module"] == "vxlan_fdb":
+            kept = [peer for peer in params.get("peers") or [] if peer.get("ip") not in peers]
+            dropped += ["VTEP entry %s" % peer["ip"] for peer in params.get("peers") or [] if peer not in kept]
+            params["peers"] = kept
+    text = boot_files.state_text(state.get("node"), state["steps"]).encode()
+    changes = ["drop %s from %s" % (what, p["state_file"]) for what in dropped]
+    if changes and not module.check_mode:
+        try:
+            boot_files.write_atomically(p["state_file"], text, boot_files.file_mode(p["state_file"]) or 0o644)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="boot_restore: %s" % exc, changes=changes)
+    module.exit_json(
+        changed=bool(changes),
+        changes=changes,
+        state_file=p["state_file"],
+        diff=dict(before=current.decode("utf-8", "replace"), after=text.decode() if changes else current.decode("utf-8", "replace")),
+    )
+
+
+def remove_library(lib_dir):
+    """Everything in the library directory, then the directory unless it is a mount point."""
+    for entry in os.listdir(lib_dir):
+        path = os.path.join(lib_dir, entry)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+    if not os.path.ismount(lib_dir):
+        os.rmdir(lib_dir)
+
+
+def absent(module, p):
+    link, _target = boot_files.enable_link(p["unit_dir"])
+    unit = os.path.join(p["unit_dir"], boot_files.UNIT_NAME)
+    doomed = [path for path in (link, unit, p["state_file"]) if os.path.lexists(path)]
+    launcher = os.path.join(p["lib_dir"], boot_files.LAUNCHER)
+    # the library directory goes only if our launcher is in it
+    library = os.path.isfile(launcher)
+    changes = ["remove %s" % path for path in doomed] + (["remove %s" % p["lib_dir"]] if library else [])
+    before = (boot_files.read_bytes(p["state_file"]) or b"").decode("utf-8", "replace")
+    if changes and not module.check_mode:
+        try:
+            for path in doomed:
+                os.remove(path)
+            if library:
+                remove_library(p["lib_dir"])
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="boot_restore: %s" % exc, changes=changes)
+    module.exit_json(changed=bool(changes), changes=changes, state_file=p["state_file"], diff=dict(before=before, after=""))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            steps=dict(
+                type="list",
+                elements="dict",
+                options=dict(
+                    module=dict(type="str", required=True, choices=sorted(restore.CONVERGE)),
+                    params=dict(type="dict", default={}),
+                ),
+            ),
+            forget=dict(
+                type="dict",
+                options=dict(
+                    routes=dict(type="list", elements="dict", default=[]),
+                    vxlan_entries=dict(type="list", elements="dict", default=[]),
+                    underlay_ips=dict(type="list", elements="str", default=[]),
+                ),
+            ),
+            node=dict(type="str"),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            state_file=dict(type="path", default="/etc/routednet/boot-state.json"),
+            lib_dir=dict(type="path", default="/usr/local/lib/routednet"),
+            unit_dir=dict(type="path", default="/etc/systemd/system"),
+            python=dict(type="path"),
+        ),
+        required_if=[("state", "present", ["steps", "forget"], True)],
+        mutually_exclusive=[("steps", "forget")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    if p["state"] == "present" and p["forget"] is not None:
+        forget(module, p)
+    if p["state"] == "present":
+        present(module, p)
+    absent(module, p)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""The collection's nftables table, tested with real packets from a rogue host on the underlay."""
+
+import json
+import re
+import sys
+import time
+
+import pytest
+
+from ansible_collections.routednet.fabric.plugins.module_utils.planning import vtep_mac
+from labhelpers import BIN, lab_down, lab_up, ns_of, playbook, recap, run, sh
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+LAB = "fw"
+ROGUE_IP = "192.168.32.250"
+NODES = {"vm1": "192.168.32.245", "vm2": "192.168.32.246", "vm3": "192.168.32.247"}
+OPERATOR_TABLE = "table ip operator {\n chain input {\n  type filter hook input priority 10; policy accept;\n  udp dport 8472 counter\n }\n}\n"
+
+# Sends COUNT VXLAN frames (VNI 1) to TARGET:PORT carrying an ICMP echo request from
+# SRC to DST inside an Ethernet frame addressed to the target's VTEP MAC.
+CRAFT_VXLAN = r"""
+import socket, struct, sys
+target, port, mac, src, dst, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
+def checksum(data):
+    data += b"\0" * (len(data) % 2)
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return (~total) & 0xFFFF
+icmp = struct.pack("!BBHHH", 8, 0, 0, 0x4242, 1) + b"routednet-rogue"
+icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 1, 0, 64, 1, 0, socket.inet_aton(src), socket.inet_aton(dst))
+ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+ether = bytes.fromhex(mac.replace(":", "")) + bytes.fromhex("02deadbeef01") + b"\x08\x00"
+vxlan = struct.pack("!B3xI", 0x08, 1 << 8)
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    for _ in range(count):
+        sock.sendto(vxlan + ether + ip + icmp, (target, port))
+"""
+
+# Sends COUNT IPIP packets (IP protocol 4) to TARGET.
+CRAFT_IPIP = r"""
+import socket, sys
+target, count = sys.argv[1], int(sys.argv[2])
+with socket.socket(socket.AF_INET, socket.SOCK_RAW, 4) as sock:
+    for _ in range(count):
+        sock.sendto(b"\x45" + b"\0" * 19, (target, 0))
+"""
+
+
+def in_node(node, *cmd):
+    """A command in a node's network and mount namespaces (its pods are in its /run/netns)."""
+    return sh("nsenter", "--mount=/run/routednet-lab/%s/mnt/%s.mnt" % (LAB, node), "--net=/run/netns/%s" % ns_of(LAB, node), *cmd)
+
+
+def in_echos(node, pod):
+    """ICMP echo requests the pod has received (its kernel's counter)."""
+    snmp = in_node(node, "ip", "netns", "exec", pod, "cat", "/proc/net/snmp").splitlines()
+    names, values = [line.split() for line in snmp if line.startswith("Icmp:")][:2]
+    return int(values[names.index("InEchos")])
+
+
+def send(sender_ns, script, *args):
+    sh("ip", "netns", "exec", sender_ns, sys.executable, "-c", script, *[str(a) for a in args])
+    time.sleep(0.5)
+
+
+def crafted_echos_delivered(sender_ns):
+    """Echo requests that reached vm2's pod out of 3 crafted VXLAN frames, claiming to come from vm3's pod."""
+    before = in_echos("vm2", "ns246")
+    send(sender_ns, CRAFT_VXLAN, NODES["vm2"], 8472, vtep_mac("vm2"), "172.247.0.2", "172.246.0.2", 3)
+    return in_echos("vm2", "ns246") - before
+
+
+def our_table(node):
+    listed = run("ip", "netns", "exec", ns_of(LAB, node), "nft", "-j", "list", "table", "inet", "routednet")
+    return json.loads(listed.stdout)["nftables"] if listed.returncode == 0 else None
+
+
+def drop_counter(node, marker):
+    """Packets counted by the rule of our table whose expression mentions ``marker``."""
+    for obj in our_table(node) or []:
+        rule = obj.get("rule")
+        if rule and marker in json.dumps(rule["expr"]):
+            return next(e["counter"]["packets"] for e in rule["expr"] if "counter" in e)
+    raise AssertionError("no rule with %s in %s" % (marker, our_table(node)))
+
+
+def operator_table(node):
+    return sh("ip", "netns", "exec", ns_of(LAB, node), "nft", "-s", "list", "table", "ip", "operator")
+
+
+def converge(inventory, *extra):
+    res = playbook("playbooks/vxlan.yml", "-i", str(inventory), *extra)
+    assert res.returncode == 0, res.stdout[-6000:]
+    return res
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    inventory = tmp_path_factory.mktemp("fw") / "hosts.yml"
+    lab_up(LAB, "seed001.yml", inventory)
+    try:
+        # a host on the underlay that is not a node (named in the lab's namespace, so lab down removes it)
+        rogue, seg = "rnlab-%s-node-rogue" % LAB, "rnlab-%s-seg-lan1" % LAB
+        sh("ip", "netns", "add", rogue)
+        sh("ip", "-n", seg, "link", "add", "rogue0", "type", "veth", "peer", "name", "eth0", "netns", rogue)
+        sh("ip", "-n", seg, "link", "set", "rogue0", "master", "br0", "up")
+        sh("ip", "-n", rogue, "addr", "add", ROGUE_IP + "/24", "dev", "eth0")
+        sh("ip", "-n", rogue, "link", "set", "eth0", "up")
+        sh("ip", "-n", rogue, "link", "set", "lo", "up")
+        run("ip", "netns", "exec", ns_of(LAB, "vm2"), "nft", "-f", "-", input=OPERATOR_TABLE)
+        yield inventory, rogue
+    finally:
+        lab_down(LAB)
+
+
+def test_vxlan_from_a_rogue_host_is_dropped_with_the_firewall_and_delivered_without(lab):
+    inventory, rogue = lab
+    operator = operator_table("vm2")
+    assert "udp dport 8472" in operator
+
+    converge(inventory)
+    table = json.dumps(our_table("vm2"))
+    assert sorted(re.findall(r"192\.168\.32\.24\d", table)) == sorted(NODES.values()), table
+    dropped = drop_counter("vm2", '"dport"}}, "right": 8472')
+    assert crafted_echos_delivered(rogue) == 0
+    assert drop_counter("vm2", '"dport"}}, "right": 8472') - dropped == 3
+    # the same frame from a node's address gets through: the frame is good, only its sender is not
+    assert crafted_echos_delivered(ns_of(LAB, "vm1")) == 3
+    assert operator_table("vm2") == operator
+
+    # no firewall: our table goes from every node, and the rogue frame is delivered
+    res = converge(inventory, "-e", "routednet_firewall=false")
+    assert recap(res.stdout, "vm2")["changed"] == 2, res.stdout  # the table, the saved state
+    for node in NODES:
+        assert our_table(node) is None, node
+    assert crafted_echos_delivered(rogue) == 3
+    assert operator_table("vm2") == operator
+
+
+def test_masquerade_of_pod_traffic_leaving_the_cluster(lab):
+    inventory, _rogue = lab
+    ping = ("ip", "netns", "exec", "ns246", "ping", "-c", "1", "-W", "2", ROGUE_IP)
+    mnt = "--mount=/run/routednet-lab/%s/mnt/vm2.mnt" % LAB
+    pod_ping = ["nsenter", mnt, "--net=/run/netns/%s" % ns_of(LAB, "vm2"), *ping]
+    converge(inventory, "-e", "routednet_masquerade=false")
+    # the rogue host has no route back to the pods: without masquerade no reply comes back
+    assert run(*pod_ping).returncode != 0
+    converge(inventory, "-e", "routednet_masquerade=true")
+    assert run(*pod_ping).returncode == 0
+    again = converge(inventory, "-e", "routednet_masquerade=true")
+    for node in NODES:
+        assert recap(again.stdout, node)["changed"] == 0, again.stdout[-3000:]
+
+
+def test_ipip_from_a_rogue_host_is_dropped(lab):
+    inventory, rogue = lab
+    args = "nodes=%s cluster_cidr=172.240.0.0/12 ipip=true" % ",".join(NODES.values())
+    res = run(BIN + "/ansible", "vm2", "-i", str(inventory), "-m", "routednet.fabric.firewall", "-a", args)
+    assert res.returncode == 0 and "CHANGED" in res.stdout, res.stdout + res.stderr
+    before = drop_counter("vm2", '"field": "protocol"')
+    send(rogue, CRAFT_IPIP, NODES["vm2"], 3)
+    assert drop_counter("vm2", '"field": "protocol"') - before == 3
+    send(ns_of(LAB, "vm1"), CRAFT_IPIP, NODES["vm2"], 3)
+    assert drop_counter("vm2", '"field": "protocol"') - before == 3, "a node's IPIP was dropped"
