@@ -100,13 +100,15 @@ def address_changes(name, current, desired):
     return to_add, to_remove, changes
 
 
-def apply_addresses(ipr, index, to_add, to_remove):
-    for text in to_remove:
-        iface = ipaddress.IPv4Interface(text)
-        ipr.addr("del", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
-    for text in to_add:
-        iface = ipaddress.IPv4Interface(text)
-        ipr.addr("add", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
+def apply_addresses(ipr, index, to_add, to_remove, undo=None):
+    """Remove, then add addresses; each change done is recorded in ``undo`` (a netlink.Undo)."""
+    for verb, texts, inverse in (("del", to_remove, "add"), ("add", to_add, "del")):
+        for text in texts:
+            iface = ipaddress.IPv4Interface(text)
+            where = dict(index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
+            ipr.addr(verb, **where)
+            if undo is not None:
+                undo.did("%s address %s" % (inverse, text), lambda inverse=inverse, where=where: ipr.addr(inverse, **where))
 
 
 def plan_link(ipr, msg, mtu=None, master=None, addresses=None, mac=None):
@@ -120,10 +122,32 @@ def plan_link(ipr, msg, mtu=None, master=None, addresses=None, mac=None):
     return args, to_add, to_remove, changes
 
 
-def apply_link(ipr, index, args, to_add, to_remove):
+def restoring_args(msg, args):
+    """The ``link set`` arguments that put back what ``args`` is about to change on msg's link."""
+    current = {
+        "state": "up" if msg["flags"] & IFF_UP else "down",
+        "mtu": msg.get("mtu"),
+        "master": msg.get("master") or 0,
+        "address": msg.get("address"),
+        "ifalias": msg.get("ifalias") or "",
+    }
+    return dict((key, current[key]) for key in args)
+
+
+def apply_link(ipr, index, args, to_add, to_remove, undo=None):
+    """Set the link's properties, then its addresses; with ``undo``, record how to go back."""
     if args:
+        back = restoring_args(ipr.link("get", index=index)[0], args) if undo is not None else None
         ipr.link("set", index=index, **args)
-    apply_addresses(ipr, index, to_add, to_remove)
+        if undo is not None:
+            undo.did("set %s back on link %d" % (", ".join(sorted(back)), index), lambda: ipr.link("set", index=index, **back))
+    apply_addresses(ipr, index, to_add, to_remove, undo)
+
+
+def created(undo, ipr, name):
+    """Record that this call created link ``name``: undoing deletes it (and what hangs on it)."""
+    index = find_link(ipr, name)["index"]
+    undo.did("delete %s" % name, lambda: ipr.link("del", index=index))
 
 
 def wanted_view(name, kind, mtu, master, addresses, current=None):

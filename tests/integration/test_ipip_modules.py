@@ -11,6 +11,7 @@ import pytest
 from pyroute2 import NetNS
 
 from ansible_collections.routednet.fabric.plugins.module_utils.kernel import feature_state
+from test_boot_restore import paths, restore
 from test_modules import addrs, link, uplink
 
 HAS_IPIP = feature_state("ipip") != "missing"
@@ -74,6 +75,14 @@ def test_ipip_device_check_apply_drift_recreate_absent(module, netns):
     assert res["changed"] and any(c.startswith("recreate ipip tun0: local 192.168.77.1 -> 192.168.77.9") for c in res["changes"]), res
     assert ipip_info(ns)["local"] == "192.168.77.9"
 
+    # a recreate the kernel refuses part-way (an MTU above the device's maximum): the
+    # device is made again as it was before the call
+    res = module("tunnel", dict(args, local="192.168.77.1", mtu=70000))
+    assert res.failed and "were undone; the host is as it was" in res["msg"], res
+    back = ipip_info(ns)
+    assert (back["local"], back["mtu"], back["alias"], back["up"]) == ("192.168.77.9", 1480, "routednet.fabric", True), back
+    assert addrs(ns, "tun0") == ["10.244.1.0/32"]
+
     # routes on-link through it, via a peer's underlay address (the outer destination)
     route = {"dst": "10.244.2.0/24", "via": "192.168.99.2", "dev": "tun0", "onlink": True}
     assert module("hostgw_route", {"routes": [route], "netns": ns})["changed"]
@@ -102,6 +111,29 @@ def test_removing_ipip_devices_leaves_the_kernels_and_an_operators_alone(module,
     assert module("tunnel", dict(DEVICE, netns=ns))["changed"]
     assert not module("tunnel", {"kind": "vxlan", "state": "absent", "netns": ns})["changed"]
     assert link(ns, "tun0") is not None
+
+
+@needs_ipip
+def test_boot_restore_brings_back_the_ipip_device_and_its_routes(module, netns, tmp_path):
+    """An IPIP node after a reboot (a namespace with only its uplink): the restore program,
+    as the unit runs it (without Ansible), makes the device and its on-link routes again."""
+    ns = netns("ipipboot")
+    uplink(ns)
+    route = {"dst": "10.244.2.0/24", "via": "192.168.77.2", "dev": "tun0", "onlink": True}
+    steps = [
+        {"module": "tunnel", "params": dict(DEVICE, netns=ns)},
+        {"module": "hostgw_route", "params": {"netns": ns, "routes": [route]}},
+    ]
+    where = paths(tmp_path)
+    assert module("boot_restore", dict(where, node="node1", steps=steps))["changed"]
+    proc = restore(where)
+    assert proc.returncode == 0 and "2 step(s), 0 failed (node node1)" in proc.stdout, proc.stdout + proc.stderr
+    info = ipip_info(ns)
+    assert (info["local"], info["link"], info["mtu"], info["up"]) == ("192.168.77.1", "up0", 1480, True), info
+    shown = subprocess.run(["ip", "-n", ns, "route", "show", "proto", "201"], capture_output=True, text=True, check=True).stdout
+    assert shown.split() == ["10.244.2.0/24", "via", "192.168.77.2", "dev", "tun0", "onlink"], shown
+    proc = restore(where, "--check")
+    assert proc.stdout.count(": ok\n") == 2, proc.stdout
 
 
 @pytest.mark.skipif(HAS_IPIP, reason="this kernel has ipip; the refusal is for kernels without it")

@@ -49,6 +49,11 @@ def write_inventory_without(inventory, node):
     return smaller
 
 
+def host_lock(inventory, node, args):
+    """Take or give back a node's lock as another run would (an ad-hoc host_lock call)."""
+    return run(os.path.join(BIN, "ansible"), node, "-i", str(inventory), "-m", "routednet.fabric.host_lock", "-a", args)
+
+
 def leases(inventory):
     return yaml.safe_load((inventory.parent / "group_vars" / "all" / "routednet_leases.yml").read_text())["routednet_leases"]
 
@@ -118,6 +123,17 @@ def test_join_leave_and_decommission(seed001, backend):
 
     # vm3 comes back, then leaves by the documented play
     converge(backend, inventory)
+    if backend == "hostgw":
+        # decommission takes each host's lock too: while an operator's run holds vm2's,
+        # it waits, fails naming the holder, and nobody has forgotten vm3 yet
+        before_decommission = {node: forwarding_state(lab, node) for node in ("vm1", "vm2")}
+        held = host_lock(inventory, "vm2", "run_id=maint label='operator maintenance'")
+        assert held.returncode == 0, held.stdout
+        res = playbook("playbooks/decommission.yml", "-i", str(inventory), "-e", "routednet_decommission=vm3", "-e", "routednet_lock_timeout=2")
+        assert res.returncode != 0 and "operator maintenance" in res.stdout and "waited 2 s" in res.stdout, res.stdout[-4000:]
+        assert {node: forwarding_state(lab, node) for node in ("vm1", "vm2")} == before_decommission
+        assert "vm3" in leases(inventory)
+        assert host_lock(inventory, "vm2", "run_id=maint state=released").returncode == 0
     res = converge("decommission", inventory, "-e", "routednet_decommission=vm3")
     for node in ("vm1", "vm2"):
         assert forwarding_state(lab, node) == two_nodes[node]

@@ -152,6 +152,22 @@ def test_veth_pod_wiring_check_apply_drift_absent(module, netns):
     assert not module("veth", dict(args, state="absent"))["changed"]
 
 
+def test_links_refused_part_way_leave_the_host_as_it_was(module, netns):
+    """A bridge or veth pair the call created is deleted again when the kernel refuses a
+    later step (an MTU above the device's maximum)."""
+    node, pod = netns("node"), netns("pod")
+    res = module("bridge", {"name": "cni0", "netns": node, "addresses": ["10.244.1.1/24"], "mtu": 70000})
+    assert res.failed and "bridge cni0" in res["msg"] and "the 1 change(s) this call had made before were undone" in res["msg"], res
+    assert link(node, "cni0") is None
+
+    assert module("bridge", {"name": "cni0", "netns": node, "addresses": ["10.244.1.1/24"]})["changed"]
+    args = {"name": "vethp1", "netns": node, "master": "cni0", "peer": "eth0", "peer_netns": pod, "peer_addresses": ["10.244.1.2/24"]}
+    res = module("veth", dict(args, mtu=70000))
+    assert res.failed and "were undone; the host is as it was" in res["msg"], res
+    assert link(node, "vethp1") is None and link(pod, "eth0") is None
+    assert addrs(node, "cni0") == ["10.244.1.1/24"]
+
+
 def test_veth_refuses_a_foreign_link_of_the_same_name(module, netns):
     node, pod = netns("vnode"), netns("vpod")
     uplink(node)

@@ -1,8 +1,9 @@
 """IPIP end to end inside a VM on Debian's stock kernel (this machine's kernel has no ipip).
 
-One boot runs scripts/vm-ipip.sh: the IPIP module tests, then `molecule test -s ipip`
-(VXLAN -> IPIP live switch, idempotence, full-size ping matrix, IP protocol 4 on the
-underlay, then IPIP -> host-gw with nothing stale). The VM's console comes
+One boot runs scripts/vm-ipip.sh: the IPIP module tests (device, rollback, boot-time
+restore), then `molecule test -s ipip` (VXLAN -> IPIP live switch, idempotence, full-size
+ping matrix, IP protocol 4 on the underlay, decommission of a node, then IPIP -> host-gw
+with the node back and nothing stale). The VM's console comes
 back here; the test fails when anything inside fails. Several minutes: software emulation.
 """
 
@@ -45,7 +46,7 @@ def test_ipip_scenario_passes_in_the_vm():
     assert res.returncode == 0, console[-6000:]
     # the module tests ran there (not skipped), and every scenario step succeeded
     assert "== IPIP module tests on kernel 6." in console
-    assert "2 passed, 1 skipped" in console, console[-6000:]
+    assert "3 passed, 1 skipped" in console, console[-6000:]
     for step in ("prepare", "converge", "idempotence", "verify"):
         assert "[ipip > %s] Executed: Successful" % step in console, step
     assert "routednet-vm: command exited 0" in console

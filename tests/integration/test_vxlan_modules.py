@@ -4,7 +4,7 @@ import subprocess
 
 from pyroute2 import NetNS
 
-from test_modules import link, uplink
+from test_modules import addrs, link, uplink
 
 VTEP = {
     "name": "vx0",
@@ -70,6 +70,23 @@ def test_tunnel_check_apply_drift_recreate_absent(module, netns):
 
     assert module("tunnel", {"kind": "vxlan", "state": "absent", "netns": ns})["changed"]
     assert link(ns, "vx0") is None
+
+
+def test_tunnel_recreate_refused_brings_the_old_device_back(module, netns):
+    """A new VNI means delete and re-add; when the kernel refuses the new device, the old
+    one is made again as it was (settings, MAC, MTU, alias, state, addresses)."""
+    ns = netns("vtep-undo")
+    uplink(ns)
+    args = dict(VTEP, netns=ns, addresses=["172.30.1.0/32"])
+    assert module("tunnel", args)["changed"]
+    before = vxlan_info(ns)
+    res = module("tunnel", dict(args, vni=42, mtu=70000))  # above the underlay's MTU: refused
+    assert res.failed and "vxlan vx0" in res["msg"] and "were undone; the host is as it was" in res["msg"], res
+    after = vxlan_info(ns)
+    assert {k: v for k, v in after.items() if k != "index"} == {k: v for k, v in before.items() if k != "index"}
+    assert link(ns, "vx0").get("ifalias") == "routednet.fabric" and link(ns, "vx0")["flags"] & 1
+    assert addrs(ns, "vx0") == ["172.30.1.0/32"]
+    assert not module("tunnel", args)["changed"]
 
 
 def test_tunnel_leaves_an_operators_vxlan_alone(module, netns):

@@ -75,13 +75,15 @@ def run(module):
             changes += more
         after = links.wanted_view(name, "bridge", p["mtu"], None, addresses, before or None)
         if changes and not module.check_mode:
+            undo = netlink.Undo()
             try:
                 if msg is None:
                     ipr.link("add", ifname=name, kind="bridge")
+                    links.created(undo, ipr, name)
                     msg = links.find_link(ipr, name)
                     args, to_add, to_remove, _texts = links.plan_link(ipr, msg, mtu=p["mtu"], addresses=addresses)
-                links.apply_link(ipr, msg["index"], args, to_add, to_remove)
+                links.apply_link(ipr, msg["index"], args, to_add, to_remove, undo)
                 after = links.link_view(ipr, links.find_link(ipr, name))
             except netlink.NetlinkError as exc:
-                netlink.kernel_error(module, "bridge %s (%s)" % (name, place), exc, changes=changes)
+                netlink.refused_part_way(module, "bridge %s (%s)" % (name, place), exc, undo, changes=changes)
         module.exit_json(changed=bool(changes), changes=changes, link=after if not module.check_mode else before, diff=dict(before=before, after=after))

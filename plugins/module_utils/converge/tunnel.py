@@ -30,6 +30,34 @@ def remove(module, ipr, doomed, place):
     return changes
 
 
+def remaker(ipr, msg, names):
+    """A callable that makes msg's device again as it was (settings, MAC, MTU, alias, state,
+    addresses): the rollback of a recreate whose new device the kernel refused."""
+    kind, name = links.link_kind(msg), msg.get("ifname")
+    if kind not in tunnels.IMMUTABLE:
+
+        def cannot():
+            raise netlink.NetlinkError(0, "%s was a %s device, which this module cannot make again" % (name, kind))
+
+        return cannot
+    data = msg.get_nested("IFLA_LINKINFO", "IFLA_INFO_DATA")
+    dev_index = data.get(tunnels.IMMUTABLE[kind]["dev"][0]) if data is not None else None
+    args = tunnels.create_args(kind, tunnels.current_settings(msg, kind, names), dev_index or None)
+    args["mtu"] = msg.get("mtu")
+    if kind == "vxlan":
+        args["address"] = msg.get("address")
+    settings = dict(ifalias=msg.get("ifalias") or "", state="up" if msg["flags"] & netlink.IFF_UP else "down")
+    addresses = links.ipv4_addresses(ipr, msg["index"])
+
+    def again():
+        ipr.link("add", ifname=name, **args)
+        index = links.find_link(ipr, name)["index"]
+        ipr.link("set", index=index, **settings)
+        links.apply_addresses(ipr, index, addresses, [])
+
+    return again
+
+
 # What the module accepts; the boot-time restore validates its state file against it too.
 MODULE_KWARGS = dict(
     argument_spec=dict(
@@ -114,10 +142,13 @@ def run(module):
         if recreate and kernel.feature_state(kind) == "missing":
             module.fail_json(msg=tunnels.missing_kind_message(kind, name, place), changes=[])
         if changes and not module.check_mode:
+            undo = netlink.Undo()
             try:
                 if recreate:
                     if msg is not None:
+                        again = remaker(ipr, msg, names)
                         ipr.link("del", index=msg["index"])
+                        undo.did("make %s again as it was" % name, again)
                     args = tunnels.create_args(kind, wanted, dev_index)
                     if mac:
                         args["address"] = mac
@@ -129,10 +160,11 @@ def run(module):
                         if tunnels.kernel_lacks_kind(exc) and msg is None:
                             module.fail_json(msg=tunnels.missing_kind_message(kind, name, place), changes=[])
                         raise
+                    links.created(undo, ipr, name)
                     msg = links.find_link(ipr, name)
                     plan = links.plan_link(ipr, msg, mtu=p["mtu"], addresses=addresses, mac=mac)
-                links.apply_link(ipr, msg["index"], *plan[:3])
+                links.apply_link(ipr, msg["index"], *plan[:3], undo=undo)
                 after = links.link_view(ipr, links.find_link(ipr, name))
             except netlink.NetlinkError as exc:
-                netlink.kernel_error(module, "%s %s (%s)" % (kind, name, place), exc, changes=changes)
+                netlink.refused_part_way(module, "%s %s (%s)" % (kind, name, place), exc, undo, changes=changes)
         module.exit_json(changed=bool(changes), changes=changes, diff=dict(before=before, after=after))

@@ -133,21 +133,25 @@ def reconcile(module, p, label, ipr, pipr, peer_addresses):
         "peer": links.wanted_view(p["peer"], "veth", p["mtu"], None, peer_addresses, before["peer"] or None),
     }
     if changes and not module.check_mode:
+        # Ends that are not a pair are the collection's own broken leftovers (foreign
+        # ones were refused above): they are replaced, and not brought back on rollback.
+        undo = netlink.Undo()
         try:
             if recreate:
                 for s, m in ((ipr, msg), (pipr, peer_msg)):
                     if m is not None and links.find_link(s, m.get("ifname")) is not None:
                         s.link("del", index=m["index"])
                 create_pair(ipr, p)
+                links.created(undo, ipr, p["name"])  # deleting one end deletes the pair
                 msg, peer_msg = links.find_link(ipr, p["name"]), links.find_link(pipr, p["peer"])
                 end_plan = links.plan_link(ipr, msg, mtu=p["mtu"], master=master)
                 peer_plan = links.plan_link(pipr, peer_msg, mtu=p["mtu"], addresses=peer_addresses)
-            links.apply_link(ipr, msg["index"], *end_plan[:3])
-            links.apply_link(pipr, peer_msg["index"], *peer_plan[:3])
+            links.apply_link(ipr, msg["index"], *end_plan[:3], undo=undo)
+            links.apply_link(pipr, peer_msg["index"], *peer_plan[:3], undo=undo)
             after = {
                 "end": links.link_view(ipr, links.find_link(ipr, p["name"])),
                 "peer": links.link_view(pipr, links.find_link(pipr, p["peer"])),
             }
         except netlink.NetlinkError as exc:
-            netlink.kernel_error(module, label, exc, changes=changes)
+            netlink.refused_part_way(module, label, exc, undo, changes=changes)
     return dict(changed=bool(changes), changes=changes, diff=dict(before=before, after=after))
