@@ -407,6 +407,31 @@ def kill_in_netns(ns):
             return
 
 
+def kill_in_net_namespace(inode):
+    """End every process whose network namespace is ``inode`` (a namespace whose name is
+    gone already), until none is left."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        deadline = time.time() + 3
+        while True:
+            pids = []
+            for entry in os.listdir("/proc"):
+                try:
+                    if entry.isdigit() and os.stat("/proc/%s/ns/net" % entry).st_ino == inode:
+                        pids.append(int(entry))
+                except OSError:
+                    continue
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            if time.time() > deadline:
+                break
+            time.sleep(0.05)
+
+
 def delete_pods(mfile):
     """The node's pods live in its private /run/netns: delete them from inside."""
     inside = run("nsenter", "--mount=%s" % mfile, "ip", "netns", "list", check=False).stdout
@@ -459,15 +484,20 @@ def power_off(lab, state, node):
     ns, seg_ns = ns_name(lab, "node", node["name"]), ns_name(lab, "seg", node["segment"])
     if not os.path.exists("/run/netns/" + ns):
         raise LabError("node %s is already off" % node["name"])
-    exit_ssh_masters(lab)
-    kill_in_netns(ns)
-    delete_pods("%s/mnt/%s.mnt" % (lab_dir(lab), node["name"]))
     # a NIC keeps its MAC across a reboot (peers' ARP caches stay right)
     state.setdefault("macs", {})[node["name"]] = json.loads(run("ip", "-j", "-n", ns, "link", "show", "eth0").stdout)[0]["address"]
     save_state(lab, state)
-    # deleting the namespace frees its links only later; the segment's end goes now
-    run("ip", "-n", seg_ns, "link", "del", state["ports"][node["name"]])
+    # The name goes first, so that no new SSH session can enter the node (its ProxyCommand
+    # enters by name); then every process still inside ends, sshd and with it the SSH
+    # master to this node only. Masters to other nodes stay: a node powered off mid-run
+    # must not cut a task in flight on its peers.
+    inode = os.stat("/run/netns/" + ns).st_ino
     run("ip", "netns", "del", ns)
+    kill_in_net_namespace(inode)
+    delete_pods("%s/mnt/%s.mnt" % (lab_dir(lab), node["name"]))
+    # the namespace (and the veth with it) is freed once nothing holds it; make sure the
+    # segment's end is gone now
+    run("ip", "-n", seg_ns, "link", "del", state["ports"][node["name"]], check=False)
 
 
 def power_on(lab, state, topo, node, run_units=True):

@@ -51,22 +51,32 @@ def try_acquire(path, holder):
     return True
 
 
+def try_once(path, holder, ttl, clock=time.time):
+    """One attempt: (True, None, taken over from) when this run holds the lock now,
+    (False, the holder, None) when another live run does."""
+    while True:
+        if try_acquire(path, holder):
+            return True, None, None
+        current = read_holder(path)
+        if current is not None and current.get("run_id") == holder["run_id"]:
+            return True, None, None  # ours already (re-entrant)
+        if current is None or clock() - current.get("since", 0) > ttl:
+            # unreadable, or its holder died without releasing it: take over
+            os.remove(path)
+            if try_acquire(path, holder):
+                return True, None, current
+            continue
+        return False, current, None
+
+
 def acquire(path, holder, timeout, ttl, sleep=time.sleep, clock=time.time):
     """Wait for the lock; return (waited seconds, the holders waited for, taken over from)."""
     start = clock()
     waited_for = []
     while True:
-        if try_acquire(path, holder):
-            return clock() - start, waited_for, None
-        current = read_holder(path)
-        if current is not None and current.get("run_id") == holder["run_id"]:
-            return clock() - start, waited_for, None  # ours already (re-entrant)
-        if current is None or clock() - current.get("since", 0) > ttl:
-            # unreadable, or its holder died without releasing it: take over
-            os.remove(path)
-            if try_acquire(path, holder):
-                return clock() - start, waited_for, current
-            continue
+        taken, current, taken_over = try_once(path, holder, ttl, clock)
+        if taken:
+            return clock() - start, waited_for, taken_over
         if not waited_for or waited_for[-1].get("run_id") != current.get("run_id"):
             waited_for.append(current)
         if clock() - start >= timeout:

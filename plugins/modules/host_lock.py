@@ -42,6 +42,15 @@ options:
     description: Seconds to wait for another run before failing.
     type: int
     default: 900
+  wait:
+    description:
+      - With C(false), one attempt only. The lock is taken if it is free and C(acquired)
+        says whether it was; a lock held by another run is not a failure.
+      - The collection's plays first try every host at once without waiting; a run that
+        finds any host taken gives back what it took and then waits for each host in
+        turn, in the same order as any other run, so two runs never deadlock.
+    type: bool
+    default: true
   ttl:
     description: Seconds after which a lock is taken to belong to a dead run.
     type: int
@@ -85,6 +94,14 @@ waited_for:
   type: list
   elements: str
   sample: ["run 5f2a from 192.168.245.1, Provision the VXLAN network, holding it for 3 s"]
+acquired:
+  description: Whether this run holds the lock now (always true unless O(wait=false)).
+  returned: when state is acquired
+  type: bool
+held_by:
+  description: With O(wait=false), the run that holds the lock when this one could not take it.
+  returned: when state is acquired and the lock was not taken
+  type: str
 released:
   description: Whether this run held the lock and gave it back.
   returned: when state is released
@@ -107,6 +124,7 @@ def main():
             label=dict(type="str", default=""),
             path=dict(type="path", default="/run/routednet/lock"),
             timeout=dict(type="int", default=900),
+            wait=dict(type="bool", default=True),
             ttl=dict(type="int", default=3600),
         ),
         supports_check_mode=True,
@@ -117,6 +135,13 @@ def main():
     ssh = (os.environ.get("SSH_CONNECTION") or "").split()
     holder = {"run_id": p["run_id"], "label": p["label"], "controller": ssh[0] if ssh else "local", "since": time.time()}
     try:
+        if not p["wait"]:
+            taken, current, taken_over = host_lock.try_once(p["path"], holder, p["ttl"])
+            if taken_over:
+                module.warn("took over the lock of %s (older than %d s: its run is gone)" % (host_lock.describe(taken_over), p["ttl"]))
+            if not taken:
+                module.exit_json(changed=False, acquired=False, held_by=host_lock.describe(current, now=holder["since"]), waited=0, waited_for=[])
+            module.exit_json(changed=False, acquired=True, waited=0, waited_for=[])
         waited, waited_for, taken_over = host_lock.acquire(p["path"], holder, p["timeout"], p["ttl"])
     except TimeoutError as exc:
         module.fail_json(
@@ -129,7 +154,7 @@ def main():
         module.warn("waited %d s for this host's lock, held by %s" % (waited, "; then ".join(texts)))
     if taken_over:
         module.warn("took over the lock of %s (older than %d s: its run is gone)" % (host_lock.describe(taken_over), p["ttl"]))
-    module.exit_json(changed=False, waited=int(waited), waited_for=texts)
+    module.exit_json(changed=False, acquired=True, waited=int(waited), waited_for=texts)
 
 
 if __name__ == "__main__":
