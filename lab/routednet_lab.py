@@ -391,20 +391,9 @@ def load_state(lab):
 
 
 def kill_in_netns(ns):
-    proc = run("ip", "netns", "pids", ns, check=False)
-    pids = [int(p) for p in proc.stdout.split()]
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.time() + 3
-        while pids and time.time() < deadline:
-            pids = [p for p in pids if os.path.exists("/proc/%d" % p)]
-            time.sleep(0.05)
-        if not pids:
-            return
+    """End every process inside the named network namespace ``ns``."""
+    if os.path.exists("/run/netns/" + ns):
+        kill_in_net_namespace(os.stat("/run/netns/" + ns).st_ino)
 
 
 def kill_in_net_namespace(inode):

@@ -134,15 +134,14 @@ def main():
         module.exit_json(changed=False, released=host_lock.release(p["path"], p["run_id"]))
     ssh = (os.environ.get("SSH_CONNECTION") or "").split()
     holder = {"run_id": p["run_id"], "label": p["label"], "controller": ssh[0] if ssh else "local", "since": time.time()}
+    current = None
     try:
-        if not p["wait"]:
+        if p["wait"]:
+            waited, waited_for, taken_over = host_lock.acquire(p["path"], holder, p["timeout"], p["ttl"])
+            taken = True
+        else:
             taken, current, taken_over = host_lock.try_once(p["path"], holder, p["ttl"])
-            if taken_over:
-                module.warn("took over the lock of %s (older than %d s: its run is gone)" % (host_lock.describe(taken_over), p["ttl"]))
-            if not taken:
-                module.exit_json(changed=False, acquired=False, held_by=host_lock.describe(current, now=holder["since"]), waited=0, waited_for=[])
-            module.exit_json(changed=False, acquired=True, waited=0, waited_for=[])
-        waited, waited_for, taken_over = host_lock.acquire(p["path"], holder, p["timeout"], p["ttl"])
+            waited, waited_for = 0, []
     except TimeoutError as exc:
         module.fail_json(
             msg="host_lock: %s holds %s; waited %d s. If that run is dead, delete the file." % (host_lock.describe(exc.args[0]), p["path"], p["timeout"])
@@ -154,7 +153,10 @@ def main():
         module.warn("waited %d s for this host's lock, held by %s" % (waited, "; then ".join(texts)))
     if taken_over:
         module.warn("took over the lock of %s (older than %d s: its run is gone)" % (host_lock.describe(taken_over), p["ttl"]))
-    module.exit_json(changed=False, acquired=True, waited=int(waited), waited_for=texts)
+    result = dict(changed=False, acquired=taken, waited=int(waited), waited_for=texts)
+    if not taken:
+        result["held_by"] = host_lock.describe(current, now=holder["since"])
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
