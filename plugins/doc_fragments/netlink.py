@@ -37,3 +37,28 @@ options:
       - The namespace must exist; it is never created implicitly.
     type: str
 """
+
+    # Where the boot-time restore keeps the node's state (boot_restore, node_state).
+    BOOT_FILES = r"""
+options:
+  node:
+    description: Name of the node, written into the state file and printed by the restore.
+    type: str
+  state_file:
+    description: Where the node's state is saved.
+    type: path
+    default: /etc/routednet/boot-state.json
+  lib_dir:
+    description: Directory of the restore program; the collection owns it entirely.
+    type: path
+    default: /usr/local/lib/routednet
+  unit_dir:
+    description: Directory of the systemd unit C(routednet-restore.service).
+    type: path
+    default: /etc/systemd/system
+  python:
+    description:
+      - The Python that runs the restore at boot; it needs pyroute2.
+      - Defaults to the Python running this module (the node's C(ansible_python_interpreter)).
+    type: path
+"""

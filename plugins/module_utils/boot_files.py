@@ -21,6 +21,16 @@ import sys
 from ansible_collections.routednet.fabric.plugins.module_utils import restore, saved_state
 
 UNIT_NAME = "routednet-restore.service"
+
+# The options of the modules that save the state (boot_restore, node_state); documented
+# in the doc fragment routednet.fabric.netlink.boot_files.
+OPTIONS = dict(
+    node=dict(type="str"),
+    state_file=dict(type="path", default="/etc/routednet/boot-state.json"),
+    lib_dir=dict(type="path", default="/usr/local/lib/routednet"),
+    unit_dir=dict(type="path", default="/etc/systemd/system"),
+    python=dict(type="path"),
+)
 LAUNCHER = "routednet-restore"
 PACKAGE = "ansible_collections.routednet.fabric.plugins.module_utils"
 
@@ -139,3 +149,45 @@ def write_atomically(path, data, mode):
         handle.write(data)
     os.chmod(tmp, mode)
     os.rename(tmp, path)
+
+
+def save(module, steps, p):
+    """Write the state file, the restore program and the unit, and enable the unit; the
+    result a module returns. ``steps`` are validated; ``p`` holds node, state_file,
+    lib_dir, unit_dir and python (None: this Python)."""
+    python = p["python"] or sys.executable
+    node = p["node"] or os.uname()[1]
+    wanted = wanted_files(node, steps, p["state_file"], p["lib_dir"], p["unit_dir"], python)
+    changes, writes = [], []
+    for path in sorted(wanted):
+        data, mode = wanted[path]
+        if read_bytes(path) != data or file_mode(path) != mode:
+            changes.append("write %s" % path)
+            writes.append(path)
+    link, target = enable_link(p["unit_dir"])
+    link_ok = os.path.islink(link) and os.readlink(link) == target
+    if not link_ok:
+        changes.append("enable %s (link %s)" % (UNIT_NAME, link))
+    before = (read_bytes(p["state_file"]) or b"").decode("utf-8", "replace")
+    if changes and not module.check_mode:
+        try:
+            for path in writes:
+                write_atomically(path, *wanted[path])
+            if not link_ok:
+                if os.path.lexists(link):
+                    os.remove(link)
+                if not os.path.isdir(os.path.dirname(link)):
+                    os.makedirs(os.path.dirname(link), 0o755)
+                os.symlink(target, link)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="boot_restore: %s" % exc, changes=changes)
+        unit_changed = os.path.join(p["unit_dir"], UNIT_NAME) in writes or not link_ok
+        if unit_changed and os.path.isdir("/run/systemd/system"):
+            module.run_command([module.get_bin_path("systemctl", required=True), "daemon-reload"], check_rc=True)
+    return dict(
+        changed=bool(changes),
+        changes=changes,
+        state_file=p["state_file"],
+        restore_command="%s %s %s" % (python, os.path.join(p["lib_dir"], LAUNCHER), p["state_file"]),
+        diff=dict(before_header=p["state_file"], after_header=p["state_file"], before=before, after=wanted[p["state_file"]][0].decode()),
+    )

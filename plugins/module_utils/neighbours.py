@@ -12,21 +12,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils.netlink import AF_INET
+from ansible_collections.routednet.fabric.plugins.module_utils import netlink_bulk as bulk
 
-NUD_PERMANENT = 0x80
+NUD_PERMANENT = bulk.NUD_PERMANENT
+ENOENT = 2
 
 
-def read_entries(ipr, index):
+def read_entries(channel, index):
     """({ip: mac} of permanent neighbours, {(mac, dst)} of remote FDB entries) on a device."""
     neighbours = {}
-    for msg in ipr.neigh("dump", ifindex=index, family=AF_INET):
-        if msg["ifindex"] == index and msg["state"] & NUD_PERMANENT and msg.get("lladdr"):
-            neighbours[msg.get("dst")] = msg.get("lladdr").lower()
+    for state, _flags, ip, mac in channel.neighbours(index):
+        if state & NUD_PERMANENT and ip and mac:
+            neighbours[ip] = mac
     fdb = set()
-    for msg in ipr.fdb("dump", ifindex=index):
-        if msg["ifindex"] == index and msg.get("dst") and msg.get("lladdr"):
-            fdb.add((msg.get("lladdr").lower(), msg.get("dst")))
+    for _state, _flags, dst, mac in channel.neighbours(index, family=bulk.AF_BRIDGE):
+        if dst and mac:
+            fdb.add((mac, dst))
     return neighbours, fdb
 
 
@@ -63,26 +64,58 @@ def describe(plan, device, current_neigh):
     return texts
 
 
-def apply_entries(ipr, index, plan, current_neigh, undo):
-    """Apply the plan; record in ``undo`` how to put back each entry changed."""
+def entry_changes(index, plan, current_neigh):
+    """The bulk requests of a plan; how to take each back is worked out only for the
+    ones applied, and only when a rollback needs it."""
+
+    def add_fdb(mac, dst):
+        return (bulk.RTM_NEWNEIGH, bulk.NLM_F_CREATE | bulk.NLM_F_APPEND, bulk.fdb_message(index, mac, dst))
+
+    def del_fdb(mac, dst):
+        return (bulk.RTM_DELNEIGH, 0, bulk.fdb_message(index, mac, dst))
+
+    def set_neigh(ip, mac):
+        return (bulk.RTM_NEWNEIGH, bulk.NLM_F_CREATE | bulk.NLM_F_REPLACE, bulk.neighbour_message(index, ip, mac))
+
+    def del_neigh(ip):
+        return (bulk.RTM_DELNEIGH, 0, bulk.neighbour_message(index, ip))
+
+    changes = []
     for mac, dst in plan["fdb_del"]:
-        ipr.fdb("del", ifindex=index, lladdr=mac, dst=dst)
-        undo.did("add back fdb %s dst %s" % (mac, dst), lambda mac=mac, dst=dst: ipr.fdb("append", ifindex=index, lladdr=mac, dst=dst, state=NUD_PERMANENT))
+        changes.append(
+            bulk.Change(
+                del_fdb(mac, dst),
+                lambda mac=mac, dst=dst: "fdb del %s dst %s" % (mac, dst),
+                lambda mac=mac, dst=dst: ("add back fdb %s dst %s" % (mac, dst), add_fdb(mac, dst)),
+                harmless=(ENOENT,),
+            )
+        )
     for mac, dst in plan["fdb_add"]:
-        ipr.fdb("append", ifindex=index, lladdr=mac, dst=dst, state=NUD_PERMANENT)
-        undo.did("delete fdb %s dst %s" % (mac, dst), lambda mac=mac, dst=dst: ipr.fdb("del", ifindex=index, lladdr=mac, dst=dst))
-    for ip in plan["neigh_set"]:
-        ipr.neigh("replace", ifindex=index, dst=ip, lladdr=plan["neigh_wanted"][ip], state=NUD_PERMANENT)
+        changes.append(
+            bulk.Change(
+                add_fdb(mac, dst),
+                lambda mac=mac, dst=dst: "fdb add %s dst %s" % (mac, dst),
+                lambda mac=mac, dst=dst: ("delete fdb %s dst %s" % (mac, dst), del_fdb(mac, dst)),
+            )
+        )
+
+    def undo_set(ip):
         if ip in current_neigh:
-            old = current_neigh[ip]
-            undo.did("put back neigh %s" % ip, lambda ip=ip, old=old: ipr.neigh("replace", ifindex=index, dst=ip, lladdr=old, state=NUD_PERMANENT))
-        else:
-            new = plan["neigh_wanted"][ip]
-            undo.did("delete neigh %s" % ip, lambda ip=ip, new=new: ipr.neigh("del", ifindex=index, dst=ip, lladdr=new))
+            return lambda: ("put back neigh %s" % ip, set_neigh(ip, current_neigh[ip]))
+        return lambda: ("delete neigh %s" % ip, del_neigh(ip))
+
+    for ip in plan["neigh_set"]:
+        changes.append(bulk.Change(set_neigh(ip, plan["neigh_wanted"][ip]), lambda ip=ip: "neigh replace %s" % ip, undo_set(ip)))
     for ip in plan["neigh_del"]:
-        ipr.neigh("del", ifindex=index, dst=ip, lladdr=current_neigh[ip])
-        old = current_neigh[ip]
-        undo.did("add back neigh %s" % ip, lambda ip=ip, old=old: ipr.neigh("replace", ifindex=index, dst=ip, lladdr=old, state=NUD_PERMANENT))
+        changes.append(
+            bulk.Change(
+                del_neigh(ip),
+                lambda ip=ip: "neigh del %s" % ip,
+                lambda ip=ip: ("add back neigh %s" % ip, set_neigh(ip, current_neigh[ip])),
+                harmless=(ENOENT,),
+            )
+        )
+    return changes
 
 
 def entries_text(neighbours, fdb, device):

@@ -14,7 +14,6 @@ __metaclass__ = type
 
 import hashlib
 import ipaddress
-import itertools
 
 from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import direct_peers
 
@@ -116,6 +115,33 @@ def _pods(node, subnet, errors):
     return pods
 
 
+def _overlaps(assigned):
+    """Errors for pod subnets that overlap another node's, in one pass over them sorted by
+    address (a cluster of thousands of nodes cannot afford comparing every pair)."""
+    errors, widest = [], None  # (last address, node, subnet) reaching furthest so far
+    for start, host, net in sorted((int(net.network_address), host, net) for host, net in assigned.items()):
+        if widest is not None and start <= widest[0]:
+            errors.append("%s: pod subnet %s overlaps %s of %s; give each node its own subnet" % (host, net, widest[2], widest[1]))
+        if widest is None or int(net.broadcast_address) > widest[0]:
+            widest = (int(net.broadcast_address), host, net)
+    return errors
+
+
+def _free_subnets(cluster, prefix, taken):
+    """The cluster's aligned /prefix subnets that overlap none of ``taken``, in order,
+    skipping the first."""
+    size = 1 << (32 - prefix)
+    base = int(cluster.network_address)
+    used = set()
+    for net in taken:
+        first = (int(net.network_address) - base) // size
+        last = (int(net.broadcast_address) - base) // size
+        used.update(range(first, last + 1))
+    for index in range(1, cluster.num_addresses // size):
+        if index not in used:
+            yield ipaddress.IPv4Network((base + index * size, prefix))
+
+
 def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
     """Allocate and validate; return (plan, new_leases) or raise PlanError.
 
@@ -169,26 +195,21 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
                     errors.append("%s: its lease %s is outside routednet_cluster_cidr %s; set routednet_pod_cidr or remove the lease" % (host, net, cluster))
                 else:
                     assigned[host] = net
-    names = sorted(assigned)
-    for i, first in enumerate(names):
-        for second in names[i + 1 :]:
-            if assigned[first].overlaps(assigned[second]):
-                errors.append("%s: pod subnet %s overlaps %s of %s; give each node its own subnet" % (second, assigned[second], assigned[first], first))
+    errors += _overlaps(assigned)
     if errors:
         raise PlanError(errors)
 
     # New nodes: first free aligned subnet, skipping the cluster's first
     # subnet (as flannel does, so no node subnet shares the cluster's
     # network address).
-    free = itertools.islice(cluster.subnets(new_prefix=subnet_prefix), 1, None)
+    free = _free_subnets(cluster, subnet_prefix, assigned.values())
     for node in sorted(nodes, key=lambda n: n["name"]):
         host = node["name"]
         if host in assigned:
             continue
         for candidate in free:
-            if not any(candidate.overlaps(net) for net in assigned.values()):
-                assigned[host] = candidate
-                break
+            assigned[host] = candidate
+            break
         else:
             errors.append(
                 "%s: routednet_cluster_cidr %s has no free /%d left for this node; widen the cluster CIDR or shorten routednet_subnet_prefix"
@@ -379,16 +400,19 @@ def hybrid_routes(plan, node, adjacency, underlay_dev, encap, device):
     return [_hostgw_route(info, underlay_dev) if peer in direct else tunnel_route(info, device) for peer, info in _peers(plan, node)]
 
 
-def node_steps(info, bridge, mtu, sysctl_file):
-    """The node part of its boot-time state: the node role's module calls, in order, as data.
+def node_steps(info, bridge, mtu, sysctl_file, departed=()):
+    """The node part of its state: forwarding, bridge and pods, as node_state steps in order.
 
-    The backend role adds its own (tunnel device, entries, routes); boot_restore saves both.
+    ``departed``: pods the last run saved that are no longer planned; their namespaces
+    are deleted (a clean-up step, not part of the state restored at boot). The backend
+    role adds its own steps (tunnel device, entries, routes).
     """
     gateway_ip = info["gateway"].split("/")[0]
     steps = [
         {"module": "ip_forwarding", "params": {"persist_file": sysctl_file}},
         {"module": "bridge", "params": {"name": bridge, "addresses": [info["gateway"]], "mtu": mtu}},
     ]
+    steps += [{"module": "netns", "params": {"name": name, "state": "absent"}, "save": False} for name in sorted(departed)]
     for pod in info["pods"]:
         steps += [
             {"module": "netns", "params": {"name": pod["name"]}},
@@ -409,3 +433,9 @@ def node_steps(info, bridge, mtu, sysctl_file):
             },
         ]
     return steps
+
+
+def tunnel_removal_steps(kinds):
+    """Clean-up steps that delete the collection's tunnel devices of ``kinds`` (another
+    backend's, after a switch); an operator's devices are never touched. Not saved for boot."""
+    return [{"module": "tunnel", "params": {"kind": kind, "state": "absent"}, "save": False} for kind in kinds]

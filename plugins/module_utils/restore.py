@@ -53,10 +53,10 @@ class StepEnded(BaseException):
 class SavedStep(object):
     """The part of AnsibleModule's interface the converge functions use, for one saved step."""
 
-    def __init__(self, params, check_mode=False):
+    def __init__(self, params, check_mode=False, diff=False):
         self.params = params
         self.check_mode = check_mode
-        self._diff = False
+        self._diff = diff
 
     def fail_json(self, msg, **extra):
         raise StepEnded(dict(extra, failed=True, msg=msg))
@@ -65,13 +65,13 @@ class SavedStep(object):
         raise StepEnded(result)
 
 
-def run_step(step, check_mode=False):
+def run_step(step, check_mode=False, diff=False):
     """Apply one saved step; return the result a module would have returned."""
     converge = CONVERGE.get(step.get("module"))
     if converge is None:
         return {"failed": True, "msg": "unknown module %r in the state file" % step.get("module")}
     try:
-        converge.run(SavedStep(dict(step.get("params") or {}), check_mode))
+        converge.run(SavedStep(dict(step.get("params") or {}), check_mode, diff))
     except StepEnded as ended:
         return ended.result
     return {"failed": True, "msg": "%s ended without a result" % step["module"]}

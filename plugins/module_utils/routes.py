@@ -14,13 +14,8 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.routednet.fabric.plugins.module_utils.netlink import (
-    AF_INET,
-    RT_TABLE_MAIN,
-    RTN_UNICAST,
-    RTNH_F_ONLINK,
-    NetlinkError,
-)
+from ansible_collections.routednet.fabric.plugins.module_utils import ipv4, netlink_bulk as bulk
+from ansible_collections.routednet.fabric.plugins.module_utils.netlink import RT_TABLE_MAIN
 
 
 class RouteSpecError(ValueError):
@@ -37,12 +32,14 @@ def normalize_route(spec, removing=False):
     dst_text = spec.get("dst")
     if dst_text in ("default", None):
         dst_text = "0.0.0.0/0"
-    try:
-        dst = ipaddress.IPv4Network(dst_text, strict=True)
-    except ValueError as exc:
-        raise RouteSpecError("route dst %r: %s" % (spec.get("dst"), exc)) from exc
+    dst = ipv4.canonical_network(dst_text)
+    if dst is None:
+        try:
+            dst = ipaddress.IPv4Network(dst_text, strict=True)
+        except ValueError as exc:
+            raise RouteSpecError("route dst %r: %s" % (spec.get("dst"), exc)) from exc
     via = spec.get("via")
-    if via:
+    if via and ipv4.canonical_address(via) is None:
         try:
             via = str(ipaddress.IPv4Address(via))
         except ValueError as exc:
@@ -79,28 +76,31 @@ def describe(route):
     return " ".join(words)
 
 
-def read_routes(ipr):
-    """Every IPv4 unicast route of every table, as plain dicts keyed by route_key."""
+def read_routes(ipr, channel, proto=0, table=0):
+    """IPv4 unicast routes as plain dicts keyed by route_key: those of protocol ``proto``
+    and/or table ``table`` when given (the kernel filters), else every one."""
     names = {}
-    for link in ipr.link("dump"):
-        names[link["index"]] = link.get("ifname")
     found = {}
-    for msg in ipr.route("dump", family=AF_INET):
-        if msg["type"] != RTN_UNICAST:
-            continue
-        table = msg.get("table") or msg["table"]
-        dst = "%s/%d" % (msg.get("dst") or "0.0.0.0", msg["dst_len"])
-        route = {
-            "dst": str(ipaddress.IPv4Network(dst, strict=False)),
-            "via": msg.get("gateway"),
-            "dev": names.get(msg.get("oif")),
-            "onlink": bool(msg["flags"] & RTNH_F_ONLINK),
-            "metric": msg.get("priority") or 0,
-            "table": table,
-            "proto": msg["proto"],
-        }
+    for route in channel.routes(proto=proto, table=table):
+        index = route["oif"]
+        if index is not None and index not in names:
+            links = ipr.link("get", index=index)
+            names[index] = links[0].get("ifname") if links else None
+        route["dst"] = str(ipaddress.IPv4Network(route["dst"], strict=False))
+        route["dev"] = names.get(index)
         found.setdefault(route_key(route["table"], route["dst"], route["metric"]), route)
     return found
+
+
+def read_relevant(ipr, channel, desired, proto):
+    """Our routes, plus any route of another protocol sitting where a desired route of
+    ours is missing (a conflict). On a converged host only our routes are read."""
+    current = read_routes(ipr, channel, proto=proto)
+    missing_tables = {r["table"] for r in desired if route_key(r["table"], r["dst"], r["metric"]) not in current}
+    for table in sorted(missing_tables):
+        for key, route in read_routes(ipr, channel, table=table).items():
+            current.setdefault(key, route)
+    return current
 
 
 def matches(current, desired):
@@ -138,24 +138,6 @@ def plan_routes(current, desired, proto, prune, state="present"):
     return to_set, to_delete, conflicts
 
 
-def route_request(route, link_index):
-    """pyroute2 keyword arguments for a route message."""
-    args = {
-        "dst": route["dst"],
-        "table": route["table"],
-        "proto": route["proto"],
-        "priority": route["metric"],
-        "type": RTN_UNICAST,
-    }
-    if route.get("via"):
-        args["gateway"] = route["via"]
-    if link_index is not None:
-        args["oif"] = link_index
-    if route.get("onlink"):
-        args["flags"] = RTNH_F_ONLINK
-    return args
-
-
 def projected(current, to_set, to_delete, proto):
     """``ip route`` texts of our routes once the plan is applied."""
     ours = {k: r for k, r in current.items() if r["proto"] == proto}
@@ -166,32 +148,36 @@ def projected(current, to_set, to_delete, proto):
     return [describe(r) for _k, r in sorted(ours.items())]
 
 
-def _link_index(ipr, route, indices):
-    if not route.get("dev"):
-        return None
-    if route["dev"] not in indices:
-        found = ipr.link_lookup(ifname=route["dev"])
-        indices[route["dev"]] = found[0] if found else None
-    return indices[route["dev"]]
+def _replace(route, oif):
+    return (bulk.RTM_NEWROUTE, bulk.NLM_F_CREATE | bulk.NLM_F_REPLACE, bulk.route_message(bulk.RTM_NEWROUTE, route, route["proto"], oif))
 
 
-def set_route(ipr, route, current, indices, undo):
-    """Add or replace ``route``; record how to put back what was there (``undo``)."""
-    previous = current.get(route_key(route["table"], route["dst"], route["metric"]))
-    ipr.route("replace", **route_request(route, _link_index(ipr, route, indices)))
-    if previous is None:
-        undo.did("delete %s" % describe(route), lambda: ipr.route("del", **route_request(route, None)))
-    else:
-        undo.did("put back %s" % describe(previous), lambda: ipr.route("replace", **route_request(previous, _link_index(ipr, previous, indices))))
+def _delete(route):
+    return (bulk.RTM_DELROUTE, 0, bulk.route_message(bulk.RTM_DELROUTE, route, route["proto"]))
 
 
-def delete_route(ipr, route, undo):
-    """Delete one of our routes (gone already is fine); record how to add it back."""
-    try:
-        ipr.route("del", **route_request(route, None))
-    except NetlinkError as exc:
-        if exc.code != 3:  # ESRCH: already gone
-            raise
-        return
-    indices = {}
-    undo.did("add back %s" % describe(route), lambda: ipr.route("replace", **route_request(route, _link_index(ipr, route, indices))))
+def route_changes(to_set, to_delete, current, indices):
+    """The bulk requests of a plan; how to take each back is worked out only for the
+    ones applied, and only when a rollback needs it."""
+    changes = []
+    for route in to_set:
+        previous = current.get(route_key(route["table"], route["dst"], route["metric"]))
+        inverse = _take_out(route) if previous is None else _put_back("put back", previous)
+        changes.append(bulk.Change(_replace(route, indices.get(route["dev"])), _words("route", route), inverse))
+    for route in to_delete:
+        # ESRCH: already gone
+        changes.append(bulk.Change(_delete(route), _words("delete route", route), _put_back("add back", route), harmless=(3,)))
+    return changes
+
+
+def _words(verb, route):
+    return lambda: "%s %s" % (verb, describe(route))
+
+
+def _take_out(route):
+    return lambda: ("delete %s" % describe(route), _delete(route))
+
+
+def _put_back(verb, route):
+    """Undo by setting ``route`` (one read from the kernel) as it was."""
+    return lambda: ("%s %s" % (verb, describe(route)), _replace(route, route["oif"]))

@@ -64,31 +64,13 @@ options:
         type: list
         elements: str
         default: []
-  node:
-    description: Name of the node, written into the state file and printed by the restore.
-    type: str
   state:
     description: C(absent) removes the state file, the restore program and the unit.
     type: str
     choices: [present, absent]
     default: present
-  state_file:
-    description: Where the node's state is saved.
-    type: path
-    default: /etc/routednet/boot-state.json
-  lib_dir:
-    description: Directory of the restore program; the collection owns it entirely.
-    type: path
-    default: /usr/local/lib/routednet
-  unit_dir:
-    description: Directory of the systemd unit C(routednet-restore.service).
-    type: path
-    default: /etc/systemd/system
-  python:
-    description:
-      - The Python that runs the restore at boot; it needs pyroute2.
-      - Defaults to the Python running this module (the node's C(ansible_python_interpreter)).
-    type: path
+extends_documentation_fragment:
+  - routednet.fabric.netlink.boot_files
 requirements:
   - pyroute2 >= 0.9 on the managed host (to run the restore)
 attributes:
@@ -156,68 +138,17 @@ restore_command:
 
 import os
 import shutil
-import sys
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, restore, saved_state
-
-RULES = ("mutually_exclusive", "required_together", "required_one_of", "required_if", "required_by")
-
-
-def validated_steps(module):
-    """Every step checked against its module's own spec, defaults filled in; all errors at once."""
-    steps, errors = [], []
-    for number, step in enumerate(module.params["steps"] or [], 1):
-        kwargs = restore.CONVERGE[step["module"]].MODULE_KWARGS
-        validator = ArgumentSpecValidator(kwargs["argument_spec"], **dict((rule, kwargs[rule]) for rule in RULES if rule in kwargs))
-        result = validator.validate(step["params"] or {})
-        if result.error_messages:
-            errors.append("step %d (%s): %s" % (number, step["module"], "; ".join(result.error_messages)))
-        steps.append({"module": step["module"], "params": result.validated_parameters})
-    if errors:
-        module.fail_json(msg="boot_restore: invalid steps: " + " | ".join(errors))
-    return steps
+from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, restore, saved_state, state_steps
 
 
 def present(module, p):
-    python = p["python"] or sys.executable
-    node = p["node"] or os.uname()[1]
-    wanted = boot_files.wanted_files(node, validated_steps(module), p["state_file"], p["lib_dir"], p["unit_dir"], python)
-    changes, writes = [], []
-    for path in sorted(wanted):
-        data, mode = wanted[path]
-        if boot_files.read_bytes(path) != data or boot_files.file_mode(path) != mode:
-            changes.append("write %s" % path)
-            writes.append(path)
-    link, target = boot_files.enable_link(p["unit_dir"])
-    link_ok = os.path.islink(link) and os.readlink(link) == target
-    if not link_ok:
-        changes.append("enable %s (link %s)" % (boot_files.UNIT_NAME, link))
-    before = (boot_files.read_bytes(p["state_file"]) or b"").decode("utf-8", "replace")
-    if changes and not module.check_mode:
-        try:
-            for path in writes:
-                boot_files.write_atomically(path, *wanted[path])
-            if not link_ok:
-                if os.path.lexists(link):
-                    os.remove(link)
-                if not os.path.isdir(os.path.dirname(link)):
-                    os.makedirs(os.path.dirname(link), 0o755)
-                os.symlink(target, link)
-        except (IOError, OSError) as exc:
-            module.fail_json(msg="boot_restore: %s" % exc, changes=changes)
-        unit_changed = os.path.join(p["unit_dir"], boot_files.UNIT_NAME) in writes or not link_ok
-        if unit_changed and os.path.isdir("/run/systemd/system"):
-            module.run_command([module.get_bin_path("systemctl", required=True), "daemon-reload"], check_rc=True)
-    module.exit_json(
-        changed=bool(changes),
-        changes=changes,
-        state_file=p["state_file"],
-        restore_command="%s %s %s" % (python, os.path.join(p["lib_dir"], boot_files.LAUNCHER), p["state_file"]),
-        diff=dict(before_header=p["state_file"], after_header=p["state_file"], before=before, after=wanted[p["state_file"]][0].decode()),
-    )
+    steps, errors = state_steps.validated(p["steps"] or [])
+    if errors:
+        module.fail_json(msg="boot_restore: invalid steps: " + " | ".join(errors))
+    module.exit_json(**boot_files.save(module, steps, p))
 
 
 def forget(module, p):
@@ -312,12 +243,8 @@ def main():
                     underlay_ips=dict(type="list", elements="str", default=[]),
                 ),
             ),
-            node=dict(type="str"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
-            state_file=dict(type="path", default="/etc/routednet/boot-state.json"),
-            lib_dir=dict(type="path", default="/usr/local/lib/routednet"),
-            unit_dir=dict(type="path", default="/etc/systemd/system"),
-            python=dict(type="path"),
+            **boot_files.OPTIONS,
         ),
         required_if=[("state", "present", ["steps", "forget"], True)],
         mutually_exclusive=[("steps", "forget")],

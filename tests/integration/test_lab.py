@@ -100,7 +100,7 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
         "roles/ipip/tasks/main.yml",
         "roles/hybrid/tasks/main.yml",
         "plugins/module_utils/adjacency.py",
-        "roles/node/tasks/prune_tunnels.yml",
+        "roles/node/tasks/apply.yml",
         "playbooks/hostgw.yml",
         "playbooks/ipip.yml",
         "playbooks/hybrid.yml",
@@ -135,7 +135,23 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name", ["netns", "veth", "bridge", "hostgw_route", "tunnel", "vxlan_fdb", "node_facts", "ip_forwarding", "reachability", "subnet_plan"]
+    "name",
+    [
+        "netns",
+        "veth",
+        "bridge",
+        "hostgw_route",
+        "tunnel",
+        "vxlan_fdb",
+        "node_facts",
+        "ip_forwarding",
+        "reachability",
+        "subnet_plan",
+        "node_state",
+        "boot_restore",
+        "firewall",
+        "host_lock",
+    ],
 )
 def test_ansible_doc_is_complete(name):
     res = run(os.path.join(BIN, "ansible-doc"), "-t", "module", "routednet.fabric.%s" % name)
@@ -149,11 +165,11 @@ def test_ansible_doc_is_complete(name):
     "role, entry_points",
     [
         ("plan", ["main", "plan", "leases"]),
-        ("node", ["main", "prune_tunnels", "forget", "remove"]),
+        ("node", ["main", "apply", "lock", "unlock", "forget", "remove"]),
         ("hostgw", ["main"]),
-        ("vxlan", ["main", "validate", "device", "forget"]),
+        ("vxlan", ["main", "validate", "settings", "forget"]),
         ("decommission", ["main", "forget", "release", "clean"]),
-        ("ipip", ["main", "validate", "device"]),
+        ("ipip", ["main", "validate", "settings"]),
         ("hybrid", ["main", "validate"]),
     ],
 )
@@ -170,10 +186,20 @@ def test_check_mode_on_a_fresh_cluster_changes_nothing(lab):
     res = playbook("playbooks/hostgw.yml", "-i", str(inventory), "--check", "--diff")
     assert res.returncode == 0, res.stdout
     assert "+172.18.0.0/24 via 192.168.245.172 dev eth0 proto 201" in res.stdout
-    # the same changes a real first run makes: forwarding, bridge, pod netns, veth, pod
-    # route, host-gw routes, the firewall table, the state saved for boot, and (node1 runs
-    # the plan) the lease file
-    assert re.search(r"node1\s+: ok=\d+\s+changed=9 ", res.stdout), res.stdout
+    # the changes a real first run makes, all in the one node_state call per node (one
+    # diff per step: forwarding, bridge, pod netns, pod route, host-gw routes, firewall
+    # table, the state saved for boot), and (node1 runs the plan) the lease file
+    for header in (
+        "ip_forwarding",
+        "bridge cni0",
+        "netns docker1",
+        "hostgw_route (netns docker1)",
+        "hostgw_route",
+        "firewall routednet",
+        "/etc/routednet/boot-state.json",
+    ):
+        assert "--- before: %s\n" % header in res.stdout, header
+    assert re.search(r"node1\s+: ok=\d+\s+changed=2 ", res.stdout), res.stdout
     assert {node: node_state(name, node) for node in ("node1", "node2")} == before
     assert not glob.glob(str(inventory.parent / "group_vars" / "all" / "*")), "check mode wrote the lease file"
 

@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink, routes as rt
+from ansible_collections.routednet.fabric.plugins.module_utils import netlink, netlink_bulk as bulk, routes as rt
 
 ROUTE_SPEC = dict(
     dst=dict(type="str", required=True),
@@ -57,8 +57,8 @@ def run(module):
         # nothing exists there yet: every wanted route would be added
         added = [] if p["state"] == "absent" else [rt.describe(dict(r, proto=proto)) for r in desired]
         module.exit_json(changed=bool(added), added=added, removed=[], routes=[], diff=dict(before="", after="\n".join(added) + "\n"))
-    with netlink.open_rtnl(module, p["netns"]) as ipr:
-        current = rt.read_routes(ipr)
+    with netlink.open_rtnl(module, p["netns"]) as ipr, bulk.Channel(ipr) as channel, bulk.no_collection_pauses():
+        current = rt.read_relevant(ipr, channel, desired, proto)
         to_set, to_delete, conflicts = rt.plan_routes(current, desired, proto, p["prune"], p["state"])
         if conflicts:
             module.fail_json(
@@ -80,25 +80,21 @@ def run(module):
         after = before
         if changed and not module.check_mode:
             undo = netlink.Undo()
-            for route in to_set:
-                try:
-                    rt.set_route(ipr, route, current, indices, undo)
-                except netlink.NetlinkError as exc:
-                    netlink.refused_part_way(
-                        module, "%s: route %s" % (place, rt.describe(route)), exc, undo, hint="is the next hop on a directly connected network of this host?"
-                    )
-            for route in to_delete:
-                try:
-                    rt.delete_route(ipr, route, undo)
-                except netlink.NetlinkError as exc:
-                    netlink.refused_part_way(module, "%s: delete route %s" % (place, rt.describe(route)), exc, undo)
-            after = ours_text(rt.read_routes(ipr), proto)
+            try:
+                channel.apply(rt.route_changes(to_set, to_delete, current, indices), undo, netlink.NetlinkError)
+            except bulk.Refused as exc:
+                hint = {} if exc.what.startswith("delete") else {"hint": "is the next hop on a directly connected network of this host?"}
+                netlink.refused_part_way(module, "%s: %s" % (place, exc.what), exc.error, undo, **hint)
+            if any(route["dev"] is None for route in to_set):
+                # the kernel chose their device: read back what it did
+                after = ours_text(rt.read_routes(ipr, channel, proto=proto), proto)
+            else:
+                # every request was applied (or the call failed above): no need to read back
+                after = rt.projected(current, to_set, to_delete, proto)
         elif changed:
             after = rt.projected(current, to_set, to_delete, proto)
-    module.exit_json(
-        changed=changed,
-        added=added,
-        removed=removed,
-        routes=after if not module.check_mode else before,
-        diff=dict(before="\n".join(before) + "\n", after="\n".join(after) + "\n"),
-    )
+    result = dict(changed=changed, added=added, removed=removed, routes=after if not module.check_mode else before)
+    if module._diff:
+        # only when asked for (--diff): at thousands of routes it doubles what the host sends back
+        result["diff"] = dict(before="\n".join(before) + "\n", after="\n".join(after) + "\n")
+    module.exit_json(**result)

@@ -1,0 +1,185 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: node_state
+short_description: Converge everything routednet.fabric keeps on a node in one call, and save it for boot
+version_added: 0.3.0
+description:
+  - Runs the node's whole desired state - forwarding, bridge, pods, tunnel device,
+    neighbour and FDB entries, routes, firewall - as an ordered list of steps, each a call
+    of one of the collection's modules (M(routednet.fabric.ip_forwarding),
+    M(routednet.fabric.bridge), M(routednet.fabric.netns), M(routednet.fabric.veth),
+    M(routednet.fabric.tunnel), M(routednet.fabric.vxlan_fdb),
+    M(routednet.fabric.hostgw_route), M(routednet.fabric.firewall)) through the very code
+    that module runs, in one process on the host. A run then costs one module call per
+    host whatever the cluster's size, instead of one per module and pod.
+  - Every step's parameters are checked against its module's own argument spec before any
+    step runs; all errors are reported at once and nothing is changed.
+  - The steps run in order and the call stops at the first step that fails, naming it; the
+    steps before it keep their changes, as separate tasks would, and each step that fails
+    part-way undoes its own changes as the module does.
+  - Then, with O(boot_restore=true), the steps marked O(steps[].save) are saved for the
+    boot-time restore exactly as M(routednet.fabric.boot_restore) does.
+options:
+  steps:
+    description: The node's desired state, in the order it is applied.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      module:
+        description: Short name of the collection module the step runs.
+        type: str
+        required: true
+        choices: [bridge, firewall, hostgw_route, ip_forwarding, netns, tunnel, veth, vxlan_fdb]
+      params:
+        description: The module's parameters.
+        type: dict
+        default: {}
+      save:
+        description:
+          - Whether the step is part of the state restored at boot.
+          - Clean-up steps (pods that left the inventory, tunnel devices of another backend)
+            run now and have nothing to do at boot.
+        type: bool
+        default: true
+  boot_restore:
+    description: Save the steps marked O(steps[].save) for the boot-time restore (see M(routednet.fabric.boot_restore)).
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - routednet.fabric.netlink.boot_files
+requirements:
+  - pyroute2 >= 0.9 on the managed host
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Every step reports what it would change and changes nothing. A step that cannot be
+        checked until an earlier one is applied (a device or namespace that does not exist
+        yet) is reported as one that would change.
+  diff_mode:
+    support: full
+    description: One diff per step that would change, headed by the step, then the state file's.
+  platform:
+    support: full
+    platforms: linux
+    description: Linux hosts; the steps' own needs apply (pyroute2, libnftables for the firewall).
+seealso:
+  - module: routednet.fabric.boot_restore
+  - module: routednet.fabric.hostgw_route
+  - module: routednet.fabric.vxlan_fdb
+author:
+  - routednet maintainers (@routednet)
+"""
+
+EXAMPLES = r"""
+- name: A host-gw node with one pod, in one call
+  routednet.fabric.node_state:
+    node: "{{ inventory_hostname }}"
+    steps:
+      - module: ip_forwarding
+      - module: bridge
+        params: {name: cni0, addresses: [172.17.0.1/24], mtu: 1500}
+      - module: netns
+        params: {name: docker1}
+      - module: veth
+        params: {name: veth-docker1, master: cni0, peer: eth0, peer_netns: docker1, peer_addresses: [172.17.0.2/24], mtu: 1500}
+      - module: hostgw_route
+        params:
+          netns: docker1
+          routes: [{dst: default, via: 172.17.0.1, dev: eth0}]
+      - module: hostgw_route
+        params:
+          routes: [{dst: 172.18.0.0/24, via: 192.168.245.172, dev: eth0}]
+      - module: tunnel
+        params: {kind: vxlan, state: absent}
+        save: false
+"""
+
+RETURN = r"""
+changes:
+  description: What each step changed (or would change), prefixed by the step.
+  returned: always
+  type: list
+  elements: str
+  sample: ["hostgw_route: add 172.19.0.0/24 via 192.168.245.173 dev eth0 proto 201", "boot_restore: write /etc/routednet/boot-state.json"]
+steps:
+  description: Per step run, its module, whether it changed something, and its changes.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"step": "bridge cni0", "changed": false, "changes": []}]
+state_file:
+  description: Path of the state file.
+  returned: when O(boot_restore=true)
+  type: str
+  sample: /etc/routednet/boot-state.json
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, restore, state_steps
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            steps=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    module=dict(type="str", required=True, choices=sorted(restore.CONVERGE)),
+                    params=dict(type="dict", default={}),
+                    save=dict(type="bool", default=True),
+                ),
+            ),
+            boot_restore=dict(type="bool", default=True),
+            **boot_files.OPTIONS,
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    steps, errors = state_steps.validated(p["steps"])
+    if errors:
+        module.fail_json(msg="node_state: invalid steps, nothing was changed: " + " | ".join(errors))
+
+    results, failure = state_steps.apply(steps, module.check_mode, module._diff)
+    changes, summary, diffs = [], [], []
+    for step, result in results:
+        label = state_steps.label(step)
+        done = restore.what_changed(result) if result.get("changed") else []
+        changes += ["%s: %s" % (label, text) for text in done]
+        summary.append(dict(step=label, changed=bool(result.get("changed")), changes=done))
+        if result.get("changed") and result.get("diff"):
+            diffs.append(dict(result["diff"], before_header=label, after_header=label))
+    if failure is not None:
+        number, step, result = failure
+        extra = dict((key, value) for key, value in result.items() if key not in ("failed", "msg", "changed"))
+        module.fail_json(
+            msg="step %d/%d (%s): %s" % (number, len(steps), state_steps.label(step), result.get("msg")),
+            changed=bool(changes),
+            changes=changes,
+            steps=summary,
+            failed_step=dict(extra, step=state_steps.label(step)),
+        )
+    out = dict(changes=changes, steps=summary)
+    if p["boot_restore"]:
+        saved = boot_files.save(module, [dict(module=s["module"], params=s["params"]) for s in steps if s["save"]], p)
+        changes += ["boot_restore: %s" % text for text in saved["changes"]]
+        if saved["changed"]:
+            diffs.append(saved["diff"])
+        out["state_file"] = saved["state_file"]
+    module.exit_json(changed=bool(changes), diff=diffs, **out)
+
+
+if __name__ == "__main__":
+    main()
