@@ -28,7 +28,8 @@ from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     vxlan_peers,
     vxlan_routes,
 )
-from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_matrix
+from ansible_collections.routednet.fabric.plugins.module_utils.plan_report import plan_report
+from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_markdown, verify_matrix
 
 
 class FilterModule(object):
@@ -44,7 +45,9 @@ class FilterModule(object):
             "ipip_routes": ipip_routes,
             "node_steps": node_steps,
             "peer_underlay_ips": peer_underlay_ips,
+            "plan_report": plan_report,
             "ping_targets": ping_targets,
+            "verify_markdown": verify_markdown,
             "verify_matrix": verify_matrix,
             "vtep_mac": vtep_mac,
             "tunnel_address": tunnel_address,

@@ -1,11 +1,71 @@
 # -*- coding: utf-8 -*-
 # Copyright: routednet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The verify matrix: pods by pods, each cell the TTL seen and the path, or FAIL."""
+"""The verify matrix: pods by pods, each cell the TTL seen and the path, or FAIL.
+
+Printed on the console and written as Markdown. Up to WIDE_AFTER pods the columns are
+named by pod and a cell reads ``62 direct``; beyond that the columns are numbered (rows
+carry the same number) and a cell reads ``62d`` (legend under the grid), so that 20 or
+more pods still fit a screen. The misses are listed under the grid.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import re
+
+WIDE_AFTER = 8
+
+
+def _natural(text):
+    """node2 before node10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _grid(results_by_node):
+    """(pods in order, {(src, dst): (ttl, path kind) or None for a miss}, [(src, dst, address)] of misses)."""
+    pods, cells, misses = set(), {}, []
+    for node in sorted(results_by_node):
+        for result in results_by_node[node] or []:
+            src = "%s/%s" % (node, result["source"])
+            dst = "%s/%s" % (result.get("node", "?"), result.get("pod", result["address"]))
+            pods.update((src, dst))
+            if result["ok"]:
+                cells[(src, dst)] = (result["ttl"], (result.get("path") or {}).get("kind"))
+            else:
+                cells[(src, dst)] = None
+                misses.append((src, dst, result["address"]))
+    return sorted(pods, key=_natural), cells, misses
+
+
+def _cell(pods, cells, src, dst):
+    if (src, dst) not in cells:
+        return "-"
+    if cells[(src, dst)] is None:
+        return "FAIL"
+    ttl, kind = cells[(src, dst)]
+    if not kind:
+        return str(ttl)
+    return "%s%s" % (ttl, kind[0]) if len(pods) > WIDE_AFTER else "%s %s" % (ttl, kind)
+
+
+def _legend(pods, cells):
+    kinds = sorted(set(kind for value in cells.values() if value for _ttl, kind in [value] if kind))
+    if len(pods) <= WIDE_AFTER or not kinds:
+        return []
+    return ["cells: TTL of the reply, then the path: " + ", ".join("%s %s" % (kind[0], kind) for kind in kinds)]
+
+
+def _headers(pods):
+    """Column headers: the pods' names, or their numbers when there are many."""
+    if len(pods) > WIDE_AFTER:
+        return [str(number) for number in range(1, len(pods) + 1)]
+    return list(pods)
+
+
+def _row_label(pods, index):
+    return "%d %s" % (index + 1, pods[index]) if len(pods) > WIDE_AFTER else pods[index]
 
 
 def verify_matrix(results_by_node):
@@ -15,24 +75,44 @@ def verify_matrix(results_by_node):
     path the source node's kernel picked (``62 direct``, ``62 vxlan``), ``FAIL`` when
     no reply came back, ``-`` for pairs on the same node.
     """
-    rows = []
-    columns = []
-    cells = {}
-    for node in sorted(results_by_node):
-        for result in results_by_node[node] or []:
-            src = "%s/%s" % (node, result["source"])
-            dst = "%s/%s" % (result.get("node", "?"), result.get("pod", result["address"]))
-            if src not in rows:
-                rows.append(src)
-            if dst not in columns:
-                columns.append(dst)
-            kind = (result.get("path") or {}).get("kind")
-            cells[(src, dst)] = ("%s %s" % (result["ttl"], kind) if kind else str(result["ttl"])) if result["ok"] else "FAIL"
-    columns = sorted(set(columns) | set(rows))
-    rows = sorted(rows)
-    width = max([len(c) for c in columns + rows] + [len(c) for c in cells.values()] + [8])
-    lines = [("%-*s  %s" % (width, "from \\ to", "  ".join("%-*s" % (width, c) for c in columns))).rstrip()]
-    for src in rows:
-        line = ["%-*s" % (width, cells.get((src, dst), "-")) for dst in columns]
-        lines.append(("%-*s  %s" % (width, src, "  ".join(line))).rstrip())
+    pods, cells, misses = _grid(results_by_node)
+    headers = _headers(pods)
+    labels = [_row_label(pods, i) for i in range(len(pods))]
+    texts = {(src, dst): _cell(pods, cells, src, dst) for src in pods for dst in pods}
+    cell_width = max([len(h) for h in headers] + [len(c) for c in texts.values()] + [1])
+    label_width = max([len(label) for label in labels] + [len("from \\ to")])
+    if len(pods) <= WIDE_AFTER:
+        cell_width = label_width = max(cell_width, label_width, 8)
+    gap = " " if len(pods) > WIDE_AFTER else "  "
+    lines = [("%-*s  %s" % (label_width, "from \\ to", gap.join("%-*s" % (cell_width, h) for h in headers))).rstrip()]
+    for index, src in enumerate(pods):
+        line = ["%-*s" % (cell_width, texts[(src, dst)]) for dst in pods]
+        lines.append(("%-*s  %s" % (label_width, labels[index], gap.join(line))).rstrip())
+    lines += _legend(pods, cells)
+    lines += ["FAIL: %s -> %s (%s)" % miss for miss in misses]
     return lines
+
+
+def verify_markdown(results_by_node, title="Pod-to-pod reachability"):
+    """The same matrix as a Markdown document: a summary, the table, the misses."""
+    pods, cells, misses = _grid(results_by_node)
+    pairs = len(cells)
+    headers = _headers(pods)
+    lines = [
+        "# %s" % title,
+        "",
+        "%d pods, %d pairs across nodes, %d answered, %d missed. A cell is the TTL of the reply and the path "
+        "the source node took (`direct` on the underlay, or the tunnel); `-` is a pair on one node." % (len(pods), pairs, pairs - len(misses), len(misses)),
+        "",
+        "| from \\ to | %s |" % " | ".join(headers),
+        "|---|%s" % ("---|" * len(headers)),
+    ]
+    for index, src in enumerate(pods):
+        row = [_cell(pods, cells, src, dst) for dst in pods]
+        lines.append("| %s | %s |" % (_row_label(pods, index), " | ".join("**FAIL**" if text == "FAIL" else text for text in row)))
+    legend = _legend(pods, cells)
+    if legend:
+        lines += [""] + legend
+    if misses:
+        lines += ["", "## Missed", ""] + ["- %s -> %s (%s)" % miss for miss in misses]
+    return "\n".join(lines) + "\n"

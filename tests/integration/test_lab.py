@@ -10,6 +10,7 @@ import tarfile
 import pytest
 
 from ansible_collections.routednet.fabric.plugins.module_utils.kernel import feature_state
+from conftest import REPO as REPO_ROOT
 from labhelpers import BIN, LAB_TOOL, TOPOLOGIES, assert_clean, assert_refused_without_change, node_state, playbook, run
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -42,6 +43,10 @@ def test_operator_flow_on_the_default_lab():
         res = playbook("playbooks/verify.yml", "-i", "inventories/lab", "-e", "verify_expected_ttl=62")
         assert res.returncode == 0, res.stdout
         assert "node1/docker1  -              62 direct" in res.stdout
+        report = os.path.join(REPO_ROOT, "inventories", "lab", "routednet-verify.md")
+        with open(report) as handle:
+            text = handle.read()
+        assert "2 pods, 2 pairs across nodes, 2 answered, 0 missed." in text and "| node1/docker1 | - | 62 direct |" in text, text
         res = playbook("playbooks/hostgw.yml", "-i", "inventories/lab")
         assert res.returncode == 0 and "changed=0" in res.stdout and "changed=1" not in res.stdout, res.stdout
         res = playbook("playbooks/hostgw.yml", "-i", "inventories/lab", "--check", "--diff")
@@ -51,6 +56,8 @@ def test_operator_flow_on_the_default_lab():
         assert "192.168.245." not in routes and "172.17.0." not in routes and "172.18.0." not in routes
     finally:
         res = playbook("playbooks/lab.yml", "-e", "lab_state=absent")
+        if os.path.exists(os.path.join(REPO_ROOT, "inventories", "lab", "routednet-verify.md")):
+            os.remove(os.path.join(REPO_ROOT, "inventories", "lab", "routednet-verify.md"))
     assert res.returncode == 0, res.stdout + res.stderr
     assert_clean("default")
 
@@ -87,10 +94,41 @@ def test_molecule_scenario(scenario):
     assert_clean("molecule-" + scenario)
 
 
-def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
+def build_and_install(tmp_path):
+    """The published tarball, and an empty collections path it is installed into."""
     res = run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path))
     assert res.returncode == 0, res.stderr
     (tarball,) = glob.glob(str(tmp_path / "routednet-fabric-*.tar.gz"))
+    installed = tmp_path / "installed"
+    res = run(os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", tarball, "-p", str(installed), cwd=str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    return tarball, installed
+
+
+def test_the_installed_collection_provisions_a_cluster(lab, tmp_path):
+    """What an operator does with the published collection: install it, run its playbooks
+    by name, away from this repository (its ansible.cfg, roles and in-tree copy)."""
+    name, inventory = lab
+    _tarball, installed = build_and_install(tmp_path)
+    elsewhere = tmp_path / "operator"
+    elsewhere.mkdir()
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(installed), "ANSIBLE_CONFIG": "", "ANSIBLE_ROLES_PATH": str(elsewhere)}
+    ansible_playbook = os.path.join(BIN, "ansible-playbook")
+    res = run(ansible_playbook, "routednet.fabric.hostgw", "-i", str(inventory), env=env, cwd=str(elsewhere))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    # the only copy Ansible sees is the installed one
+    listing = run(os.path.join(BIN, "ansible-galaxy"), "collection", "list", "routednet.fabric", env=env, cwd=str(elsewhere)).stdout
+    assert [line for line in listing.splitlines() if line.startswith("# ")] == ["# %s" % (installed / "ansible_collections")], listing
+    res = run(ansible_playbook, "routednet.fabric.hostgw", "-i", str(inventory), env=env, cwd=str(elsewhere))
+    assert res.returncode == 0, res.stdout[-3000:]
+    for node in ("node1", "node2"):
+        assert re.search(r"%s\s+: ok=\d+\s+changed=0 " % node, res.stdout), res.stdout
+    res = run(ansible_playbook, "routednet.fabric.verify", "-i", str(inventory), "-e", "verify_expected_ttl=62", env=env, cwd=str(elsewhere))
+    assert res.returncode == 0 and re.search(r"node1/docker1\s+-\s+62 direct", res.stdout), res.stdout[-3000:]
+
+
+def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
+    tarball, installed = build_and_install(tmp_path)
     with tarfile.open(tarball) as tar:
         names = tar.getnames()
     for wanted in (
@@ -117,6 +155,7 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
         "playbooks/lab.yml",
         "tests/integration",
         "scripts",
+        "bench",
         ".ci",
         ".ruff_cache",
         ".pytest_cache",
@@ -125,10 +164,7 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
         ".config",
     ):
         assert not [n for n in names if n == unwanted or n.startswith(unwanted + "/")], unwanted
-    # install into an empty collections path, away from the repo's ansible.cfg and in-tree copy
-    installed = tmp_path / "installed"
-    res = run(os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", tarball, "-p", str(installed), cwd=str(tmp_path))
-    assert res.returncode == 0, res.stderr
+    # installed into an empty collections path, away from the repo's ansible.cfg and in-tree copy
     assert (installed / "ansible_collections" / "routednet" / "fabric" / "plugins" / "modules" / "hostgw_route.py").exists()
     res = run(os.path.join(BIN, "ansible-doc"), "routednet.fabric.hostgw_route", env={"ANSIBLE_COLLECTIONS_PATH": str(installed)}, cwd=str(tmp_path))
     assert res.returncode == 0 and "prune" in res.stdout, res.stderr

@@ -1,6 +1,6 @@
 """The verify matrix."""
 
-from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_matrix
+from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_markdown, verify_matrix
 
 
 def test_verify_matrix_marks_misses_and_same_node_pairs():
@@ -14,3 +14,40 @@ def test_verify_matrix_marks_misses_and_same_node_pairs():
     assert lines[1].split() == ["n1/a", "-", "62", "vxlan"]
     assert lines[2].split() == ["n2/b", "FAIL", "-"]
     assert all(line == line.rstrip() for line in lines)
+
+
+def path(peer):
+    return {"kind": "vxlan" if peer % 2 else "direct"}
+
+
+def results(count, miss=None):
+    """Every pod pings every other; node i has pod i; ``miss``: (src, dst) numbers that fail."""
+    return {
+        "node%d" % n: [
+            {"source": "p%d" % n, "node": "node%d" % m, "pod": "p%d" % m, "address": "10.0.%d.2" % m, "ok": (n, m) != miss, "ttl": 62, "path": path(m)}
+            for m in range(1, count + 1)
+            if m != n
+        ]
+        for n in range(1, count + 1)
+    }
+
+
+def test_a_large_matrix_numbers_its_columns_and_stays_narrow():
+    lines = verify_matrix(results(21, miss=(3, 5)))
+    assert lines[0].split()[3:] == [str(n) for n in range(1, 22)]
+    # natural order: node2 before node10, rows numbered like the columns
+    assert [line.split()[1] for line in lines[1:4]] == ["node1/p1", "node2/p2", "node3/p3"] and lines[10].split()[:2] == ["10", "node10/p10"]
+    assert lines[3].split()[2:8] == ["62v", "62d", "-", "62d", "FAIL", "62d"]
+    assert max(len(line) for line in lines) <= 130
+    assert "cells: TTL of the reply, then the path: d direct, v vxlan" in lines
+    assert lines[-1] == "FAIL: node3/p3 -> node5/p5 (10.0.5.2)"
+
+
+def test_markdown_has_a_summary_the_table_and_the_misses():
+    text = verify_markdown(results(3, miss=(1, 2)), title="Verify lab")
+    lines = text.splitlines()
+    assert lines[0] == "# Verify lab"
+    assert lines[2].startswith("3 pods, 6 pairs across nodes, 5 answered, 1 missed.")
+    assert lines[4] == "| from \\ to | node1/p1 | node2/p2 | node3/p3 |" and lines[5] == "|---|---|---|---|"
+    assert lines[6] == "| node1/p1 | - | **FAIL** | 62 vxlan |"
+    assert lines[-1] == "- node1/p1 -> node2/p2 (10.0.2.2)"

@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan preview: the node-to-subnet table and what each node would hold, as the
+seeds print it (``ip route``, ``ip neigh``, ``bridge fdb``), on the console and in Markdown.
+
+Computed from the plan alone, without contacting any host: what depends on a host's own
+state (its underlay device when not set in the inventory, its underlay MTU, which pairs
+share an L2 segment for hybrid) is named, not guessed.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.routednet.fabric.plugins.module_utils import neighbours, planning, routes
+
+OVERHEAD = {"hostgw": 0, "vxlan": 50, "ipip": 20, "hybrid": None}
+PAIRS = {"hostgw": "direct (host-gw)", "vxlan": "vxlan", "ipip": "ipip"}
+
+
+def _mtu(backend, encap):
+    overhead = OVERHEAD[backend] if backend != "hybrid" else OVERHEAD[encap]
+    return "underlay MTU" if not overhead else "underlay MTU - %d" % overhead
+
+
+def node_state_lines(plan, node, backend, devices, underlay_devs, encap="vxlan"):
+    """What ``node`` would hold: routes, then neighbour and FDB entries, in iproute2's layout."""
+    # a node's underlay device is found on the host at run time unless the inventory names it
+    dev = underlay_devs.get(node) or "<underlay>"
+    if backend == "hostgw":
+        wanted = planning.hostgw_routes(plan, node, dev)
+    elif backend == "vxlan":
+        wanted = planning.vxlan_routes(plan, node, devices["vxlan"])
+    elif backend == "ipip":
+        wanted = planning.ipip_routes(plan, node, devices["ipip"])
+    else:
+        return [
+            "(hybrid: one route per peer subnet, direct or through %s, decided at run time from both nodes' own routes;"
+            " see it with: ansible-playbook playbooks/hybrid.yml --check --diff)" % devices[encap]
+        ]
+    lines = [routes.describe(dict(routes.normalize_route(r), proto=201)) for r in wanted]
+    if backend == "vxlan":
+        peers = planning.vxlan_peers(plan, node)
+        text = neighbours.entries_text({p["ip"]: p["mac"] for p in peers}, {(p["mac"], p["dst"]) for p in peers}, devices["vxlan"])
+        lines += text.splitlines()
+    return lines
+
+
+def plan_report(plan, backend, devices, underlay_devs, encap="vxlan", title="Routed network plan"):
+    """{'lines': console lines, 'markdown': the same as a Markdown document}."""
+    pair_kind = PAIRS.get(backend, "direct where both share an L2 segment, %s otherwise (decided at run time)" % encap)
+    header = ("node", "underlay address", "pod subnet", "gateway", "pods")
+    rows = []
+    for node, info in sorted(plan["nodes"].items()):
+        pods = ", ".join("%s %s" % (pod["name"], pod["address"]) for pod in info["pods"]) or "-"
+        rows.append((node, info["underlay_ip"], info["pod_cidr"], info["gateway"], pods))
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+    summary = [
+        "backend: %s; cluster CIDR %s, a /%s per node" % (backend, plan["cluster_cidr"], plan["subnet_prefix"]),
+        "every pair of nodes: %s" % pair_kind,
+        "MTU of bridge, pods and tunnel device: %s" % _mtu(backend, encap),
+    ]
+    lines = list(summary) + [""]
+    lines += ["  ".join("%-*s" % (widths[i], cell) for i, cell in enumerate(row)).rstrip() for row in [header] + rows]
+    markdown = ["# %s" % title, ""] + ["- %s" % line for line in summary] + [""]
+    markdown += ["| %s |" % " | ".join(header), "|%s" % ("---|" * len(header))]
+    markdown += ["| %s |" % " | ".join(row) for row in rows]
+    for node in sorted(plan["nodes"]):
+        state = node_state_lines(plan, node, backend, devices, underlay_devs, encap)
+        lines += ["", "%s would hold:" % node] + ["  %s" % line for line in state]
+        markdown += ["", "## %s" % node, "", "```"] + state + ["```"]
+    return {"lines": lines, "markdown": "\n".join(markdown) + "\n"}
