@@ -24,11 +24,12 @@ import os
 import socket
 import struct
 
+from ansible_collections.routednet.fabric.plugins.module_utils.netlink import AF_INET, RTN_UNICAST, RTNH_F_ONLINK, NetlinkError
+
 NLMSG_NOOP = 1
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
 NLM_F_REQUEST = 0x1
-NLM_F_MULTI = 0x2
 NLM_F_ACK = 0x4
 NLM_F_DUMP = 0x300
 NLM_F_REPLACE = 0x100
@@ -40,11 +41,9 @@ RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH = 28, 29, 30
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE = 1, 4, 5, 6, 15
 NDA_DST, NDA_LLADDR, NDA_IFINDEX = 1, 2, 8
 
-AF_INET, AF_BRIDGE = 2, 7
+AF_BRIDGE = 7
 RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE = 0, 253, 255
 RT_TABLE_COMPAT = 252
-RTN_UNICAST = 1
-RTNH_F_ONLINK = 0x4
 NUD_PERMANENT = 0x80
 NTF_SELF = 0x2
 
@@ -274,24 +273,24 @@ class Channel(object):
                 break
         return done, refused
 
-    def apply(self, changes, undo, error_class):
+    def apply(self, changes, undo):
         """Apply ``changes`` ([Change]) in bulk; record in ``undo`` (a netlink.Undo) the
         inverse of each one applied; raise Refused at the first refusal (the caller
-        rolls back). ``error_class`` builds the error (pyroute2's NetlinkError)."""
+        rolls back)."""
         done, refused = self.send([c.request for c in changes], lambda i, error: error in changes[i].harmless)
         for index in done:
             change = changes[index]
             if change.inverse is not None:
-                undo.did(_UndoText(change), lambda change=change: self.apply_one(change.inverse()[1], error_class))
+                undo.did(_UndoText(change), lambda change=change: self.apply_one(change.inverse()[1]))
         if refused is not None:
             index, error = refused
-            raise Refused(changes[index], error_class(error, os.strerror(error)))
+            raise Refused(changes[index], NetlinkError(error, os.strerror(error)))
 
-    def apply_one(self, request, error_class):
-        """Send one request; raise ``error_class`` when the kernel refuses it."""
+    def apply_one(self, request):
+        """Send one request; raise NetlinkError when the kernel refuses it."""
         _done, refused = self.send([request])
         if refused is not None:
-            raise error_class(refused[1], os.strerror(refused[1]))
+            raise NetlinkError(refused[1], os.strerror(refused[1]))
 
     def dump(self, kind, body):
         """Every message of a dump request, as (type, buffer, body offset, end)."""

@@ -84,21 +84,32 @@ def what_changed(result):
     return ["add %s" % r for r in result.get("added") or []] + ["delete %s" % r for r in result.get("removed") or []]
 
 
+def run_steps(steps, check_mode=False, diff=False):
+    """Run ``steps`` in order, yielding (number, step, result, waiting) after each.
+
+    ``waiting``: in check mode, the step failed while an earlier step would change
+    something (a namespace, a device) it may need; it would change once those are
+    applied. The caller decides whether a failure stops the run (stop iterating)."""
+    pending = False
+    for number, step in enumerate(steps, 1):
+        result = run_step(step, check_mode, diff)
+        waiting = bool(result.get("failed") and check_mode and pending)
+        pending = pending or bool(result.get("changed") and not result.get("failed"))
+        yield number, step, result, waiting
+
+
 def apply_state(state, check_mode=False, out=None):
     """Run every step (a failed one does not stop the others); return the number that failed."""
     out = out or sys.stdout
     failed = 0
-    pending = False  # check mode: an earlier step would change something later ones may need
-    for number, step in enumerate(state["steps"], 1):
-        result = run_step(step, check_mode)
+    for number, step, result, waiting in run_steps(state["steps"], check_mode):
         label = "step %d/%d %s" % (number, len(state["steps"]), step.get("module"))
-        if result.get("failed") and check_mode and pending:
+        if waiting:
             out.write("%s: would change once the steps above are applied (now: %s)\n" % (label, result.get("msg")))
         elif result.get("failed"):
             failed += 1
             out.write("%s: FAILED: %s\n" % (label, result.get("msg")))
         elif result.get("changed"):
-            pending = True
             out.write("%s: %s: %s\n" % (label, "would change" if check_mode else "changed", "; ".join(what_changed(result))))
         else:
             out.write("%s: ok\n" % label)

@@ -86,7 +86,8 @@ def read_routes(ipr, channel, proto=0, table=0):
         if index is not None and index not in names:
             links = ipr.link("get", index=index)
             names[index] = links[0].get("ifname") if links else None
-        route["dst"] = str(ipaddress.IPv4Network(route["dst"], strict=False))
+        # the kernel reports destinations canonical; ipaddress only for anything else
+        route["dst"] = ipv4.canonical_network(route["dst"]) or str(ipaddress.IPv4Network(route["dst"], strict=False))
         route["dev"] = names.get(index)
         found.setdefault(route_key(route["table"], route["dst"], route["metric"]), route)
     return found

@@ -17,6 +17,12 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.routednet.fabric.plugins.module_utils import restore
 
+# A step as the modules that take steps (boot_restore, node_state) accept it.
+STEP_OPTIONS = dict(
+    module=dict(type="str", required=True, choices=sorted(restore.CONVERGE)),
+    params=dict(type="dict", default={}),
+)
+
 RULES = ("mutually_exclusive", "required_together", "required_one_of", "required_if", "required_by")
 
 
@@ -48,13 +54,12 @@ def apply(steps, check_mode, diff):
     (number, step, result) or None. In check mode a step that fails only because an
     earlier step's change is not made yet (a pod's namespace, a device) is reported as
     one that would change, and the next steps run."""
-    results, pending = [], False
-    for number, step in enumerate(steps, 1):
-        result = restore.run_step(step, check_mode, diff)
-        if result.get("failed") and check_mode and pending:
-            result = {"changed": True, "changes": ["would change once the steps before it are applied (now: %s)" % result.get("msg")]}
+    results = []
+    for number, step, result, waiting in restore.run_steps(steps, check_mode, diff):
+        if waiting:
+            results.append((step, {"changed": True, "changes": ["would change once the steps before it are applied (now: %s)" % result.get("msg")]}))
         elif result.get("failed"):
             return results, (number, step, result)
-        pending = pending or bool(result.get("changed"))
-        results.append((step, result))
+        else:
+            results.append((step, result))
     return results, None

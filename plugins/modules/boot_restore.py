@@ -141,7 +141,7 @@ import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, restore, saved_state, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, saved_state, state_steps
 
 
 def present(module, p):
@@ -230,10 +230,7 @@ def main():
             steps=dict(
                 type="list",
                 elements="dict",
-                options=dict(
-                    module=dict(type="str", required=True, choices=sorted(restore.CONVERGE)),
-                    params=dict(type="dict", default={}),
-                ),
+                options=state_steps.STEP_OPTIONS,
             ),
             forget=dict(
                 type="dict",

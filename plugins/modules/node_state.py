@@ -136,11 +136,7 @@ def main():
                 type="list",
                 elements="dict",
                 required=True,
-                options=dict(
-                    module=dict(type="str", required=True, choices=sorted(restore.CONVERGE)),
-                    params=dict(type="dict", default={}),
-                    save=dict(type="bool", default=True),
-                ),
+                options=dict(state_steps.STEP_OPTIONS, save=dict(type="bool", default=True)),
             ),
             boot_restore=dict(type="bool", default=True),
             **boot_files.OPTIONS,

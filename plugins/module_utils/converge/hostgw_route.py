@@ -81,7 +81,7 @@ def run(module):
         if changed and not module.check_mode:
             undo = netlink.Undo()
             try:
-                channel.apply(rt.route_changes(to_set, to_delete, current, indices), undo, netlink.NetlinkError)
+                channel.apply(rt.route_changes(to_set, to_delete, current, indices), undo)
             except bulk.Refused as exc:
                 hint = {} if exc.what.startswith("delete") else {"hint": "is the next hop on a directly connected network of this host?"}
                 netlink.refused_part_way(module, "%s: %s" % (place, exc.what), exc.error, undo, **hint)

@@ -82,22 +82,25 @@ def run(module):
         current_neigh, current_fdb = neighbours.read_entries(channel, index)
         plan = neighbours.plan_entries(current_neigh, current_fdb, p["peers"], p["prune"], p["state"])
         changes = neighbours.describe(plan, device, current_neigh)
-        before = neighbours.entries_text(current_neigh, current_fdb, device)
-        after = before
         if changes and not module.check_mode:
             undo = netlink.Undo()
             try:
-                channel.apply(neighbours.entry_changes(index, plan, current_neigh), undo, netlink.NetlinkError)
+                channel.apply(neighbours.entry_changes(index, plan, current_neigh), undo)
             except bulk.Refused as exc:
                 netlink.refused_part_way(module, "vxlan_fdb on %s (%s): %s" % (device, place, exc.what), exc.error, undo, changes=changes)
-            after = neighbours.entries_text(*neighbours.read_entries(channel, index), device=device)
-        elif changes:
-            projected_neigh = {ip: mac for ip, mac in current_neigh.items() if ip not in plan["neigh_del"]}
-            projected_neigh.update({ip: plan["neigh_wanted"][ip] for ip in plan["neigh_set"]})
-            projected_fdb = (current_fdb - set(plan["fdb_del"])) | set(plan["fdb_add"])
-            after = neighbours.entries_text(projected_neigh, projected_fdb, device)
-    result = dict(changed=bool(changes), changes=changes)
-    if module._diff:
-        # only when asked for (--diff): at thousands of peers it doubles what the host sends back
-        result["diff"] = dict(before=before, after=after)
+        result = dict(changed=bool(changes), changes=changes)
+        if module._diff:
+            # only when asked for (--diff): at thousands of peers the texts and the read-back
+            # cost about as much as the change itself
+            before = neighbours.entries_text(current_neigh, current_fdb, device)
+            if not changes:
+                after = before
+            elif not module.check_mode:
+                after = neighbours.entries_text(*neighbours.read_entries(channel, index), device=device)
+            else:
+                projected_neigh = {ip: mac for ip, mac in current_neigh.items() if ip not in plan["neigh_del"]}
+                projected_neigh.update({ip: plan["neigh_wanted"][ip] for ip in plan["neigh_set"]})
+                projected_fdb = (current_fdb - set(plan["fdb_del"])) | set(plan["fdb_add"])
+                after = neighbours.entries_text(projected_neigh, projected_fdb, device)
+            result["diff"] = dict(before=before, after=after)
     module.exit_json(**result)
