@@ -27,7 +27,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 target="$work/ansible_collections/routednet/fabric"
 mkdir -p "$target"
-git ls-files -co --exclude-standard | grep -v '^collections/' | tar -cf - -T - | tar -xf - -C "$target"
+# tracked and new files as they are in the work tree (a file deleted but not yet committed is left out)
+git ls-files -co --exclude-standard | grep -v '^collections/' | while IFS= read -r f; do [ -e "$f" ] && printf '%s\n' "$f"; done \
+    | tar -cf - -T - | tar -xf - -C "$target"
 cd "$target"
 "$OLDPWD/.venv-sanity/bin/ansible-test" sanity --local --requirements --python 3.11 --color no 2>&1 \
     | grep -v -e '^WARNING: Location' -e 'Requirement already satisfied' -e '^Collecting ' -e '^  ' -e '^Installing' -e '^Successfully' -e '^Using cached' -e '^Downloading' \

@@ -1,5 +1,6 @@
 """Helpers for tests that drive a lab of SSH-reachable nodes (lab/routednet_lab.py)."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -71,6 +72,17 @@ def lab_down(name):
     res = run(sys.executable, LAB_TOOL, "down", "--name", name)
     assert res.returncode == 0, res.stderr
     assert_clean(name)
+
+
+@contextlib.contextmanager
+def running_lab(name, topology, inventory):
+    """Lab ``name`` up for the block, its inventory written to ``inventory``; removed at the
+    end, also when the block fails."""
+    lab_up(name, topology, inventory)
+    try:
+        yield inventory
+    finally:
+        lab_down(name)
 
 
 def recap(stdout, host):

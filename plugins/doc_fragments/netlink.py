@@ -27,6 +27,23 @@ notes:
   - Talks to the kernel over netlink with pyroute2; no C(ip) command is run.
 """
 
+    # Modules that only read (reachability, path_hops).
+    READ_ONLY = r"""
+requirements:
+  - pyroute2 >= 0.9 on the managed host
+attributes:
+  check_mode:
+    support: full
+    description: Only reads; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is nothing to show.
+  platform:
+    support: full
+    platforms: linux
+    description: Linux hosts.
+"""
+
     # The netns option of modules that can act inside a namespace.
     NETNS = r"""
 options:

@@ -12,6 +12,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import 
     adjacency_problems,
     adjacency_table,
 )
+from ansible_collections.routednet.fabric.plugins.module_utils.diagnosis import path_ends, path_report
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     departure,
     host_address_conflicts,
@@ -44,6 +45,8 @@ class FilterModule(object):
             "hybrid_routes": hybrid_routes,
             "ipip_routes": ipip_routes,
             "node_steps": node_steps,
+            "path_ends": path_ends,
+            "path_report": path_report,
             "peer_underlay_ips": peer_underlay_ips,
             "plan_report": plan_report,
             "ping_targets": ping_targets,

@@ -47,22 +47,12 @@ options:
       - The MTU is read from the source pod's interfaces with pyroute2.
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-    description: Runs as usual; pings change nothing.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
-  platform:
-    support: full
-    platforms: linux
-    description: Linux hosts.
 requirements:
   - nsenter (util-linux) and ping (iputils) on the managed host
-  - pyroute2 >= 0.9 on the managed host
 author:
   - routednet maintainers (@routednet)
+extends_documentation_fragment:
+  - routednet.fabric.netlink.read_only
 """
 
 EXAMPLES = r"""

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import yaml
 
-from labhelpers import assert_refused_without_change, lab_down, lab_up, ns_of
+from labhelpers import assert_refused_without_change, ns_of, running_lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -144,12 +144,8 @@ SETUP = {
 
 @pytest.fixture(scope="module")
 def catalogue_lab(tmp_path_factory):
-    inventory = tmp_path_factory.mktemp("badinput") / "hosts.yml"
-    lab_up(LAB, "seed000.yml", inventory)
-    try:
+    with running_lab(LAB, "seed000.yml", tmp_path_factory.mktemp("badinput") / "hosts.yml") as inventory:
         yield inventory
-    finally:
-        lab_down(LAB)
 
 
 def test_the_catalogue_has_at_least_15_distinct_cases():

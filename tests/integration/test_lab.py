@@ -125,6 +125,8 @@ def test_the_installed_collection_provisions_a_cluster(lab, tmp_path):
         assert re.search(r"%s\s+: ok=\d+\s+changed=0 " % node, res.stdout), res.stdout
     res = run(ansible_playbook, "routednet.fabric.verify", "-i", str(inventory), "-e", "verify_expected_ttl=62", env=env, cwd=str(elsewhere))
     assert res.returncode == 0 and re.search(r"node1/docker1\s+-\s+62 direct", res.stdout), res.stdout[-3000:]
+    res = run(ansible_playbook, "routednet.fabric.diagnose", "-i", str(inventory), "-e", "src=docker1", "-e", "dst=172.18.0.2", env=env, cwd=str(elsewhere))
+    assert res.returncode == 0 and "every hop holds the planned state, and the ping was answered (TTL 62)" in res.stdout, res.stdout[-3000:]
 
 
 def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
@@ -143,6 +145,10 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
         "playbooks/ipip.yml",
         "playbooks/hybrid.yml",
         "playbooks/verify.yml",
+        "playbooks/diagnose.yml",
+        "plugins/modules/path_hops.py",
+        "docs/runbooks/pod-to-pod-loss.md",
+        "CHANGELOG.rst",
         "meta/runtime.yml",
         "MANIFEST.json",
     ):
@@ -187,6 +193,7 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
         "boot_restore",
         "firewall",
         "host_lock",
+        "path_hops",
     ],
 )
 def test_ansible_doc_is_complete(name):

@@ -11,7 +11,7 @@ import yaml
 
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import vtep_mac
 from conftest import REPO
-from labhelpers import BIN, LAB_TOOL, forwarding_state, lab_down, lab_up, node_state, ns_of, playbook, recap, run, sh
+from labhelpers import BIN, LAB_TOOL, forwarding_state, node_state, ns_of, playbook, recap, run, running_lab, sh
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -66,12 +66,8 @@ def converge(play, inventory, *extra):
 
 def lab_of(name, topology, tmp_path):
     """A lab with its own name and inventory, removed at the end even on failure."""
-    inventory = tmp_path / "inventory" / "hosts.yml"
-    lab_up(name, topology, inventory)
-    try:
+    with running_lab(name, topology, tmp_path / "inventory" / "hosts.yml") as inventory:
         yield name, inventory
-    finally:
-        lab_down(name)
 
 
 @pytest.fixture

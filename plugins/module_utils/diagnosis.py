@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Path diagnosis on the controller: which nodes and pods a path joins (from the plan),
+and the report of the hops each end's node read (module_utils/path_check.py)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.routednet.fabric.plugins.module_utils.planning import tunnel_address, vtep_mac
+
+
+def _pod_view(pod):
+    return {"name": pod["name"], "address": pod["address"], "ifname": pod["pod_ifname"], "host_ifname": pod["host_ifname"]}
+
+
+def _peer_view(node, info):
+    return {"node": node, "pod_cidr": info["pod_cidr"], "underlay_ip": info["underlay_ip"], "tunnel_ip": tunnel_address(info), "vtep_mac": vtep_mac(node)}
+
+
+def _find_source(plan, src):
+    """(node, pod or None) for ``src``: a node, a pod, or node/pod."""
+    if src in plan["nodes"]:
+        return src, None
+    node_part, _sep, pod_part = src.rpartition("/")
+    found = [(node, pod) for node, info in sorted(plan["nodes"].items()) for pod in info["pods"] if pod["name"] == pod_part and node_part in ("", node)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        return "src=%s names a pod on %s; write it as node/pod, e.g. src=%s/%s" % (src, ", ".join(n for n, _p in found), found[0][0], pod_part)
+    pods = ["%s/%s" % (node, pod["name"]) for node, info in sorted(plan["nodes"].items()) for pod in info["pods"]]
+    return "src=%s is neither a node nor a pod of the plan; give one of: %s" % (src, ", ".join(sorted(plan["nodes"]) + pods))
+
+
+def _find_destination(plan, dst):
+    for node, info in sorted(plan["nodes"].items()):
+        for pod in info["pods"]:
+            if dst in (pod["address"].split("/")[0], pod["name"], "%s/%s" % (node, pod["name"])):
+                return node, pod
+    addresses = ["%s (%s/%s)" % (pod["address"].split("/")[0], node, pod["name"]) for node, info in sorted(plan["nodes"].items()) for pod in info["pods"]]
+    return "dst=%s is no pod address of the plan; give one of: %s" % (dst, ", ".join(addresses) or "(no node has pods: set routednet_pods)")
+
+
+def path_ends(plan, src, dst):
+    """What each end's node checks, or {'error': text naming the variable and the fix}."""
+    if not src or not dst:
+        return {"error": "diagnose.yml needs -e src=<node, pod or node/pod> -e dst=<pod address>, e.g. -e src=node1/docker1 -e dst=172.18.0.2"}
+    source = _find_source(plan, str(src))
+    if isinstance(source, str):
+        return {"error": source}
+    destination = _find_destination(plan, str(dst))
+    if isinstance(destination, str):
+        return {"error": destination}
+    (src_node, src_pod), (dst_node, dst_pod) = source, destination
+    if src_pod is not None and src_pod["name"] == dst_pod["name"] and src_node == dst_node:
+        return {"error": "src and dst are the same pod (%s/%s); pick a pod to reach from it" % (src_node, src_pod["name"])}
+    nodes = plan["nodes"]
+    crosses = src_node != dst_node
+    to = dst_pod["address"].split("/")[0]
+    source_name = "%s/%s" % (src_node, src_pod["name"]) if src_pod else src_node
+    return {
+        "title": "%s -> %s (%s/%s)" % (source_name, to, dst_node, dst_pod["name"]),
+        "to": to,
+        "source": {
+            "node": src_node,
+            "pod": _pod_view(src_pod) if src_pod else None,
+            "gateway": nodes[src_node]["gateway"],
+            "peer": _peer_view(dst_node, nodes[dst_node]) if crosses else None,
+        },
+        "destination": {
+            "node": dst_node,
+            "pod": _pod_view(dst_pod),
+            "gateway": nodes[dst_node]["gateway"],
+            "peer": _peer_view(src_node, nodes[src_node]) if crosses else None,
+        },
+    }
+
+
+def path_report(ends, source_hops, destination_hops, ping):
+    """Console lines: every hop in path order, then the verdict naming the first broken
+    hop and the command that shows it. ``ping``: {'ok': bool, 'ttl': int or None} or None."""
+    hops = list(source_hops) + list(destination_hops)
+    width = max([len(h["node"]) for h in hops] + [4])
+    lines = ["path %s" % ends["title"]]
+    for number, hop in enumerate(hops, 1):
+        mark = "ok  " if hop["ok"] else "FAIL"
+        lines.append("%2d %s %-*s  %s: %s" % (number, mark, width, hop["node"], hop["hop"], hop["seen"]))
+    broken = next((h for h in hops if not h["ok"]), None)
+    answered = ping is not None and ping.get("ok")
+    lines.append("")
+    if broken:
+        lines += [
+            "FIRST BROKEN HOP: %s, %s" % (broken["node"], broken["hop"]),
+            "  found: %s" % broken["seen"],
+            "  want:  %s" % broken["want"],
+            "  see it on %s: %s" % (broken["node"], broken["command"]),
+            "  put the planned state back: ansible-playbook playbooks/<backend>.yml -i <inventory> (--check --diff first shows the change)",
+        ]
+    elif ping is None or answered:
+        lines.append("every hop holds the planned state%s" % (", and the ping was answered (TTL %s)" % ping.get("ttl") if answered else ""))
+    else:
+        lines += [
+            "every hop holds the planned state but the ping got no answer: something outside the collection's state drops it",
+            "  (a firewall rule, rp_filter, the underlay). Watch where the packet stops, as the seeds do:",
+            "  on %s: tcpdump -ni %s icmp; then the underlay device and the tunnel device of both nodes"
+            % (ends["source"]["node"], ends["source"]["pod"]["host_ifname"] if ends["source"]["pod"] else "any"),
+        ]
+    return {"lines": lines, "broken": broken, "ok": broken is None and (ping is None or bool(answered))}

@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One node's part of a pod-to-pod path, hop by hop, read from the kernel.
+
+The seeds find a lost packet by hand: the pod's route, its veth on the bridge, the
+bridge's address, forwarding, the node's ``ip route get``, then the underlay neighbour or
+the VTEP's neighbour and FDB entries. Each hop here reads the same state over netlink
+(never changing it) and says whether it is what the plan wants, with the command an
+operator runs on that node to see it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils import netlink_bulk as bulk
+from ansible_collections.routednet.fabric.plugins.module_utils.links import find_link, ipv4_addresses, link_kind
+from ansible_collections.routednet.fabric.plugins.module_utils.tunnels import IMMUTABLE as TUNNEL_KINDS
+
+FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
+# Neighbour states that mean the next hop did not answer ARP (include/uapi/linux/neighbour.h).
+NUD_INCOMPLETE = 0x01
+NUD_FAILED = 0x20
+
+
+class Hops(object):
+    """The hops of one node, in path order."""
+
+    def __init__(self, node):
+        self.node = node
+        self.hops = []
+
+    def add(self, hop, ok, seen, want, command):
+        self.hops.append({"node": self.node, "hop": hop, "ok": bool(ok), "seen": seen, "want": want, "command": command})
+        return ok
+
+
+def _route_get(ipr, address):
+    """(device index, gateway, preferred source) of the route the kernel picks, or None."""
+    try:
+        msg = ipr.route("get", dst=address)[0]
+    except netlink.NetlinkError:
+        return None
+    return msg.get("oif"), msg.get("gateway"), msg.get("prefsrc")
+
+
+def _is_up(msg):
+    return bool(msg["flags"] & netlink.IFF_UP)
+
+
+def _route_text(address, route, names):
+    oif, gateway, _src = route
+    return "%s%s dev %s" % (address, " via %s" % gateway if gateway else "", names.get(oif, oif))
+
+
+def _pod_hops(hops, module, pod, to, gateway):
+    """The pod's interface and address, and (when ``to`` is known) its route towards it."""
+    name, ifname = pod["name"], pod["ifname"]
+    in_pod = "ip netns exec %s " % name
+    if name not in netlink.list_netns():
+        hops.add("pod %s" % name, False, "no network namespace %s" % name, "the pod's namespace", "ip netns list")
+        return False
+    with netlink.open_rtnl(module, name) as ipr:
+        link = find_link(ipr, ifname)
+        addresses = ipv4_addresses(ipr, link["index"]) if link else []
+        seen = "no %s" % ifname if link is None else "%s %s, %s" % (ifname, "up" if _is_up(link) else "DOWN", ", ".join(addresses) or "no address")
+        ok = link is not None and _is_up(link) and pod["address"] in addresses
+        hops.add("pod %s interface" % name, ok, seen, "%s up with %s" % (ifname, pod["address"]), in_pod + "ip -br addr")
+        route = _route_get(ipr, to) if to else None
+        names = {link["index"]: ifname} if link else {}
+    if not to:
+        return ok
+    want = "%s via %s dev %s (the pod's default route)" % (to, gateway, ifname)
+    if route is None:
+        hops.add("pod %s route" % name, False, "no route to %s" % to, want, in_pod + "ip route get %s" % to)
+        return False
+    same_subnet = ipaddress.ip_address(to) in ipaddress.ip_interface(pod["address"]).network
+    ok = route[1] == gateway or (same_subnet and route[1] is None and route[0] in names)
+    hops.add("pod %s route" % name, ok, _route_text(to, route, names), want, in_pod + "ip route get %s" % to)
+    return ok
+
+
+def _bridge_hops(hops, ipr, pod, bridge, gateway_cidr):
+    """The pod's veth on the bridge, and the bridge with the subnet's gateway address."""
+    ok = True
+    if pod:
+        veth = find_link(ipr, pod["host_ifname"])
+        master = ipr.link("get", index=veth.get("master"))[0] if veth is not None and veth.get("master") else None
+        seen = "no %s" % pod["host_ifname"]
+        if veth is not None:
+            seen = "%s %s, master %s" % (pod["host_ifname"], "up" if _is_up(veth) else "DOWN", master.get("ifname") if master else "none")
+        ok = veth is not None and _is_up(veth) and master is not None and master.get("ifname") == bridge
+        want = "%s up, master %s" % (pod["host_ifname"], bridge)
+        hops.add("veth of pod %s" % pod["name"], ok, seen, want, "ip -d link show %s" % pod["host_ifname"])
+    link = find_link(ipr, bridge)
+    addresses = ipv4_addresses(ipr, link["index"]) if link else []
+    seen = "no %s" % bridge if link is None else "%s %s, %s" % (bridge, "up" if _is_up(link) else "DOWN", ", ".join(addresses) or "no address")
+    bridge_ok = link is not None and _is_up(link) and gateway_cidr in addresses
+    hops.add("bridge %s" % bridge, bridge_ok, seen, "%s up with %s" % (bridge, gateway_cidr), "ip addr show %s" % bridge)
+    return ok and bridge_ok
+
+
+def _forwarding_hop(hops):
+    try:
+        with open(FORWARD_PATH) as handle:
+            value = handle.read().strip()
+    except (IOError, OSError) as exc:
+        value = "unreadable (%s)" % exc
+    return hops.add("forwarding", value == "1", "net.ipv4.ip_forward = %s" % value, "net.ipv4.ip_forward = 1", "sysctl net.ipv4.ip_forward")
+
+
+def _route_forms(peer, devices):
+    """What a route of ours to the peer's pod subnet looks like, per backend."""
+    return {
+        "direct": peer["underlay_ip"],
+        devices["vxlan"]: peer["tunnel_ip"],
+        devices["ipip"]: peer["underlay_ip"],
+    }
+
+
+def _wanted_route(peer, devices, present):
+    """The route of ours the node should have to the peer's pods: host-gw's, or the tunnel's
+    whose device this node has (hybrid: either, per pair)."""
+    forms = []
+    if devices["vxlan"] in present:
+        forms.append("%s via %s dev %s onlink (VXLAN)" % (peer["pod_cidr"], peer["tunnel_ip"], devices["vxlan"]))
+    if devices["ipip"] in present:
+        forms.append("%s via %s dev %s onlink (IPIP)" % (peer["pod_cidr"], peer["underlay_ip"], devices["ipip"]))
+    forms.append("%s via %s dev <underlay> (host-gw%s)" % (peer["pod_cidr"], peer["underlay_ip"], ", hybrid's direct pairs" if forms else ""))
+    return " or ".join(forms)
+
+
+def _node_route_hop(hops, ipr, to, peer, devices, names, kinds):
+    """The node's route to ``to`` (``ip route get``); returns the route when it is ours."""
+    command = "ip route get %s" % to
+    route = _route_get(ipr, to)
+    if ipaddress.ip_address(to) not in ipaddress.ip_network(peer["pod_cidr"]):  # a node's own address: any route will do
+        hops.add("route to %s" % peer["node"], route is not None, _route_text(to, route, names) if route else "no route", "a route to %s" % to, command)
+        return None
+    want = _wanted_route(peer, devices, set(names.values()))
+    if route is None:
+        hops.add("route to %s's pods" % peer["node"], False, "no route to %s" % to, want, command)
+        return None
+    oif, gateway, _src = route
+    name = names.get(oif)
+    form = name if name in (devices["vxlan"], devices["ipip"]) else ("direct" if kinds.get(oif) not in TUNNEL_KINDS else None)
+    ok = form is not None and gateway == _route_forms(peer, devices)[form]
+    hops.add("route to %s's pods" % peer["node"], ok, _route_text(to, route, names), want, command)
+    return route if ok else None
+
+
+def _links(ipr):
+    """{index: name} and {index: kind} of the host's links."""
+    links = ipr.link("dump")
+    return {m["index"]: m.get("ifname") for m in links}, {m["index"]: link_kind(m) for m in links}
+
+
+def _vxlan_entry_hops(hops, channel, device, index, gateway, peer):
+    """The VTEP's permanent neighbour for the peer's VTEP address and its FDB entry."""
+    mac = peer["vtep_mac"]
+    neighbours = {ip: found for state, _flags, ip, found in channel.neighbours(index) if state & bulk.NUD_PERMANENT}
+    seen = "%s lladdr %s" % (gateway, neighbours[gateway]) if gateway in neighbours else "no permanent entry for %s" % gateway
+    want = "%s lladdr %s PERMANENT" % (gateway, mac)
+    hops.add("VXLAN neighbour of %s" % peer["node"], neighbours.get(gateway) == mac, seen, want, "ip neigh show %s dev %s" % (gateway, device))
+    fdb = {found: dst for _state, _flags, dst, found in channel.neighbours(index, family=bulk.AF_BRIDGE) if dst}
+    seen = "%s dst %s" % (mac, fdb[mac]) if mac in fdb else "no entry for %s" % mac
+    want = "%s dst %s self permanent" % (mac, peer["underlay_ip"])
+    hops.add("VXLAN FDB entry of %s" % peer["node"], fdb.get(mac) == peer["underlay_ip"], seen, want, "bridge fdb show dev %s" % device)
+
+
+def _underlay_neighbour_hop(hops, channel, device, index, gateway):
+    """host-gw's next hop must answer ARP: a failed entry means it is not on this segment."""
+    state = {ip: found for found, _flags, ip, _mac in channel.neighbours(index)}.get(gateway)
+    failed = state is not None and state & (NUD_FAILED | NUD_INCOMPLETE)
+    if state is None:
+        seen = "no entry yet (resolved on first use)"
+    elif failed:
+        seen = "no ARP answer (%s)" % ("FAILED" if state & NUD_FAILED else "INCOMPLETE")
+    else:
+        seen = "answered"
+    want = "%s answers ARP on %s (host-gw needs one L2 segment)" % (gateway, device)
+    hops.add("underlay neighbour %s" % gateway, not failed, seen, want, "ip neigh show %s dev %s" % (gateway, device))
+
+
+def _next_hop_hops(hops, ipr, route, peer, devices, names, kinds):
+    """What the chosen route needs next: the underlay neighbour, or the VXLAN entries, and
+    for a tunnel an underlay route to the peer's outer address."""
+    oif, gateway, _src = route
+    tunnelled = kinds.get(oif) in TUNNEL_KINDS
+    with bulk.Channel(ipr) as channel:
+        if names[oif] == devices["vxlan"]:
+            _vxlan_entry_hops(hops, channel, names[oif], oif, gateway, peer)
+        elif not tunnelled:
+            _underlay_neighbour_hop(hops, channel, names[oif], oif, gateway)
+    if tunnelled:
+        outer_ip = peer["underlay_ip"]
+        outer = _route_get(ipr, outer_ip)
+        ok = outer is not None and kinds.get(outer[0]) not in TUNNEL_KINDS and names.get(outer[0]) is not None
+        seen = _route_text(outer_ip, outer, names) if outer else "no route"
+        hops.add("underlay route to %s" % peer["node"], ok, seen, "a route to %s outside the tunnels" % outer_ip, "ip route get %s" % outer_ip)
+
+
+def check_source(module, node, pod, to, peer, bridge, gateway, devices):
+    """The source node's hops, out towards ``to``; also the source address its kernel picks
+    (what the destination must route back to)."""
+    hops = Hops(node)
+    source_address = pod["address"].split("/")[0] if pod else None
+    if pod:
+        _pod_hops(hops, module, pod, to, gateway.split("/")[0])
+    with netlink.open_rtnl(module) as ipr:
+        names, kinds = _links(ipr)
+        if pod:
+            _bridge_hops(hops, ipr, pod, bridge, gateway)
+        if peer is not None:
+            if pod:
+                _forwarding_hop(hops)
+            route = _node_route_hop(hops, ipr, to, peer, devices, names, kinds)
+            if route is not None:
+                _next_hop_hops(hops, ipr, route, peer, devices, names, kinds)
+            if source_address is None:
+                chosen = _route_get(ipr, to)
+                source_address = chosen[2] if chosen else None
+    return hops.hops, source_address
+
+
+def check_destination(module, node, pod, back_to, peer, bridge, gateway, devices):
+    """The destination node's hops: in to the pod, then the way back to ``back_to``."""
+    hops = Hops(node)
+    with netlink.open_rtnl(module) as ipr:
+        names, kinds = _links(ipr)
+        if peer is not None:
+            _forwarding_hop(hops)
+            address = pod["address"].split("/")[0]
+            route = _route_get(ipr, address)
+            ok = route is not None and names.get(route[0]) == bridge and route[1] is None
+            seen = _route_text(address, route, names) if route else "no route"
+            hops.add("route to pod %s" % pod["name"], ok, seen, "%s dev %s (the bridge's subnet)" % (address, bridge), "ip route get %s" % address)
+        _bridge_hops(hops, ipr, pod, bridge, gateway)
+    if _pod_hops(hops, module, pod, back_to, gateway.split("/")[0]) and back_to and peer is not None:
+        with netlink.open_rtnl(module) as ipr:
+            names, kinds = _links(ipr)
+            route = _node_route_hop(hops, ipr, back_to, peer, devices, names, kinds)
+            if route is not None:
+                _next_hop_hops(hops, ipr, route, peer, devices, names, kinds)
+    return hops.hops

@@ -1,0 +1,85 @@
+"""The runbooks' commands still run: every ``sh`` block of docs/runbooks/*.md, in order, on
+a lab of its own, with the placeholders filled in. A block must exit 0 (or the status its
+``<!-- expect rc=N: ... -->`` comment names) and its output must contain the text that
+comment gives."""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import REPO
+from labhelpers import BIN, playbook, running_lab
+
+RUNBOOKS = os.path.join(REPO, "docs", "runbooks")
+LAB = "rb"
+# runbook -> (lab topology, the backend the cluster runs before the runbook starts)
+SCENARIOS = {
+    "pod-to-pod-loss.md": ("seed000.yml", "vxlan"),
+    "mtu.md": ("seed000.yml", "vxlan"),
+    "switch-backend.md": ("seed000.yml", "hostgw"),
+    "rollback.md": ("seed000.yml", "hostgw"),
+    "drift-check.md": ("seed000.yml", "vxlan"),
+    "firewall.md": ("seed001.yml", "vxlan"),
+}
+# Runbooks whose steps between commands are not commands; where the same sequence runs.
+RUN_ELSEWHERE = {
+    "add-node.md": "step 1 edits the inventory; test_lifecycle.py::test_join_leave_and_decommission runs the commands after that edit",
+    "remove-node.md": "the host is deleted from the inventory between its commands; test_join_leave_and_decommission runs them",
+    "reboot.md": "needs systemd and a reboot; test_lifecycle.py::test_reboot_restores_the_node_without_ansible runs the lab's reboot",
+    "README.md": "the index; it has no commands",
+}
+BLOCK = re.compile(r"^( *)```sh\n(?P<body>.*?)^\1```\n(?:\s*<!-- expect(?: rc=(?P<rc>\d+))?: (?P<text>.*?) -->)?", re.M | re.S)
+
+
+def blocks(name):
+    with open(os.path.join(RUNBOOKS, name)) as handle:
+        text = handle.read()
+    return [(m.group("body"), int(m.group("rc") or 0), m.group("text")) for m in BLOCK.finditer(text)]
+
+
+def test_every_runbook_is_run_here_or_elsewhere():
+    names = sorted(n for n in os.listdir(RUNBOOKS) if n.endswith(".md"))
+    assert sorted(set(SCENARIOS) | set(RUN_ELSEWHERE)) == names
+    for name in SCENARIOS:
+        assert blocks(name), "%s has no sh block" % name
+
+
+@pytest.fixture
+def inventory_path(tmp_path):
+    """Where the lab writes its inventory (put under git by the test: the rollback runbook reverts in it)."""
+    directory = tmp_path / "inventory"
+    directory.mkdir()
+    return directory / "hosts.yml"
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_runbook_commands_run_on_the_lab(name, inventory_path):
+    topology, backend = SCENARIOS[name]
+    inventory = inventory_path
+    env = dict(
+        os.environ,
+        PATH=BIN + os.pathsep + os.environ["PATH"],
+        ANSIBLE_FORCE_COLOR="0",
+        NO_COLOR="1",
+        GIT_AUTHOR_NAME="runbook test",
+        GIT_AUTHOR_EMAIL="runbook@test.invalid",
+        GIT_COMMITTER_NAME="runbook test",
+        GIT_COMMITTER_EMAIL="runbook@test.invalid",
+    )
+    with running_lab(LAB, topology, inventory):
+        first = playbook("playbooks/%s.yml" % backend, "-i", str(inventory))
+        assert first.returncode == 0, first.stdout[-3000:]
+        git = ["git", "-C", str(inventory.parent)]
+        subprocess.run(git + ["init", "-q"], check=True, env=env)
+        subprocess.run(git + ["add", "-A"], check=True, env=env)
+        subprocess.run(git + ["commit", "-qm", "the lab's inventory"], check=True, env=env)
+        for number, (body, rc, text) in enumerate(blocks(name), 1):
+            script = body.replace("INVENTORY_DIR", str(inventory.parent)).replace("INVENTORY", str(inventory)).replace("BACKEND", backend)
+            res = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=REPO, env=env, capture_output=True, text=True, check=False)
+            where = "%s block %d:\n%s\n--- output:\n%s%s" % (name, number, script, res.stdout[-4000:], res.stderr[-2000:])
+            assert res.returncode == rc, where
+            assert "Traceback" not in res.stdout + res.stderr, where
+            if text:
+                assert text in res.stdout + res.stderr, where
