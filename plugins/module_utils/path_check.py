@@ -18,10 +18,10 @@ import ipaddress
 
 from ansible_collections.routednet.fabric.plugins.module_utils import netlink
 from ansible_collections.routednet.fabric.plugins.module_utils import netlink_bulk as bulk
+from ansible_collections.routednet.fabric.plugins.module_utils.converge.ip_forwarding import FORWARD_PATH
 from ansible_collections.routednet.fabric.plugins.module_utils.links import find_link, ipv4_addresses, link_kind
 from ansible_collections.routednet.fabric.plugins.module_utils.tunnels import IMMUTABLE as TUNNEL_KINDS
 
-FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
 # Neighbour states that mean the next hop did not answer ARP (include/uapi/linux/neighbour.h).
 NUD_INCOMPLETE = 0x01
 NUD_FAILED = 0x20
@@ -105,6 +105,7 @@ def _bridge_hops(hops, ipr, pod, bridge, gateway_cidr):
 
 
 def _forwarding_hop(hops):
+    """The node must forward between the bridge and the underlay (or tunnel)."""
     try:
         with open(FORWARD_PATH) as handle:
             value = handle.read().strip()
@@ -113,8 +114,9 @@ def _forwarding_hop(hops):
     return hops.add("forwarding", value == "1", "net.ipv4.ip_forward = %s" % value, "net.ipv4.ip_forward = 1", "sysctl net.ipv4.ip_forward")
 
 
-def _route_forms(peer, devices):
-    """What a route of ours to the peer's pod subnet looks like, per backend."""
+def _gateways(peer, devices):
+    """The gateway of a route of ours to the peer's pods, per device: the underlay
+    (host-gw), our VTEP or our IPIP device."""
     return {
         "direct": peer["underlay_ip"],
         devices["vxlan"]: peer["tunnel_ip"],
@@ -148,7 +150,7 @@ def _node_route_hop(hops, ipr, to, peer, devices, names, kinds):
     oif, gateway, _src = route
     name = names.get(oif)
     form = name if name in (devices["vxlan"], devices["ipip"]) else ("direct" if kinds.get(oif) not in TUNNEL_KINDS else None)
-    ok = form is not None and gateway == _route_forms(peer, devices)[form]
+    ok = form is not None and gateway == _gateways(peer, devices)[form]
     hops.add("route to %s's pods" % peer["node"], ok, _route_text(to, route, names), want, command)
     return route if ok else None
 

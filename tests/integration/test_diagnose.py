@@ -87,9 +87,12 @@ def test_a_vxlan_fdb_entry_flushed_is_named(inventory):
 
 
 def test_a_node_as_source_and_bad_input(inventory):
+    assert playbook("playbooks/hostgw.yml", "-i", str(inventory)).returncode == 0
     res = diagnose(inventory, "-e", "src=node1", "-e", "dst=docker2")
     assert verdict(res) == (None, None), res.stdout[-3000:]
     assert "path node1 -> 172.18.0.2 (node2/docker2)" in res.stdout
+    # routed by node2 only: one hop fewer than pod to pod
+    assert "every hop holds the planned state, and the ping was answered (TTL 63)" in res.stdout
     bad = [
         (["-e", "src=docker9", "-e", "dst=172.18.0.2"], "src=docker9 is neither a node nor a pod of the plan; give one of: node1, node2"),
         (["-e", "src=docker1", "-e", "dst=172.18.0.99"], "dst=172.18.0.99 is no pod address of the plan; give one of: 172.17.0.2 (node1/docker1)"),
@@ -98,3 +101,31 @@ def test_a_node_as_source_and_bad_input(inventory):
     for args, message in bad:
         res = diagnose(inventory, *args)
         assert res.returncode != 0 and message in res.stdout, res.stdout[-2000:]
+
+
+def planned_state(report, node):
+    """The lines of ``node``'s section of a plan preview's Markdown."""
+    section = report.split("## %s\n" % node, 1)[1]
+    return set(section.split("```\n", 2)[1].splitlines())
+
+
+def held_state(node):
+    """What the node holds of ours, in the preview's layout: routes, permanent
+    neighbours and FDB entries with a destination."""
+    routes = on_node(node, "ip route show proto 201").stdout.splitlines()
+    neighbours = on_node(node, "ip neigh show nud permanent").stdout.splitlines()
+    fdb = [line for line in on_node(node, "bridge fdb show").stdout.splitlines() if " dst " in line]
+    return {line.strip() + " proto 201" for line in routes} | {line.strip() for line in neighbours + fdb}
+
+
+def test_the_plan_preview_is_what_the_run_installs(inventory, tmp_path):
+    """plan.yml on the lab predicts each node's routes and VXLAN entries line for line."""
+    report_path = tmp_path / "plan.md"
+    res = playbook("playbooks/plan.yml", "-i", str(inventory), "-e", "routednet_backend=vxlan", "-e", "plan_report=%s" % report_path)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert playbook("playbooks/vxlan.yml", "-i", str(inventory)).returncode == 0
+    report = report_path.read_text()
+    for node in ("node1", "node2"):
+        planned = planned_state(report, node)
+        assert len(planned) == 3, planned  # one route, one neighbour, one FDB entry
+        assert planned == held_state(node)
