@@ -30,6 +30,12 @@ def ns_of(lab, node):
     return "rnlab-%s-node-%s" % (lab, node)
 
 
+def in_node_namespaces(lab, node, *cmd):
+    """``cmd`` run in a lab node's network and mount namespaces, as on the node itself
+    (its pods are in its own /run/netns)."""
+    return ["nsenter", "--mount=/run/routednet-lab/%s/mnt/%s.mnt" % (lab, node), "--net=/run/netns/%s" % ns_of(lab, node), *cmd]
+
+
 def lab_namespaces():
     return [line.split()[0] for line in sh("ip", "netns", "list").splitlines() if line.startswith("rnlab-")]
 

@@ -19,26 +19,32 @@ def _peer_view(node, info):
     return {"node": node, "pod_cidr": info["pod_cidr"], "underlay_ip": info["underlay_ip"], "tunnel_ip": tunnel_address(info), "vtep_mac": vtep_mac(node)}
 
 
+def _all_pods(plan):
+    """(node, pod, pod address without prefix) of every planned pod, in node order."""
+    for node, info in sorted(plan["nodes"].items()):
+        for pod in info["pods"]:
+            yield node, pod, pod["address"].split("/")[0]
+
+
 def _find_source(plan, src):
     """(node, pod or None) for ``src``: a node, a pod, or node/pod."""
     if src in plan["nodes"]:
         return src, None
     node_part, _sep, pod_part = src.rpartition("/")
-    found = [(node, pod) for node, info in sorted(plan["nodes"].items()) for pod in info["pods"] if pod["name"] == pod_part and node_part in ("", node)]
+    found = [(node, pod) for node, pod, _address in _all_pods(plan) if pod["name"] == pod_part and node_part in ("", node)]
     if len(found) == 1:
         return found[0]
     if found:
         return "src=%s names a pod on %s; write it as node/pod, e.g. src=%s/%s" % (src, ", ".join(n for n, _p in found), found[0][0], pod_part)
-    pods = ["%s/%s" % (node, pod["name"]) for node, info in sorted(plan["nodes"].items()) for pod in info["pods"]]
+    pods = ["%s/%s" % (node, pod["name"]) for node, pod, _address in _all_pods(plan)]
     return "src=%s is neither a node nor a pod of the plan; give one of: %s" % (src, ", ".join(sorted(plan["nodes"]) + pods))
 
 
 def _find_destination(plan, dst):
-    for node, info in sorted(plan["nodes"].items()):
-        for pod in info["pods"]:
-            if dst in (pod["address"].split("/")[0], pod["name"], "%s/%s" % (node, pod["name"])):
-                return node, pod
-    addresses = ["%s (%s/%s)" % (pod["address"].split("/")[0], node, pod["name"]) for node, info in sorted(plan["nodes"].items()) for pod in info["pods"]]
+    for node, pod, address in _all_pods(plan):
+        if dst in (address, pod["name"], "%s/%s" % (node, pod["name"])):
+            return node, pod
+    addresses = ["%s (%s/%s)" % (address, node, pod["name"]) for node, pod, address in _all_pods(plan)]
     return "dst=%s is no pod address of the plan; give one of: %s" % (dst, ", ".join(addresses) or "(no node has pods: set routednet_pods)")
 
 
@@ -79,7 +85,7 @@ def path_ends(plan, src, dst):
 
 def path_report(ends, source_hops, destination_hops, ping):
     """Console lines: every hop in path order, then the verdict naming the first broken
-    hop and the command that shows it. ``ping``: {'ok': bool, 'ttl': int or None} or None."""
+    hop and the command that shows it. ``ping``: the source's ping, {'ok': bool, 'ttl': int or None}."""
     hops = list(source_hops) + list(destination_hops)
     width = max([len(h["node"]) for h in hops] + [4])
     lines = ["path %s" % ends["title"]]
@@ -87,7 +93,7 @@ def path_report(ends, source_hops, destination_hops, ping):
         mark = "ok  " if hop["ok"] else "FAIL"
         lines.append("%2d %s %-*s  %s: %s" % (number, mark, width, hop["node"], hop["hop"], hop["seen"]))
     broken = next((h for h in hops if not h["ok"]), None)
-    answered = ping is not None and ping.get("ok")
+    answered = bool(ping.get("ok"))
     lines.append("")
     if broken:
         lines += [
@@ -97,8 +103,8 @@ def path_report(ends, source_hops, destination_hops, ping):
             "  see it on %s: %s" % (broken["node"], broken["command"]),
             "  put the planned state back: ansible-playbook playbooks/<backend>.yml -i <inventory> (--check --diff first shows the change)",
         ]
-    elif ping is None or answered:
-        lines.append("every hop holds the planned state%s" % (", and the ping was answered (TTL %s)" % ping.get("ttl") if answered else ""))
+    elif answered:
+        lines.append("every hop holds the planned state, and the ping was answered (TTL %s)" % ping.get("ttl"))
     else:
         lines += [
             "every hop holds the planned state but the ping got no answer: something outside the collection's state drops it",
@@ -106,4 +112,4 @@ def path_report(ends, source_hops, destination_hops, ping):
             "  on %s: tcpdump -ni %s icmp; then the underlay device and the tunnel device of both nodes"
             % (ends["source"]["node"], ends["source"]["pod"]["host_ifname"] if ends["source"]["pod"] else "any"),
         ]
-    return {"lines": lines, "broken": broken, "ok": broken is None and (ping is None or bool(answered))}
+    return {"lines": lines, "broken": broken, "ok": broken is None and answered}

@@ -26,6 +26,12 @@ def link_kind(msg):
     return msg.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
 
 
+def names_and_kinds(ipr):
+    """{index: name} and {index: kind} of every link of the namespace."""
+    links = ipr.link("dump")
+    return {m["index"]: m.get("ifname") for m in links}, {m["index"]: link_kind(m) for m in links}
+
+
 def is_owned(msg):
     return msg.get("ifalias") == OWNER_ALIAS
 

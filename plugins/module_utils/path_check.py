@@ -19,7 +19,7 @@ import ipaddress
 from ansible_collections.routednet.fabric.plugins.module_utils import netlink
 from ansible_collections.routednet.fabric.plugins.module_utils import netlink_bulk as bulk
 from ansible_collections.routednet.fabric.plugins.module_utils.converge.ip_forwarding import FORWARD_PATH
-from ansible_collections.routednet.fabric.plugins.module_utils.links import find_link, ipv4_addresses, link_kind
+from ansible_collections.routednet.fabric.plugins.module_utils.links import find_link, ipv4_addresses, names_and_kinds
 from ansible_collections.routednet.fabric.plugins.module_utils.tunnels import IMMUTABLE as TUNNEL_KINDS
 
 # Neighbour states that mean the next hop did not answer ARP (include/uapi/linux/neighbour.h).
@@ -36,7 +36,6 @@ class Hops(object):
 
     def add(self, hop, ok, seen, want, command):
         self.hops.append({"node": self.node, "hop": hop, "ok": bool(ok), "seen": seen, "want": want, "command": command})
-        return ok
 
 
 def _route_get(ipr, address):
@@ -86,7 +85,6 @@ def _pod_hops(hops, module, pod, to, gateway):
 
 def _bridge_hops(hops, ipr, pod, bridge, gateway_cidr):
     """The pod's veth on the bridge, and the bridge with the subnet's gateway address."""
-    ok = True
     if pod:
         veth = find_link(ipr, pod["host_ifname"])
         master = ipr.link("get", index=veth.get("master"))[0] if veth is not None and veth.get("master") else None
@@ -99,9 +97,8 @@ def _bridge_hops(hops, ipr, pod, bridge, gateway_cidr):
     link = find_link(ipr, bridge)
     addresses = ipv4_addresses(ipr, link["index"]) if link else []
     seen = "no %s" % bridge if link is None else "%s %s, %s" % (bridge, "up" if _is_up(link) else "DOWN", ", ".join(addresses) or "no address")
-    bridge_ok = link is not None and _is_up(link) and gateway_cidr in addresses
-    hops.add("bridge %s" % bridge, bridge_ok, seen, "%s up with %s" % (bridge, gateway_cidr), "ip addr show %s" % bridge)
-    return ok and bridge_ok
+    ok = link is not None and _is_up(link) and gateway_cidr in addresses
+    hops.add("bridge %s" % bridge, ok, seen, "%s up with %s" % (bridge, gateway_cidr), "ip addr show %s" % bridge)
 
 
 def _forwarding_hop(hops):
@@ -111,7 +108,7 @@ def _forwarding_hop(hops):
             value = handle.read().strip()
     except (IOError, OSError) as exc:
         value = "unreadable (%s)" % exc
-    return hops.add("forwarding", value == "1", "net.ipv4.ip_forward = %s" % value, "net.ipv4.ip_forward = 1", "sysctl net.ipv4.ip_forward")
+    hops.add("forwarding", value == "1", "net.ipv4.ip_forward = %s" % value, "net.ipv4.ip_forward = 1", "sysctl net.ipv4.ip_forward")
 
 
 def _gateways(peer, devices):
@@ -136,29 +133,22 @@ def _wanted_route(peer, devices, present):
     return " or ".join(forms)
 
 
-def _node_route_hop(hops, ipr, to, peer, devices, names, kinds):
-    """The node's route to ``to`` (``ip route get``); returns the route when it is ours."""
+def _node_route_hop(hops, route, to, peer, devices, names, kinds):
+    """The node's route to ``to`` (what ``ip route get`` read); whether it is ours to the peer."""
     command = "ip route get %s" % to
-    route = _route_get(ipr, to)
     if ipaddress.ip_address(to) not in ipaddress.ip_network(peer["pod_cidr"]):  # a node's own address: any route will do
         hops.add("route to %s" % peer["node"], route is not None, _route_text(to, route, names) if route else "no route", "a route to %s" % to, command)
-        return None
+        return False
     want = _wanted_route(peer, devices, set(names.values()))
     if route is None:
         hops.add("route to %s's pods" % peer["node"], False, "no route to %s" % to, want, command)
-        return None
+        return False
     oif, gateway, _src = route
     name = names.get(oif)
     form = name if name in (devices["vxlan"], devices["ipip"]) else ("direct" if kinds.get(oif) not in TUNNEL_KINDS else None)
     ok = form is not None and gateway == _gateways(peer, devices)[form]
     hops.add("route to %s's pods" % peer["node"], ok, _route_text(to, route, names), want, command)
-    return route if ok else None
-
-
-def _links(ipr):
-    """{index: name} and {index: kind} of the host's links."""
-    links = ipr.link("dump")
-    return {m["index"]: m.get("ifname") for m in links}, {m["index"]: link_kind(m) for m in links}
+    return ok
 
 
 def _vxlan_entry_hops(hops, channel, device, index, gateway, peer):
@@ -206,6 +196,12 @@ def _next_hop_hops(hops, ipr, route, peer, devices, names, kinds):
         hops.add("underlay route to %s" % peer["node"], ok, seen, "a route to %s outside the tunnels" % outer_ip, "ip route get %s" % outer_ip)
 
 
+def _onward_hops(hops, ipr, route, to, peer, devices, names, kinds):
+    """The node's route to ``to`` and, when it is ours, what it needs next."""
+    if _node_route_hop(hops, route, to, peer, devices, names, kinds):
+        _next_hop_hops(hops, ipr, route, peer, devices, names, kinds)
+
+
 def check_source(module, node, pod, to, peer, bridge, gateway, devices):
     """The source node's hops, out towards ``to``; also the source address its kernel picks
     (what the destination must route back to)."""
@@ -214,18 +210,16 @@ def check_source(module, node, pod, to, peer, bridge, gateway, devices):
     if pod:
         _pod_hops(hops, module, pod, to, gateway.split("/")[0])
     with netlink.open_rtnl(module) as ipr:
-        names, kinds = _links(ipr)
+        names, kinds = names_and_kinds(ipr)
         if pod:
             _bridge_hops(hops, ipr, pod, bridge, gateway)
         if peer is not None:
             if pod:
                 _forwarding_hop(hops)
-            route = _node_route_hop(hops, ipr, to, peer, devices, names, kinds)
-            if route is not None:
-                _next_hop_hops(hops, ipr, route, peer, devices, names, kinds)
-            if source_address is None:
-                chosen = _route_get(ipr, to)
-                source_address = chosen[2] if chosen else None
+            route = _route_get(ipr, to)
+            _onward_hops(hops, ipr, route, to, peer, devices, names, kinds)
+            if source_address is None and route is not None:
+                source_address = route[2]
     return hops.hops, source_address
 
 
@@ -233,7 +227,7 @@ def check_destination(module, node, pod, back_to, peer, bridge, gateway, devices
     """The destination node's hops: in to the pod, then the way back to ``back_to``."""
     hops = Hops(node)
     with netlink.open_rtnl(module) as ipr:
-        names, kinds = _links(ipr)
+        names, kinds = names_and_kinds(ipr)
         if peer is not None:
             _forwarding_hop(hops)
             address = pod["address"].split("/")[0]
@@ -242,10 +236,6 @@ def check_destination(module, node, pod, back_to, peer, bridge, gateway, devices
             seen = _route_text(address, route, names) if route else "no route"
             hops.add("route to pod %s" % pod["name"], ok, seen, "%s dev %s (the bridge's subnet)" % (address, bridge), "ip route get %s" % address)
         _bridge_hops(hops, ipr, pod, bridge, gateway)
-    if _pod_hops(hops, module, pod, back_to, gateway.split("/")[0]) and back_to and peer is not None:
-        with netlink.open_rtnl(module) as ipr:
-            names, kinds = _links(ipr)
-            route = _node_route_hop(hops, ipr, back_to, peer, devices, names, kinds)
-            if route is not None:
-                _next_hop_hops(hops, ipr, route, peer, devices, names, kinds)
+        if _pod_hops(hops, module, pod, back_to, gateway.split("/")[0]) and back_to and peer is not None:
+            _onward_hops(hops, ipr, _route_get(ipr, back_to), back_to, peer, devices, names, kinds)
     return hops.hops

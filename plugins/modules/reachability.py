@@ -83,7 +83,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.routednet.fabric.plugins.module_utils import netlink
-from ansible_collections.routednet.fabric.plugins.module_utils.links import link_kind
+from ansible_collections.routednet.fabric.plugins.module_utils.links import names_and_kinds
 from ansible_collections.routednet.fabric.plugins.module_utils.tunnels import IMMUTABLE as TUNNEL_KINDS
 
 TTL_RE = re.compile(r"ttl=(\d+)")
@@ -105,15 +105,15 @@ def node_paths(module, addresses):
     V(direct) or the tunnel kind (vxlan, ipip) of that device."""
     paths = {}
     with netlink.open_rtnl(module) as ipr:
-        kinds = {m["index"]: (m.get("ifname"), link_kind(m)) for m in ipr.link("dump")}
+        names, kinds = names_and_kinds(ipr)
         for address in addresses:
             try:
                 msg = ipr.route("get", dst=address)[0]
             except netlink.NetlinkError as exc:
                 paths[address] = {"kind": "no route", "dev": None, "via": None, "error": str(exc)}
                 continue
-            name, kind = kinds.get(msg.get("oif"), (None, None))
-            paths[address] = {"kind": kind if kind in TUNNEL_KINDS else "direct", "dev": name, "via": msg.get("gateway")}
+            oif = msg.get("oif")
+            paths[address] = {"kind": kinds[oif] if kinds.get(oif) in TUNNEL_KINDS else "direct", "dev": names.get(oif), "via": msg.get("gateway")}
     return paths
 
 

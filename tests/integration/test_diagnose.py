@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from labhelpers import node_state, playbook, recap, run, running_lab
+from labhelpers import in_node_namespaces, node_state, playbook, recap, run, running_lab
 
 LAB = "diag"
 PATH = ["-e", "src=docker1", "-e", "dst=172.18.0.2"]
@@ -23,8 +23,7 @@ HOSTGW_BREAKS = [
 
 def on_node(node, command):
     """Run a shell command on a lab node as an operator logged in there would."""
-    mount = "--mount=/run/routednet-lab/%s/mnt/%s.mnt" % (LAB, node)
-    return run("nsenter", mount, "--net=/run/netns/rnlab-%s-node-%s" % (LAB, node), "--", "sh", "-c", command)
+    return run(*in_node_namespaces(LAB, node, "sh", "-c", command))
 
 
 def diagnose(inventory, *extra):

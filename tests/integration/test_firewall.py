@@ -8,7 +8,7 @@ import time
 import pytest
 
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import vtep_mac
-from labhelpers import BIN, lab_down, lab_up, ns_of, playbook, recap, run, sh
+from labhelpers import BIN, in_node_namespaces, lab_down, lab_up, ns_of, playbook, recap, run, sh
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -50,8 +50,8 @@ with socket.socket(socket.AF_INET, socket.SOCK_RAW, 4) as sock:
 
 
 def in_node(node, *cmd):
-    """A command in a node's network and mount namespaces (its pods are in its /run/netns)."""
-    return sh("nsenter", "--mount=/run/routednet-lab/%s/mnt/%s.mnt" % (LAB, node), "--net=/run/netns/%s" % ns_of(LAB, node), *cmd)
+    """stdout of a command on a node (its network and mount namespaces)."""
+    return sh(*in_node_namespaces(LAB, node, *cmd))
 
 
 def in_echos(node, pod):
@@ -143,8 +143,7 @@ def test_vxlan_from_a_rogue_host_is_dropped_with_the_firewall_and_delivered_with
 def test_masquerade_of_pod_traffic_leaving_the_cluster(lab):
     inventory, _rogue = lab
     ping = ("ip", "netns", "exec", "ns246", "ping", "-c", "1", "-W", "2", ROGUE_IP)
-    mnt = "--mount=/run/routednet-lab/%s/mnt/vm2.mnt" % LAB
-    pod_ping = ["nsenter", mnt, "--net=/run/netns/%s" % ns_of(LAB, "vm2"), *ping]
+    pod_ping = in_node_namespaces(LAB, "vm2", *ping)
     converge(inventory, "-e", "routednet_masquerade=false")
     # the rogue host has no route back to the pods: without masquerade no reply comes back
     assert run(*pod_ping).returncode != 0

@@ -5,12 +5,11 @@ comment gives."""
 
 import os
 import re
-import subprocess
 
 import pytest
 
 from conftest import REPO
-from labhelpers import BIN, playbook, running_lab
+from labhelpers import BIN, playbook, run, running_lab
 
 RUNBOOKS = os.path.join(REPO, "docs", "runbooks")
 LAB = "rb"
@@ -59,10 +58,7 @@ def test_runbook_commands_run_on_the_lab(name, inventory_path):
     topology, backend = SCENARIOS[name]
     inventory = inventory_path
     env = dict(
-        os.environ,
         PATH=BIN + os.pathsep + os.environ["PATH"],
-        ANSIBLE_FORCE_COLOR="0",
-        NO_COLOR="1",
         GIT_AUTHOR_NAME="runbook test",
         GIT_AUTHOR_EMAIL="runbook@test.invalid",
         GIT_COMMITTER_NAME="runbook test",
@@ -72,12 +68,12 @@ def test_runbook_commands_run_on_the_lab(name, inventory_path):
         first = playbook("playbooks/%s.yml" % backend, "-i", str(inventory))
         assert first.returncode == 0, first.stdout[-3000:]
         git = ["git", "-C", str(inventory.parent)]
-        subprocess.run(git + ["init", "-q"], check=True, env=env)
-        subprocess.run(git + ["add", "-A"], check=True, env=env)
-        subprocess.run(git + ["commit", "-qm", "the lab's inventory"], check=True, env=env)
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "the lab's inventory"]):
+            done = run(*git, *args, env=env)
+            assert done.returncode == 0, done.stderr
         for number, (body, rc, text) in enumerate(blocks(name), 1):
             script = body.replace("INVENTORY_DIR", str(inventory.parent)).replace("INVENTORY", str(inventory)).replace("BACKEND", backend)
-            res = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=REPO, env=env, capture_output=True, text=True, check=False)
+            res = run("bash", "-e", "-o", "pipefail", "-c", script, env=env)
             where = "%s block %d:\n%s\n--- output:\n%s%s" % (name, number, script, res.stdout[-4000:], res.stderr[-2000:])
             assert res.returncode == rc, where
             assert "Traceback" not in res.stdout + res.stderr, where
