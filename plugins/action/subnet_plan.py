@@ -13,7 +13,14 @@ import os
 import yaml
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.routednet.fabric.plugins.module_utils import settings
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import PlanError, build_plan
+
+# The collection's roles: their defaults are the values of settings the inventory leaves unset.
+ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
+CHECKED = (
+    settings.CLUSTER_WIDE + settings.BOOLEANS + settings.DEVICE_NAMES + ("routednet_mtu", "routednet_pods", "routednet_firewall_table", "routednet_sysctl_file")
+)
 
 LEASE_HEADER = (
     "# Node -> pod subnet leases kept by routednet.fabric (like flannel's etcd leases).\n"
@@ -35,16 +42,89 @@ def underlay_of(hostvars):
     return None
 
 
-def read_leases(path):
-    if not path or not os.path.exists(path):
-        return {}, None
-    with open(path) as handle:
+def role_defaults():
+    """Every literal default of the collection's roles (those that are templates, such as
+    the lease file's, are left out: hostvars hold them already)."""
+    merged = {}
+    for role in sorted(os.listdir(ROLES_DIR)):
+        path = os.path.join(ROLES_DIR, role, "defaults", "main.yml")
+        if os.path.exists(path):
+            with open(path) as handle:
+                data = yaml.safe_load(handle) or {}
+            merged.update((k, v) for k, v in data.items() if not (isinstance(v, str) and "{{" in v))
+    return merged
+
+
+def effective_settings(hostvars, play_vars, defaults):
+    """Each setting settings.py checks as the node will see it, by Ansible's precedence:
+    extra vars (already in hostvars), then the play's vars (hostvars lack them), then
+    the inventory's (host, then group), then the role default."""
+    values = {}
+    for var in CHECKED:
+        if var in play_vars:
+            values[var] = play_vars[var]
+        elif var in hostvars:
+            values[var] = hostvars[var]
+        elif var in defaults:
+            values[var] = defaults[var]
+    return values
+
+
+def is_ours(text):
+    return text.startswith(LEASE_HEADER.splitlines()[0])
+
+
+def read_leases(path, legacy=None):
+    """(leases, the text they were read from, the file read). A lease file that an older
+    version kept in group_vars/all/ (``legacy``) is read while the new one does not exist."""
+    source = path if path and os.path.exists(path) else legacy if legacy and os.path.isfile(legacy) else None
+    if source is None:
+        return {}, None, None
+    with open(source) as handle:
         text = handle.read()
-    data = yaml.safe_load(text) or {}
+    if source == legacy and not is_ours(text):
+        return {}, None, None  # an operator's file by that name: never ours to read or move
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise PlanError(
+            ["all: the lease file %s is not YAML (%s); restore it from version control, or delete it to lease anew" % (source, str(exc).splitlines()[0])]
+        ) from None
     leases = data.get("routednet_leases") if isinstance(data, dict) else None
     if not isinstance(leases, dict):
-        raise PlanError(["all: %s has no routednet_leases mapping; fix or delete the file" % path])
-    return {str(k): str(v) for k, v in leases.items()}, text
+        raise PlanError(["all: the lease file %s has no routednet_leases mapping; restore it from version control, or delete it to lease anew" % source])
+    return {str(k): str(v) for k, v in leases.items()}, (text if source == path else None), source
+
+
+def lease_path_problem(path):
+    """Why the lease file cannot be written at ``path``, or None."""
+    if os.path.isdir(path):
+        return "is a directory"
+    directory = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(directory):
+        directory = os.path.dirname(directory)
+    if not os.path.isdir(directory):
+        return "lies under %s, which is a file, not a directory" % directory
+    if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        return "cannot be written by this user (%s is not writable)" % (path if os.path.exists(path) else directory)
+    return None
+
+
+def write_leases(path, text, legacy):
+    """Write the lease file atomically; then remove the legacy one of ours (and its
+    directory when that is left empty: an empty group_vars/all/ still hides all.yml)."""
+    directory = os.path.dirname(path)
+    if directory and not os.path.isdir(directory):
+        os.makedirs(directory)
+    with open(path + ".tmp", "w") as handle:
+        handle.write(text)
+    os.rename(path + ".tmp", path)
+    if legacy and os.path.isfile(legacy):
+        os.remove(legacy)
+        try:
+            os.rmdir(os.path.dirname(legacy))
+        except OSError:
+            pass  # not empty: the operator's files are there
 
 
 def render_leases(leases):
@@ -69,7 +149,7 @@ def take_out(plan, leases, names, group):
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("nodes_group", "cluster_cidr", "subnet_prefix", "lease_file", "write_leases", "leaving"))
+    _VALID_ARGS = frozenset(("nodes_group", "cluster_cidr", "subnet_prefix", "lease_file", "legacy_lease_file", "write_leases", "will_write", "leaving"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
@@ -79,8 +159,16 @@ class ActionModule(ActionBase):
         hosts = task_vars["groups"].get(group) or []
         hostvars = task_vars["hostvars"]
         nodes = []
+        defaults = role_defaults()
+        extra_vars = self._task.get_variable_manager().extra_vars
+        play = self._task.get_play()
+        play_vars = dict(
+            (var, self._templar.template(value)) for var, value in (play.get_vars() if play else {}).items() if var in CHECKED and var not in extra_vars
+        )
+        values = {}
         for host in hosts:
             hv = hostvars[host]
+            values[str(host)] = effective_settings(hv, play_vars, defaults)
             nodes.append(
                 {
                     "name": str(host),
@@ -91,29 +179,43 @@ class ActionModule(ActionBase):
                 }
             )
         lease_file = args.get("lease_file")
+        legacy = args.get("legacy_lease_file") if args.get("legacy_lease_file") != lease_file else None
+        will_write = bool(lease_file) and (args.get("write_leases", True) or args.get("will_write", False))
         try:
             if not hosts:
                 raise PlanError(["all: inventory group %r has no hosts; put the nodes in it or set routednet_nodes_group" % group])
-            leases, old_text = read_leases(lease_file)
+            problems = settings.problems(values, defaults)
+            if will_write and lease_path_problem(lease_file):
+                problems.append(
+                    "all: routednet_lease_file %s %s; set routednet_lease_file to a file in a writable directory" % (lease_file, lease_path_problem(lease_file))
+                )
+            if problems:
+                raise PlanError(problems)
+            leases, old_text, source = read_leases(lease_file, legacy)
             plan, new_leases = build_plan(nodes, args.get("cluster_cidr"), args.get("subnet_prefix", 24), leases)
+            clashes = settings.clashes(values, plan)
+            if clashes:
+                raise PlanError(clashes)
             leaving = take_out(plan, new_leases, args.get("leaving") or [], group)
         except PlanError as exc:
             result.update(failed=True, errors=exc.errors, msg="routednet plan refused the inventory:\n" + "\n".join(exc.errors))
             return result
-        except (OSError, yaml.YAMLError) as exc:
-            result.update(failed=True, msg="routednet plan: cannot read lease file %s: %s" % (lease_file, exc))
+        except OSError as exc:
+            result.update(failed=True, msg="routednet plan: cannot read the lease file %s (%s); check routednet_lease_file" % (lease_file, exc.strerror or exc))
             return result
 
         new_text = render_leases(new_leases)
         changed = bool(lease_file) and args.get("write_leases", True) and new_text != old_text
         if changed and not self._play_context.check_mode:
-            directory = os.path.dirname(lease_file)
-            if directory and not os.path.isdir(directory):
-                os.makedirs(directory)
-            with open(lease_file + ".tmp", "w") as handle:
-                handle.write(new_text)
-            os.rename(lease_file + ".tmp", lease_file)
-        result.update(changed=changed, plan=plan, leases=new_leases, lease_file=lease_file, leaving=leaving)
+            try:
+                write_leases(lease_file, new_text, legacy if source == legacy else None)
+            except OSError as exc:
+                result.update(
+                    failed=True, msg="routednet plan: cannot write the lease file %s (%s); check routednet_lease_file" % (lease_file, exc.strerror or exc)
+                )
+                return result
+        # each node's settings as its own play will see them, for the preflight's ownership checks
+        result.update(changed=changed, plan=plan, leases=new_leases, lease_file=lease_file, leaving=leaving, settings=values)
         if self._play_context.diff and changed:
             result["diff"] = dict(before=old_text or "", after=new_text, before_header=lease_file, after_header=lease_file)
         return result

@@ -56,6 +56,32 @@ def _address(text, host, var, errors):
         return None
 
 
+# Address ranges no pod can have: the kernel treats them specially, so a pod network
+# there breaks every node at once (a bridge gateway in multicast space, say).
+RESERVED = (
+    ("0.0.0.0/8", "'this network' (RFC 1122), never a destination"),
+    ("127.0.0.0/8", "loopback, never routed off a host"),
+    ("169.254.0.0/16", "link-local (RFC 3927), never routed"),
+    ("224.0.0.0/4", "multicast, not unicast"),
+    ("240.0.0.0/4", "reserved (RFC 1112) and the limited broadcast address 255.255.255.255"),
+)
+RESERVED_NETWORKS = tuple((ipaddress.IPv4Network(cidr), why) for cidr, why in RESERVED)
+
+
+def reserved_overlap(net):
+    """(reserved network, why) that ``net`` overlaps, or None."""
+    return next(((reserved, why) for reserved, why in RESERVED_NETWORKS if net.overlaps(reserved)), None)
+
+
+def underlay_problem(addr):
+    """Why a node's underlay address cannot carry pod traffic from its peers, or None."""
+    if addr.is_loopback:
+        return "a loopback address, which no peer can reach"
+    if addr.is_multicast or addr.is_unspecified or addr == ipaddress.IPv4Address("255.255.255.255"):
+        return "not a unicast address"
+    return None
+
+
 def _ipv4_or_none(text):
     try:
         return ipaddress.IPv4Address(str(text)) if text else None
@@ -159,6 +185,11 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
         subnet_prefix = None
     if cluster is not None and subnet_prefix is not None and not cluster.prefixlen < subnet_prefix <= 30:
         errors.append("all: routednet_subnet_prefix /%s must be longer than the cluster CIDR /%d and at most /30" % (subnet_prefix, cluster.prefixlen))
+    if cluster is not None and reserved_overlap(cluster):
+        reserved, why = reserved_overlap(cluster)
+        errors.append(
+            "all: routednet_cluster_cidr %s overlaps %s, which is %s; choose a private unicast range such as 10.244.0.0/16" % (cluster, reserved, why)
+        )
     if not nodes:
         errors.append("all: the inventory group has no nodes")
     if errors:
@@ -172,7 +203,11 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
             errors.append("%s: routednet_underlay_ip is not set and ansible_host is not an IPv4 address; set routednet_underlay_ip" % host)
         else:
             addr = _address(node["underlay_ip"], host, "routednet_underlay_ip", errors)
-            if addr is not None:
+            if addr is not None and underlay_problem(addr):
+                errors.append(
+                    "%s: routednet_underlay_ip %s is %s; set it to this node's address on the network the nodes share" % (host, addr, underlay_problem(addr))
+                )
+            elif addr is not None:
                 if addr in by_underlay:
                     errors.append("%s: routednet_underlay_ip %s is also the underlay address of %s; each node needs its own" % (host, addr, by_underlay[addr]))
                 by_underlay.setdefault(addr, host)
@@ -400,15 +435,32 @@ def hybrid_routes(plan, node, adjacency, underlay_dev, encap, device):
     return [_hostgw_route(info, underlay_dev) if peer in direct else tunnel_route(info, device) for peer, info in _peers(plan, node)]
 
 
-def node_steps(info, bridge, mtu, sysctl_file, departed=()):
+def renamed_steps(saved, bridge, sysctl_file, table):
+    """Clean-up steps for what the last run saved under a name this run no longer uses: the
+    old bridge (deleted before the new one takes the gateway address; the pods' veths move
+    to the new one), the old sysctl.d file, the old firewall table. Each step refuses what
+    is not the collection's. Not saved for boot."""
+    saved = saved or {}
+    steps = []
+    if saved.get("bridge") and saved["bridge"] != bridge:
+        steps.append({"module": "bridge", "params": {"name": saved["bridge"], "state": "absent"}, "save": False})
+    if saved.get("persist_file") and saved["persist_file"] != sysctl_file:
+        steps.append({"module": "ip_forwarding", "params": {"persist_file": saved["persist_file"], "state": "absent"}, "save": False})
+    if saved.get("firewall_table") and saved["firewall_table"] != table:
+        steps.append({"module": "firewall", "params": {"table": saved["firewall_table"], "state": "absent"}, "save": False})
+    return steps
+
+
+def node_steps(info, bridge, mtu, sysctl_file, departed=(), saved=None, table=None):
     """The node part of its state: forwarding, bridge and pods, as node_state steps in order.
 
     ``departed``: pods the last run saved that are no longer planned; their namespaces
-    are deleted (a clean-up step, not part of the state restored at boot). The backend
-    role adds its own steps (tunnel device, entries, routes).
+    are deleted (a clean-up step, not part of the state restored at boot). ``saved``: the
+    names the last run used (node_facts' ``saved``), whose renames are cleaned up first.
+    The backend role adds its own steps (tunnel device, entries, routes).
     """
     gateway_ip = info["gateway"].split("/")[0]
-    steps = [
+    steps = renamed_steps(saved, bridge, sysctl_file, table) + [
         {"module": "ip_forwarding", "params": {"persist_file": sysctl_file}},
         {"module": "bridge", "params": {"name": bridge, "addresses": [info["gateway"]], "mtu": mtu}},
     ]

@@ -21,7 +21,10 @@ description:
     adding a node never renumbers another.
   - Fails, naming host and variable, on an invalid or misaligned CIDR, a subnet outside the
     cluster CIDR, overlapping subnets, a duplicate underlay address, an exhausted cluster
-    CIDR, and pod addresses outside their node subnet or used twice.
+    CIDR, pod addresses outside their node subnet or used twice, a cluster CIDR in
+    reserved space (multicast, link-local, loopback...), and every node's settings
+    (cluster-wide ones set differently on some hosts, pod lists and names, link names,
+    booleans, MTUs) as M(routednet.fabric.plan) documents them.
 options:
   nodes_group:
     description: Inventory group whose hosts are the cluster's nodes.
@@ -36,12 +39,27 @@ options:
     type: int
     default: 24
   lease_file:
-    description: YAML file holding C(routednet_leases), node to subnet. Created when missing.
+    description:
+      - YAML file holding C(routednet_leases), node to subnet. Created when missing.
+      - Keep it out of C(group_vars/) - a directory C(group_vars/all/) makes Ansible ignore
+        C(group_vars/all.yml).
+    type: path
+  legacy_lease_file:
+    description:
+      - Where an older version kept the leases. While O(lease_file) does not exist, the
+        leases are read from there; the next write moves them to O(lease_file) and removes
+        the old file (only if the collection wrote it) and its directory if left empty.
     type: path
   write_leases:
     description: Write the lease file when it changes (never in check mode).
     type: bool
     default: true
+  will_write:
+    description:
+      - The run will write the lease file later (with O(write_leases=false) now); refuse
+        now, before any host changes, a O(lease_file) that cannot be written.
+    type: bool
+    default: false
   leaving:
     description:
       - Nodes being decommissioned. They are planned with the others (so that their own
@@ -72,20 +90,27 @@ EXAMPLES = r"""
 - name: Plan the cluster once
   routednet.fabric.subnet_plan:
     cluster_cidr: 10.244.0.0/16
-    lease_file: "{{ inventory_dir }}/group_vars/all/routednet_leases.yml"
+    lease_file: "{{ inventory_dir }}/.routednet-leases.yml"
   run_once: true
   register: plan
 
 - name: Plan the cluster without node3, releasing its lease
   routednet.fabric.subnet_plan:
     cluster_cidr: 10.244.0.0/16
-    lease_file: "{{ inventory_dir }}/group_vars/all/routednet_leases.yml"
+    lease_file: "{{ inventory_dir }}/.routednet-leases.yml"
     leaving: [node3]
   run_once: true
   register: plan
 """
 
 RETURN = r"""
+settings:
+  description:
+    - Per node, the settings checked as that node sees them (the inventory's value, else the
+      role default), for the preflight's checks of what already exists on each node.
+  returned: success
+  type: dict
+  sample: {"node1": {"routednet_bridge_name": "cni0", "routednet_backend": "vxlan", "routednet_vxlan_port": 8472}}
 plan:
   description: The cluster map.
   returned: success

@@ -45,7 +45,7 @@ def test_plan_previews_every_node_without_touching_any(tmp_path, backend):
         assert "underlay MTU - 50" in report
     for line in wanted:
         assert line in res.stdout and line in report, line
-    assert not os.path.exists(inventory.parent / "group_vars"), "the preview wrote the lease file"
+    assert not os.path.exists(inventory.parent / ".routednet-leases.yml"), "the preview wrote the lease file"
 
 
 def test_plan_refuses_an_unknown_backend_and_bad_input_before_anything(tmp_path):

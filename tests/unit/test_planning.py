@@ -220,3 +220,30 @@ def test_node_steps_are_the_node_roles_calls_in_order():
     assert steps[1]["params"] == {"name": "cni0", "addresses": ["172.17.0.1/24"], "mtu": 1450}
     assert steps[3]["params"]["peer_netns"] == "docker1" and steps[3]["params"]["peer_addresses"] == ["172.17.0.2/24"]
     assert steps[4]["params"] == {"netns": "docker1", "routes": [{"dst": "default", "via": "172.17.0.1", "dev": "eth0"}]}
+
+
+@pytest.mark.parametrize(
+    "cidr, reserved, why",
+    [
+        ("224.1.0.0/16", "224.0.0.0/4", "multicast"),
+        ("240.0.0.0/8", "240.0.0.0/4", "reserved"),
+        ("0.0.0.0/8", "0.0.0.0/8", "'this network'"),
+        ("169.254.0.0/16", "169.254.0.0/16", "link-local"),
+        ("255.255.0.0/16", "240.0.0.0/4", "broadcast"),
+        ("127.0.0.0/16", "127.0.0.0/8", "loopback"),
+    ],
+)
+def test_a_cluster_cidr_in_reserved_space_is_refused_saying_why(cidr, reserved, why):
+    (error,) = errors_of([node("a", "10.0.0.1")], cidr)
+    assert error.startswith("all: routednet_cluster_cidr %s overlaps %s, which is " % (cidr, reserved)) and why in error, error
+    assert error.endswith("choose a private unicast range such as 10.244.0.0/16")
+
+
+@pytest.mark.parametrize(
+    "address, what",
+    [("127.0.0.1", "a loopback address, which no peer can reach"), ("224.0.0.5", "not a unicast address"), ("0.0.0.0", "not a unicast address")],
+)
+def test_an_underlay_address_no_peer_can_use_is_refused(address, what):
+    assert errors_of([node("a", address)], "10.244.0.0/16") == [
+        "a: routednet_underlay_ip %s is %s; set it to this node's address on the network the nodes share" % (address, what)
+    ]

@@ -1,0 +1,53 @@
+"""The settings checks, case by case from test_settings.yaml, and the link-name clashes."""
+
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.routednet.fabric.plugins.module_utils import settings
+from ansible_collections.routednet.fabric.plugins.module_utils.planning import build_plan, host_ifname
+
+with open(os.path.join(os.path.dirname(__file__), "test_settings.yaml")) as handle:
+    CASES = yaml.safe_load(handle)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_settings(case):
+    assert settings.problems(case["hosts"]) == case["problems"]
+
+
+def plan_with_pods(*pods):
+    return build_plan([dict(name="node1", underlay_ip="10.0.0.1", pods=list(pods))], "10.244.0.0/16")[0]
+
+
+def test_the_vtep_may_not_take_the_bridges_name():
+    values = {"node1": {"routednet_backend": "vxlan", "routednet_bridge_name": "cni0", "routednet_vxlan_device": "cni0", "routednet_ipip_device": "cni0"}}
+    assert settings.clashes(values, plan_with_pods()) == [
+        "node1: routednet_bridge_name and routednet_vxlan_device both name the link cni0; give each its own name"
+    ]
+
+
+def test_a_tunnel_device_may_not_take_a_pods_veth_name():
+    values = {"node1": {"routednet_backend": "ipip", "routednet_bridge_name": "cni0", "routednet_ipip_device": host_ifname("p1")}}
+    assert settings.clashes(values, plan_with_pods("p1")) == [
+        "node1: routednet_ipip_device and the host end of pod p1 both name the link %s; give each its own name" % host_ifname("p1")
+    ]
+
+
+def test_no_clash_between_a_backends_unused_device_and_the_bridge():
+    values = {"node1": {"routednet_backend": "hostgw", "routednet_bridge_name": "cni0", "routednet_vxlan_device": "cni0"}}
+    assert settings.clashes(values, plan_with_pods("p1")) == []
+
+
+@pytest.mark.parametrize("word, value", [("yes", True), ("False", False), (1, True), (0, False), ("on", True), ("maybe", None), (2, None), (None, None)])
+def test_strict_bool(word, value):
+    assert settings.strict_bool(word) is value
+
+
+def test_a_split_names_the_hosts_off_the_default():
+    values = {"node1": {"routednet_vxlan_vni": 1}, "node2": {"routednet_vxlan_vni": 7}}
+    assert settings.cluster_splits(values, {"routednet_vxlan_vni": 1}) == [
+        "node2: routednet_vxlan_vni=7 differs from the rest of the cluster (1 on node1); it is cluster-wide: set it once for all nodes "
+        "(group_vars or -e), not per host"
+    ]
