@@ -29,6 +29,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     vxlan_peers,
     vxlan_routes,
 )
+from ansible_collections.routednet.fabric.plugins.module_utils.ownership import conflicts as ownership_conflicts, planned_links, same_machine
 from ansible_collections.routednet.fabric.plugins.module_utils.plan_report import plan_report
 from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_markdown, verify_matrix
 
@@ -45,6 +46,9 @@ class FilterModule(object):
             "hybrid_routes": hybrid_routes,
             "ipip_routes": ipip_routes,
             "node_steps": node_steps,
+            "ownership_conflicts": ownership_conflicts,
+            "planned_links": planned_links,
+            "same_machine": same_machine,
             "path_ends": path_ends,
             "path_report": path_report,
             "peer_underlay_ips": peer_underlay_ips,

@@ -89,29 +89,72 @@ def _prefix(cidr):
     return {"prefix": {"addr": str(network.network_address), "len": network.prefixlen}}
 
 
-def ruleset(table, nodes, cluster_cidr, vxlan_port=None, ipip=False, masquerade=False):
+def _meta(key, value, op="=="):
+    return {"match": {"op": op, "left": {"meta": {"key": key}}, "right": value}}
+
+
+# Every rule of ours carries this comment: the table is ours only if all its rules do
+# (libnftables 1.0's JSON has no table comments).
+OWNER_COMMENT = "routednet.fabric"
+# Chains and set an older version wrote, before its rules carried the comment.
+LEGACY_CHAINS = ("input", "forward", "postrouting")
+OURS, LEGACY, THEIRS = "ours", "legacy", "theirs"
+
+
+def owner(objects):
+    """Who owns an existing table (its objects as ``comparable`` returns them)."""
+    rules = [o["rule"] for o in objects if "rule" in o]
+    if rules and all(rule.get("comment") == OWNER_COMMENT for rule in rules):
+        return OURS
+    sets = [o["set"]["name"] for o in objects if "set" in o]
+    chains = [o["chain"]["name"] for o in objects if "chain" in o]
+    others = [o for o in objects if not set(o) & {"table", "set", "chain", "rule"}]
+    if (
+        rules
+        and sets == [NODES_SET]
+        and not others
+        and set(chains) <= set(LEGACY_CHAINS)
+        and all(rule["chain"] in LEGACY_CHAINS and "comment" not in rule for rule in rules)
+    ):
+        return LEGACY
+    return THEIRS
+
+
+def _overlay_rules(head, match, underlay_dev, local):
+    """Overlay packets (``match``: VXLAN's port or IPIP's protocol) are accepted only as a
+    peer sends them: in on the underlay interface, from a node's address, to this node's
+    underlay address; every other one is dropped. A pod (its packets come in on the
+    bridge) or a host elsewhere that forges a node's source address is dropped too."""
+    genuine = [match, _meta("iifname", underlay_dev), _match("ip", "saddr", "@" + NODES_SET), _match("ip", "daddr", local)]
+    return [
+        {"rule": dict(head, chain="input", expr=genuine + [{"accept": None}])},
+        {"rule": dict(head, chain="input", expr=[match, {"counter": None}, {"drop": None}])},
+    ]
+
+
+def ruleset(table, nodes, cluster_cidr, vxlan_port=None, ipip=False, masquerade=False, underlay_dev=None, local=None):
     """The objects of our table, in the form libnftables lists them (without handles).
 
-    - input: VXLAN's UDP port and IPIP (protocol 4) only from the nodes' underlay addresses;
+    - input: VXLAN's UDP port and IPIP (protocol 4) only from the nodes' underlay addresses,
+      on the underlay interface (``underlay_dev``), to this node's address (``local``);
     - forward: pod to pod inside the cluster CIDR accepted;
     - postrouting (if masquerade): pod traffic leaving the cluster CIDR masqueraded.
     """
-    head = {"family": FAMILY, "table": table}
+    head = {"family": FAMILY, "table": table, "comment": OWNER_COMMENT}
     objects = [
         {"table": {"family": FAMILY, "name": table}},
-        {"set": dict(head, name=NODES_SET, type="ipv4_addr", elem=sorted(set(nodes), key=ipaddress.ip_address))},
-        {"chain": dict(head, name="input", type="filter", hook="input", prio=0, policy="accept")},
-        {"chain": dict(head, name="forward", type="filter", hook="forward", prio=0, policy="accept")},
+        {"set": dict(family=FAMILY, table=table, name=NODES_SET, type="ipv4_addr", elem=sorted(set(nodes), key=ipaddress.ip_address))},
+        {"chain": dict(family=FAMILY, table=table, name="input", type="filter", hook="input", prio=0, policy="accept")},
+        {"chain": dict(family=FAMILY, table=table, name="forward", type="filter", hook="forward", prio=0, policy="accept")},
     ]
-    stranger = _match("ip", "saddr", "@" + NODES_SET, op="!=")
     if vxlan_port:
-        objects.append({"rule": dict(head, chain="input", expr=[_match("udp", "dport", vxlan_port), stranger, {"counter": None}, {"drop": None}])})
+        objects += _overlay_rules(head, _match("udp", "dport", vxlan_port), underlay_dev, local)
     if ipip:
-        objects.append({"rule": dict(head, chain="input", expr=[_match("ip", "protocol", 4), stranger, {"counter": None}, {"drop": None}])})
+        objects += _overlay_rules(head, _match("ip", "protocol", 4), underlay_dev, local)
     inside = [_match("ip", "saddr", _prefix(cluster_cidr)), _match("ip", "daddr", _prefix(cluster_cidr))]
     objects.append({"rule": dict(head, chain="forward", expr=inside + [{"counter": None}, {"accept": None}])})
     if masquerade:
-        objects.append({"chain": dict(head, name="postrouting", type="nat", hook="postrouting", prio=100, policy="accept")})
+        objects.append({"chain": dict(family=FAMILY, table=table, name="postrouting", type="nat", hook="postrouting", prio=100, policy="accept")})
         leaving = [_match("ip", "saddr", _prefix(cluster_cidr)), _match("ip", "daddr", _prefix(cluster_cidr), op="!=")]
         objects.append({"rule": dict(head, chain="postrouting", expr=leaving + [{"counter": None}, {"masquerade": None}])})
     return comparable(objects)
@@ -149,6 +192,9 @@ def _value(right):
 
 
 def _expression(expr):
+    if "match" in expr and "meta" in expr["match"]["left"]:
+        match = expr["match"]
+        return "%s %s%s" % (match["left"]["meta"]["key"], "" if match["op"] == "==" else match["op"] + " ", _value(match["right"]))
     if "match" in expr and "payload" in expr["match"]["left"]:
         match = expr["match"]
         payload = match["left"]["payload"]

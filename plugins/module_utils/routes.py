@@ -119,7 +119,10 @@ def plan_routes(current, desired, proto, prune, state="present"):
     another protocol (never overwritten).
     """
     wanted = {route_key(r["table"], r["dst"], r["metric"]): r for r in desired}
-    ours = {k: r for k, r in current.items() if r["proto"] == proto}
+    # only the tables the collection writes (main, and any a desired route names): a
+    # route of our protocol elsewhere was put there by someone else, on purpose
+    tables = {RT_TABLE_MAIN} | {key[0] for key in wanted}
+    ours = {k: r for k, r in current.items() if r["proto"] == proto and k[0] in tables}
     to_set, to_delete, conflicts = [], [], []
     if state == "absent":
         keys = wanted if wanted else ours

@@ -33,3 +33,17 @@ def saved_pods(path):
     except ValueError:
         return []
     return sorted(step["params"]["name"] for step in state["steps"] if step.get("module") == "netns" and step["params"].get("state", "present") == "present")
+
+
+def saved_names(path):
+    """The names the saved state gives the bridge, the sysctl.d file and the firewall's
+    table (None for each without a readable state): what a rename must clean up."""
+    try:
+        steps = load_state(path)["steps"]
+    except ValueError:
+        steps = []
+
+    def first(module, key):
+        return next((step["params"].get(key) for step in steps if step.get("module") == module and step["params"].get("state", "present") == "present"), None)
+
+    return {"bridge": first("bridge", "name"), "persist_file": first("ip_forwarding", "persist_file"), "firewall_table": first("firewall", "table")}

@@ -15,8 +15,14 @@ description:
   - Keeps one nftables table of the collection's own (family C(inet), default name
     C(routednet)) and nothing else; every other table and chain is left alone.
   - C(input) chain - VXLAN on O(vxlan_port) and IPIP (IP protocol 4, with O(ipip=true))
-    are dropped unless they come from an underlay address in O(nodes), so nobody outside
-    the cluster can inject frames into the pods' network.
+    are accepted only as a peer sends them - in on O(underlay_dev), from an underlay
+    address in O(nodes), to this node's address O(local) - and dropped otherwise, so
+    nobody outside the cluster can inject frames into the pods' network, neither a host
+    elsewhere nor a pod on this node that forges a node's source address.
+  - The table is the collection's only if every rule in it carries the comment
+    C(routednet.fabric); an existing table of that name that is not (an operator's
+    C(inet filter), say) is refused, never replaced or deleted. A table an older version
+    wrote (before the comment) is recognised by its shape and replaced.
   - C(forward) chain - pod-to-pod traffic inside O(cluster_cidr) is accepted.
   - C(postrouting) chain (with O(masquerade=true)) - pod traffic leaving O(cluster_cidr) is
     masqueraded to the node's address (flannel's C(--ip-masq)).
@@ -61,6 +67,12 @@ options:
     description: Masquerade pod traffic that leaves the cluster CIDR.
     type: bool
     default: false
+  underlay_dev:
+    description: This node's underlay interface, the only one overlay packets may come in on. Required with O(vxlan_port) or O(ipip).
+    type: str
+  local:
+    description: This node's underlay address, the only one overlay packets may be sent to. Required with O(vxlan_port) or O(ipip).
+    type: str
 requirements:
   - libnftables (the distribution's nftables package) and a kernel with nf_tables on the managed host
 attributes:
@@ -86,6 +98,8 @@ EXAMPLES = r"""
     nodes: [192.168.32.245, 192.168.32.246, 192.168.32.247]
     cluster_cidr: 172.16.0.0/12
     vxlan_port: 8472
+    underlay_dev: eth0
+    local: 192.168.32.246
     masquerade: true
 
 - name: A node left the cluster

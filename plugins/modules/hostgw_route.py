@@ -50,7 +50,10 @@ options:
         type: int
         default: 254
   prune:
-    description: Delete routes carrying O(protocol) that O(routes) does not list.
+    description:
+      - Delete routes carrying O(protocol) that O(routes) does not list, in the tables the
+        module writes only - the main table and those O(routes[].table) names; a route of
+        that protocol in any other table is left alone.
     type: bool
     default: true
   protocol:
@@ -61,7 +64,7 @@ options:
     description:
       - V(present) installs O(routes) (and prunes, see O(prune)).
       - V(absent) deletes the listed routes, or every route carrying O(protocol) when
-        O(routes) is empty. Only routes carrying O(protocol) are deleted. A route to delete
+        O(routes) is empty (in the main table). Only routes carrying O(protocol) are deleted. A route to delete
         is known by O(routes[].dst), O(routes[].table) and O(routes[].metric);
         O(routes[].via) and O(routes[].dev) may be left out.
     type: str

@@ -25,6 +25,8 @@ options:
   persist_file:
     description:
       - The sysctl.d file that keeps forwarding on at boot. Empty to skip persistence.
+      - Only a file the collection wrote (it starts with C(# Managed by routednet.fabric)) is
+        ever rewritten or removed; any other file at that path is refused.
     type: path
     default: /etc/sysctl.d/90-routednet.conf
 attributes:

@@ -14,6 +14,11 @@ version_added: 0.1.0
 description:
   - Ensures a named network namespace (the kind C(ip netns add) makes) exists or not.
   - Existence is an exact name match, never a substring match.
+  - The namespaces it creates are marked as the collection's - the loopback inside carries
+    the link alias C(routednet.fabric) - and only those are changed or removed. A namespace
+    of that name that exists without the mark is refused, never adopted (it may hold an
+    operator's links and routes); one made before the mark existed (holding nothing but
+    loopback and the collection's veth ends) is marked.
   - Removing a namespace also destroys the links inside it (for a pod, its end of the veth pair).
 options:
   name:

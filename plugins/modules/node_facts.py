@@ -35,9 +35,27 @@ options:
   state_file:
     description:
       - The state the last run saved for the boot-time restore (see M(routednet.fabric.boot_restore));
-        the pods it names are returned as RV(saved_pods).
+        the pods it names are returned as RV(saved_pods), the names of its bridge, sysctl.d
+        file and nftables table as RV(saved).
     type: path
     default: /etc/routednet/boot-state.json
+  links:
+    description:
+      - The links the plan gives this node, name to kind (V(bridge), V(vxlan), V(ipip),
+        V(veth)); those that exist are returned in RV(links_found) with their owner.
+    type: dict
+    default: {}
+  pods:
+    description: The pod namespaces the plan gives this node; those that exist are returned in RV(netns_found).
+    type: list
+    elements: str
+    default: []
+  firewall_table:
+    description: The collection's nftables table (family inet); its owner is returned as RV(firewall_table_owner).
+    type: str
+  persist_file:
+    description: The collection's sysctl.d file; its owner is returned as RV(persist_file_owner).
+    type: path
 extends_documentation_fragment:
   - routednet.fabric.netlink
   - routednet.fabric.netlink.netns
@@ -120,6 +138,44 @@ kernel_features:
   returned: always
   type: dict
   sample: {"vxlan": "present", "ipip": "missing"}
+links_found:
+  description: Of the links in O(links), those that exist, with their kind and whether they carry the collection's alias.
+  returned: always
+  type: dict
+  sample: {"cni0": {"kind": "bridge", "owned": true}}
+netns_found:
+  description:
+    - Of the namespaces in O(pods) and RV(saved_pods), those that exist, with their owner -
+      V(ours) (marked), V(legacy) (made by a version before the mark) or V(theirs).
+  returned: always
+  type: dict
+  sample: {"docker1": "ours", "opns": "theirs"}
+firewall_table_owner:
+  description: V(null) when O(firewall_table) does not exist, else V(ours), V(legacy), V(theirs), or V(unknown) without libnftables.
+  returned: always
+  type: str
+persist_file_owner:
+  description: V(null) when O(persist_file) does not exist, else V(ours) or V(theirs).
+  returned: always
+  type: str
+vxlan_devices:
+  description: Every VXLAN device of the host, with its UDP port and VNI and whether it is the collection's.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "opvx", "port": 8472, "vni": 5, "owned": false}]
+identity:
+  description:
+    - What tells this machine apart - its boot id and the inode of the network namespace the
+      module runs in. Two inventory names with one identity reach the same machine.
+  returned: always
+  type: str
+  sample: 6a1e...:4026531840
+saved:
+  description: The names the saved state gives the bridge, the sysctl.d file and the nftables table (null without one).
+  returned: always
+  type: dict
+  sample: {"bridge": "cni0", "persist_file": "/etc/sysctl.d/90-routednet.conf", "firewall_table": "routednet"}
 underlay_routes:
   description:
     - The main table's routes that are the longest match for at least one address in
@@ -139,10 +195,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import kernel, netlink
+from ansible_collections.routednet.fabric.plugins.module_utils import kernel, netlink, nft
 from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import deciding_routes
-from ansible_collections.routednet.fabric.plugins.module_utils.links import is_owned
-from ansible_collections.routednet.fabric.plugins.module_utils.saved_state import saved_pods
+from ansible_collections.routednet.fabric.plugins.module_utils.converge import ip_forwarding, netns as converge_netns
+from ansible_collections.routednet.fabric.plugins.module_utils.links import is_owned, link_kind
+from ansible_collections.routednet.fabric.plugins.module_utils.saved_state import saved_names, saved_pods
 
 FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
 ROUTE_TYPES = {1: "unicast", 6: "blackhole", 7: "unreachable", 8: "prohibit"}
@@ -183,12 +240,47 @@ def ssh_connection():
     return found
 
 
+def vxlan_device(msg):
+    data = msg.get_nested("IFLA_LINKINFO", "IFLA_INFO_DATA")
+    get = data.get if data is not None else (lambda _attr: None)
+    return {"name": msg.get("ifname"), "port": get("IFLA_VXLAN_PORT"), "vni": get("IFLA_VXLAN_ID"), "owned": is_owned(msg)}
+
+
+def table_owner(table):
+    if not table:
+        return None
+    try:
+        with nft.Nft() as session:
+            current = session.table(table)
+    except nft.NftError:
+        return "unknown"  # no libnftables: the firewall step says so itself
+    return None if current is None else nft.owner(current)
+
+
+def file_owner(path):
+    text = ip_forwarding.read(path) if path else None
+    if text is None:
+        return None
+    return "ours" if ip_forwarding.is_ours(text) else "theirs"
+
+
+def identity():
+    """boot id and network namespace inode: equal only on one machine, in one namespace."""
+    with open("/proc/sys/kernel/random/boot_id") as handle:
+        boot = handle.read().strip()
+    return "%s:%d" % (boot, os.stat("/proc/self/ns/net").st_ino)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             underlay_ip=dict(type="str", required=True),
             peers=dict(type="list", elements="str", default=[]),
             state_file=dict(type="path", default="/etc/routednet/boot-state.json"),
+            links=dict(type="dict", default={}),
+            pods=dict(type="list", elements="str", default=[]),
+            firewall_table=dict(type="str"),
+            persist_file=dict(type="path"),
             netns=dict(type="str"),
         ),
         supports_check_mode=True,
@@ -217,6 +309,12 @@ def main():
                 }
             )
         routes = main_table_routes(ipr, {index: m.get("ifname") for index, m in links.items()})
+    by_name = dict((m.get("ifname"), m) for m in links.values())
+    links_found = dict((name, {"kind": link_kind(by_name[name]), "owned": is_owned(by_name[name])}) for name in module.params["links"] if name in by_name)
+    vxlan_devices = [vxlan_device(m) for m in links.values() if link_kind(m) == "vxlan"]
+    pods = saved_pods(module.params["state_file"])
+    present = netlink.list_netns()
+    netns_found = dict((name, converge_netns.owner(module, name)[0]) for name in sorted(set(module.params["pods"]) | set(pods)) if name in present)
     holder = next((a for a in addresses if a["address"].split("/")[0] == str(underlay)), None)
     if holder is None:
         module.fail_json(
@@ -237,7 +335,14 @@ def main():
         kernel_release=os.uname()[2],
         kernel_features=kernel.features(),
         underlay_routes=deciding_routes(routes, module.params["peers"]),
-        saved_pods=saved_pods(module.params["state_file"]),
+        saved_pods=pods,
+        saved=saved_names(module.params["state_file"]),
+        links_found=links_found,
+        netns_found=netns_found,
+        firewall_table_owner=table_owner(module.params["firewall_table"]),
+        persist_file_owner=file_owner(module.params["persist_file"]),
+        vxlan_devices=vxlan_devices,
+        identity=identity(),
     )
 
 

@@ -406,3 +406,101 @@ def test_reachability_names_the_path_the_node_takes(netns, tmp_path):
     assert by_node["peer"]["path"] == {"kind": "direct", "dev": "eth0", "via": None}
     assert not by_node["far"]["ok"]
     assert by_node["far"]["path"] == {"kind": "vxlan", "dev": "vx0", "via": "10.97.0.5"}
+
+
+# --- ownership (issue 16) ---------------------------------------------------
+
+
+def test_netns_marks_its_own_and_never_adopts_or_deletes_an_operators(module):
+    mine, theirs = "rnt-%d-own-mine" % os.getpid(), "rnt-%d-own-theirs" % os.getpid()
+    try:
+        assert module("netns", {"name": mine})["changed"]
+        assert link(mine, "lo").get("ifalias") == netlink.OWNER_ALIAS
+        pnetns.create(theirs)  # an operator's, with a link of its own
+        with NetNS(theirs, flags=0) as ipr:
+            ipr.link("add", ifname="op0", kind="veth", peer={"ifname": "op1"})
+        for state in ("present", "absent"):
+            res = module("netns", {"name": theirs, "state": state})
+            assert res.failed and "was not created by routednet.fabric" in res["msg"], res
+        assert theirs in pnetns.listnetns() and link(theirs, "op0") is not None
+        assert link(theirs, "lo").get("ifalias") in (None, ""), "the operator's namespace was marked"
+        assert module("netns", {"name": mine, "state": "absent"})["changed"]
+    finally:
+        for name in (mine, theirs):
+            if name in pnetns.listnetns():
+                pnetns.remove(name)
+
+
+def test_netns_marks_a_pod_an_earlier_version_made(module, netns):
+    """Unmarked, holding nothing but loopback and the collection's veth end: ours."""
+    host = netns("legacyhost")
+    pod = "rnt-%d-legacy-pod" % os.getpid()
+    pnetns.create(pod)
+    try:
+        with NetNS(host, flags=0) as ipr:
+            ipr.link("add", ifname="vethlegacy", kind="veth", peer={"ifname": "eth0", "net_ns_fd": pod})
+        with NetNS(pod, flags=0) as ipr:
+            ipr.link("set", index=ipr.link_lookup(ifname="eth0")[0], ifalias=netlink.OWNER_ALIAS)
+        res = module("netns", {"name": pod})
+        assert res["changed"] and res["changes"] == ["mark netns %s as made by routednet.fabric (made before namespaces were marked)" % pod]
+        assert link(pod, "lo").get("ifalias") == netlink.OWNER_ALIAS
+        assert not module("netns", {"name": pod})["changed"]
+    finally:
+        pnetns.remove(pod)
+
+
+def test_a_tunnel_never_replaces_the_collections_bridge(module, netns):
+    ns = netns("vtepbridge")
+    uplink(ns)
+    assert module("bridge", {"netns": ns, "name": "cni0", "addresses": ["10.244.1.1/24"]})["changed"]
+    res = module("tunnel", {"netns": ns, "name": "cni0", "kind": "vxlan", "vni": 1, "local": "192.168.77.1", "dev": "up0"})
+    assert res.failed and "is the collection's bridge, not a tunnel device" in res["msg"], res
+    assert links_kind(ns, "cni0") == "bridge" and addrs(ns, "cni0") == ["10.244.1.1/24"]
+
+
+def links_kind(ns, name):
+    return link(ns, name).get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
+
+
+def test_prune_leaves_our_protocols_routes_in_tables_it_does_not_write(module, netns):
+    ns = netns("tables")
+    uplink(ns)
+    with NetNS(ns, flags=0) as ipr:  # someone else's use of protocol 201, in table 100
+        ipr.route("add", dst="10.60.0.0/24", gateway="192.168.77.60", proto=PROTO, table=100)
+    want = [{"dst": "10.244.2.0/24", "via": "192.168.77.2"}]
+    res = module("hostgw_route", {"netns": ns, "routes": want})
+    assert res["changed"] and res["removed"] == []
+    res = module("hostgw_route", {"netns": ns, "state": "absent"})
+    assert res["removed"] == ["10.244.2.0/24 via 192.168.77.2 dev up0 proto 201"]
+    with NetNS(ns, flags=0) as ipr:
+        kept = [r for r in ipr.route("dump", family=2, table=100) if r.get("table") == 100]
+    assert [(r.get("dst"), r["proto"]) for r in kept] == [("10.60.0.0", PROTO)]
+    # a table a desired route names is one it writes, and prunes
+    res = module("hostgw_route", {"netns": ns, "routes": [{"dst": "10.61.0.0/24", "via": "192.168.77.61", "table": 100}]})
+    assert res["removed"] == ["10.60.0.0/24 via 192.168.77.60 dev up0 table 100 proto 201"], res
+
+
+def test_ip_forwarding_never_overwrites_or_removes_an_operators_file(netns, tmp_path):
+    ns = netns("fwdown")
+    theirs = tmp_path / "99-operator.conf"
+    theirs.write_text("net.core.somaxconn = 1024\n")
+    for state in ("present", "absent"):
+        res = run_in_netns(ns, "ip_forwarding", {"persist_file": str(theirs), "state": state}, tmp_path)
+        assert res.get("failed") and "was not written by routednet.fabric" in res["msg"], res
+    assert theirs.read_text() == "net.core.somaxconn = 1024\n"
+
+
+def test_firewall_never_replaces_or_deletes_an_operators_table(netns, tmp_path):
+    ns = netns("fwtable")
+    operator = "table inet filter {\n chain input {\n  type filter hook input priority 0; policy accept;\n  tcp dport 22 accept\n }\n}\n"
+    subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=operator, text=True, check=True)
+    before = subprocess.run(["ip", "netns", "exec", ns, "nft", "-s", "list", "ruleset"], capture_output=True, text=True, check=True).stdout
+    args = {"table": "filter", "nodes": ["192.168.77.1"], "cluster_cidr": "10.244.0.0/16"}
+    for call in (args, dict(args, state="absent"), {"table": "filter", "drop_nodes": ["192.168.77.1"]}):
+        res = run_in_netns(ns, "firewall", call, tmp_path)
+        assert res.get("failed") and "was not created by routednet.fabric" in res["msg"], (call, res)
+    after = subprocess.run(["ip", "netns", "exec", ns, "nft", "-s", "list", "ruleset"], capture_output=True, text=True, check=True).stdout
+    assert after == before
+    # our own table of that name, once made, is ours to replace and delete
+    assert not run_in_netns(ns, "firewall", dict(args, table="routednet"), tmp_path).get("failed")
+    assert run_in_netns(ns, "firewall", {"table": "routednet", "state": "absent"}, tmp_path)["changed"]

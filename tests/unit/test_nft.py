@@ -6,7 +6,7 @@ NODES = ["192.168.32.247", "192.168.32.245", "192.168.32.246"]
 
 
 def described(**settings):
-    return nft.lines(nft.ruleset("routednet", NODES, "172.240.0.0/12", **settings)).splitlines()
+    return nft.lines(nft.ruleset("routednet", NODES, "172.240.0.0/12", underlay_dev="eth0", local="192.168.32.246", **settings)).splitlines()
 
 
 def test_vxlan_only_from_the_nodes_and_pods_forwarded():
@@ -16,13 +16,17 @@ def test_vxlan_only_from_the_nodes_and_pods_forwarded():
         "chain forward { type filter hook forward priority 0; policy accept; }",
         "chain input { type filter hook input priority 0; policy accept; }",
         "forward: ip saddr 172.240.0.0/12 ip daddr 172.240.0.0/12 counter accept",
-        "input: udp dport 8472 ip saddr != @nodes counter drop",
+        "input: udp dport 8472 iifname eth0 ip saddr @nodes ip daddr 192.168.32.246 accept",
+        "input: udp dport 8472 counter drop",
     ]
 
 
 def test_host_gw_has_no_tunnel_rule_and_ipip_drops_protocol_4_from_strangers():
     assert not [line for line in described() if line.startswith("input:")]
-    assert [line for line in described(ipip=True) if line.startswith("input:")] == ["input: ip protocol 4 ip saddr != @nodes counter drop"]
+    assert [line for line in described(ipip=True) if line.startswith("input:")] == [
+        "input: ip protocol 4 iifname eth0 ip saddr @nodes ip daddr 192.168.32.246 accept",
+        "input: ip protocol 4 counter drop",
+    ]
 
 
 def test_masquerade_only_what_leaves_the_cluster():
@@ -35,7 +39,9 @@ def test_masquerade_only_what_leaves_the_cluster():
 def test_comparison_ignores_handles_metadata_and_element_order():
     wanted = nft.ruleset("routednet", NODES, "172.240.0.0/12", vxlan_port=8472)
     listed = [{"metainfo": {"version": "1.0.6"}}]
-    for index, obj in enumerate(reversed(wanted)):
+    # tables, sets and chains in any order; rules as the kernel lists them, in chain order
+    shuffled = [o for o in reversed(wanted) if "rule" not in o] + [o for o in wanted if "rule" in o]
+    for index, obj in enumerate(shuffled):
         kind, body = next(iter(obj.items()))
         body = dict(body, handle=index)
         if kind == "set":
@@ -50,3 +56,29 @@ def test_an_empty_node_set_is_written_without_elements():
     commands = nft.replace_table("routednet", nft.ruleset("routednet", [], "172.240.0.0/12"))["nftables"]
     assert commands[:2] == [{"add": {"table": {"family": "inet", "name": "routednet"}}}, {"delete": {"table": {"family": "inet", "name": "routednet"}}}]
     assert [c["add"]["set"] for c in commands if "set" in c.get("add", {})] == [{"family": "inet", "table": "routednet", "name": "nodes", "type": "ipv4_addr"}]
+
+
+def test_a_table_is_ours_only_if_every_rule_carries_our_comment():
+    ours = nft.ruleset("routednet", NODES, "172.240.0.0/12", vxlan_port=8472, underlay_dev="eth0", local="192.168.32.246")
+    assert nft.owner(ours) == nft.OURS
+    # an operator's rule added to our table makes it no longer ours alone
+    foreign = dict(next(o for o in ours if "rule" in o)["rule"], comment="operator", expr=[{"accept": None}])
+    assert nft.owner(ours + [{"rule": foreign}]) == nft.THEIRS
+
+
+def test_a_table_an_older_version_wrote_is_recognised_and_an_operators_filter_table_is_not():
+    legacy = [
+        {"table": {"family": "inet", "name": "routednet"}},
+        {"set": {"family": "inet", "table": "routednet", "name": "nodes", "type": "ipv4_addr", "elem": NODES}},
+        {"chain": {"family": "inet", "table": "routednet", "name": "input", "type": "filter", "hook": "input", "prio": 0, "policy": "accept"}},
+        {"rule": {"family": "inet", "table": "routednet", "chain": "input", "expr": [{"drop": None}]}},
+    ]
+    assert nft.owner(legacy) == nft.LEGACY
+    operator = [
+        {"table": {"family": "inet", "name": "filter"}},
+        {"chain": {"family": "inet", "table": "filter", "name": "input", "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}},
+        {"chain": {"family": "inet", "table": "filter", "name": "output", "type": "filter", "hook": "output", "prio": 0, "policy": "accept"}},
+        {"rule": {"family": "inet", "table": "filter", "chain": "input", "expr": [{"accept": None}]}},
+    ]
+    assert nft.owner(operator) == nft.THEIRS
+    assert nft.owner([{"table": {"family": "inet", "name": "empty"}}]) == nft.THEIRS

@@ -27,6 +27,8 @@ MODULE_KWARGS = dict(
         vxlan_port=dict(type="int"),
         ipip=dict(type="bool", default=False),
         masquerade=dict(type="bool", default=False),
+        underlay_dev=dict(type="str"),
+        local=dict(type="str"),
     ),
     mutually_exclusive=[("drop_nodes", "nodes"), ("drop_nodes", "cluster_cidr")],
     supports_check_mode=True,
@@ -44,6 +46,22 @@ def _checked(module, p):
         module.fail_json(msg="firewall: nodes is empty; it lists the underlay address of every node of the cluster")
     if p["vxlan_port"] is not None and not 0 < p["vxlan_port"] < 65536:
         module.fail_json(msg="firewall: vxlan_port %d is not a UDP port (1-65535)" % p["vxlan_port"])
+    if (p["vxlan_port"] or p["ipip"]) and not (p["underlay_dev"] and p["local"]):
+        module.fail_json(msg="firewall: underlay_dev and local (this node's underlay interface and address) are required with vxlan_port or ipip")
+    if p["local"]:
+        try:
+            ipaddress.IPv4Address(p["local"])
+        except ValueError as exc:
+            module.fail_json(msg="firewall: local: %s" % exc)
+
+
+def refuse_theirs(module, table, current):
+    """Never replace, change or delete a table the collection did not make."""
+    if current is not None and nft.owner(current) == nft.THEIRS:
+        module.fail_json(
+            msg="firewall: table %s %s exists and was not created by routednet.fabric (its rules do not carry the comment %r); "
+            "refusing to touch it: set routednet_firewall_table to a name of its own" % (nft.FAMILY, table, nft.OWNER_COMMENT)
+        )
 
 
 def drop_nodes(module, p):
@@ -53,6 +71,7 @@ def drop_nodes(module, p):
             current = session.table(p["table"])
             if current is None:
                 module.exit_json(changed=False, changes=[], table=p["table"])
+            refuse_theirs(module, p["table"], current)
             wanted = [nft.without_nodes(obj, p["drop_nodes"]) for obj in current]
             if wanted == current:
                 module.exit_json(changed=False, changes=[], table=p["table"])
@@ -76,7 +95,12 @@ def run(module):
     try:
         with nft.Nft() as session:
             current = session.table(p["table"])
-            wanted = nft.ruleset(p["table"], p["nodes"], p["cluster_cidr"], p["vxlan_port"], p["ipip"], p["masquerade"]) if present else None
+            refuse_theirs(module, p["table"], current)
+            wanted = (
+                nft.ruleset(p["table"], p["nodes"], p["cluster_cidr"], p["vxlan_port"], p["ipip"], p["masquerade"], p["underlay_dev"], p["local"])
+                if present
+                else None
+            )
             if current == wanted:
                 module.exit_json(changed=False, changes=[], table=p["table"])
             if not present:

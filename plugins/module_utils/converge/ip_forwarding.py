@@ -17,6 +17,12 @@ import os
 
 FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
 PERSIST_TEXT = "# Managed by routednet.fabric: pods are routed through this host.\nnet.ipv4.ip_forward = 1\n"
+# The file is the collection's only if it starts with this line (every version wrote it).
+MARK = PERSIST_TEXT.splitlines()[0]
+
+
+def is_ours(text):
+    return text.startswith(MARK)
 
 
 def read(path):
@@ -42,6 +48,11 @@ def run(module):
     path = module.params["persist_file"]
     runtime = (read(FORWARD_PATH) or "").strip() == "1"
     file_text = read(path) if path else None
+    if file_text is not None and not is_ours(file_text):
+        module.fail_json(
+            msg="ip_forwarding: %s exists and was not written by routednet.fabric (it does not start with %r); refusing to %s it: "
+            "set routednet_sysctl_file to a path of its own" % (path, MARK, "overwrite" if present else "remove")
+        )
     changes = []
     if present and not runtime:
         changes.append("set net.ipv4.ip_forward = 1")

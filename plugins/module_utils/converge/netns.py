@@ -15,10 +15,36 @@ __metaclass__ = type
 import re
 
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils import links, netlink
 
 # What ip-netns accepts as a name: no slash, not . or ..
 NAME_RE = re.compile(r"^(?!\.{1,2}$)[^/\x00]{1,255}$")
+
+# Owners of a namespace: ours (created and marked by the collection: its loopback carries
+# the collection's link alias, so the mark lives and dies with the namespace), legacy (made
+# by a version before the mark: unmarked, holding nothing but loopback and our veth ends,
+# so nothing of anyone else's) and theirs (anything else: never adopted, never deleted).
+OURS, LEGACY, THEIRS = "ours", "legacy", "theirs"
+
+
+def owner(module, name):
+    """Who owns the existing namespace ``name``; with its loopback's index."""
+    with netlink.open_rtnl(module, name) as ipr:
+        found = ipr.link("dump")
+    loopback = next((m for m in found if m.get("ifname") == "lo"), None)
+    others = [m for m in found if m is not loopback]
+    if loopback is not None and links.is_owned(loopback):
+        return OURS, loopback["index"]
+    if loopback is not None and others and all(links.is_owned(m) for m in others):
+        return LEGACY, loopback["index"]
+    return THEIRS, None
+
+
+def mark(module, name):
+    """Mark the namespace as the collection's."""
+    with netlink.open_rtnl(module, name) as ipr:
+        index = ipr.link_lookup(ifname="lo")[0]
+        ipr.link("set", index=index, ifalias=netlink.OWNER_ALIAS)
 
 
 # What the module accepts; the boot-time restore validates its state file against it too.
@@ -38,16 +64,34 @@ def run(module):
         module.fail_json(msg="netns: %r is not a valid namespace name" % name)
     present = name in netlink.list_netns()
     wanted = module.params["state"] == "present"
-    changed = present != wanted
+    whose = owner(module, name)[0] if present else None
+    if whose == THEIRS:
+        module.fail_json(
+            msg="netns %s exists and was not created by routednet.fabric (its loopback has no alias %s); refusing to %s it: "
+            "give the pod another name" % (name, netlink.OWNER_ALIAS, "adopt" if wanted else "delete")
+        )
+    changes = []
+    if present != wanted:
+        changes.append("%s netns %s" % ("create" if wanted else "delete", name))
+    elif wanted and whose == LEGACY:
+        changes.append("mark netns %s as made by %s (made before namespaces were marked)" % (name, netlink.OWNER_ALIAS))
+    changed = bool(changes)
     if changed and not module.check_mode:
         try:
-            if wanted:
+            if wanted and not present:
                 netlink.pyroute2_netns.create(name)
-            else:
+            elif not wanted:
                 netlink.pyroute2_netns.remove(name)
-        except OSError as exc:
+            if wanted:
+                try:
+                    mark(module, name)
+                except (OSError, netlink.NetlinkError):
+                    if not present:  # unmarked, it would be nobody's: take it away again
+                        netlink.pyroute2_netns.remove(name)
+                    raise
+        except (OSError, netlink.NetlinkError) as exc:
             module.fail_json(msg="netns %s: could not %s it: %s" % (name, "create" if wanted else "remove", exc))
-    result = dict(changed=changed, name=name, changes=["%s netns %s" % ("create" if wanted else "delete", name)] if changed else [])
+    result = dict(changed=changed, name=name, changes=changes)
     if module._diff:
         result["diff"] = dict(before={"present": present}, after={"present": wanted}, before_header=name, after_header=name)
     module.exit_json(**result)

@@ -101,6 +101,12 @@ def run(module):
         msg = links.find_link(ipr, name) if name else None
         if msg is not None and not links.is_owned(msg):
             module.fail_json(msg="%s (%s) exists but was not created by routednet.fabric; refusing to touch it, pick another name" % (name, place))
+        if msg is not None and links.link_kind(msg) not in tunnels.IMMUTABLE:
+            # the collection's bridge or a pod's veth: replacing it would cut the pods off
+            module.fail_json(
+                msg="%s (%s) is the collection's %s, not a tunnel device; refusing to replace it: give the tunnel device another name"
+                % (name, place, links.link_kind(msg))
+            )
         before = links.link_view(ipr, msg)
 
         if p["state"] == "absent":
