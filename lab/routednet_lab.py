@@ -179,7 +179,7 @@ def ssh_args(lab):
             "-o StrictHostKeyChecking=yes",
             "-o IdentitiesOnly=yes",
             "-o ControlMaster=auto",
-            "-o ControlPersist=120s",
+            "-o ControlPersist=60s",
             "-o ControlPath=%s/cp/%%C" % d,
         ]
     )

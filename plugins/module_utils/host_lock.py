@@ -1,23 +1,32 @@
 # -*- coding: utf-8 -*-
 # Copyright: routednet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One run at a time on a host: a lock file created atomically (O_EXCL) that names its holder.
+"""One run at a time on a host: an flock on a lock file, held by a keeper process.
 
-The file lives on a tmpfs (/run), so a reboot frees it; a holder that died without
-releasing it (a killed controller) is taken over once it is older than the time to live.
+A module ends when its task does, so the lock cannot be held by the module itself. The
+run that takes the lock leaves a small keeper process on the host holding ``flock`` on
+the file; the file names the holder (run id, controller, label, keeper). The keeper
+lets go when the run releases the lock, when the SSH connection the run came in on ends
+(a killed controller: Ansible's SSH connection ends once its ControlPersist runs out),
+or at the latest after its time to live. The kernel drops an flock with the last process
+holding it, so a dead run, a killed keeper or a reboot never leaves a lock behind; the
+file itself stays (it is never deleted: a deleted lock file lets two runs lock two files).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
+import fcntl
 import json
 import os
+import signal
 import time
 
 
 def read_holder(path):
-    """The holder recorded in the lock file, or None when there is no (readable) lock."""
+    """The holder recorded in the lock file, or None when there is no (readable) record."""
     try:
         with open(path) as handle:
             return json.load(handle)
@@ -35,59 +44,196 @@ def describe(holder, now=None):
     )
 
 
-def try_acquire(path, holder):
-    """Create the lock file for ``holder``; False when it exists already."""
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
+def start_time(pid):
+    """A process's start time (clock ticks since boot), or None when it is gone (a zombie
+    that nobody has reaped yet is gone too)."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except OSError as exc:
-        if exc.errno == 17:  # EEXIST
+        with open("/proc/%d/stat" % pid) as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (IOError, OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else int(fields[19])
+
+
+def _parent(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (IOError, OSError, IndexError, ValueError):
+        return 0
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return ""
+
+
+def run_anchor(pid=None):
+    """The process whose life is the run's on this host: the SSH connection the module
+    came in on (the nearest sshd ancestor), else - Ansible on the host itself - the
+    outermost ansible process; None when there is neither (the time to live applies)."""
+    pid = pid or os.getpid()
+    outermost_ansible = None
+    while pid > 1:
+        comm = _read("/proc/%d/comm" % pid).strip()
+        if comm.startswith("sshd"):
+            return pid
+        if "ansible" in _read("/proc/%d/cmdline" % pid):
+            outermost_ansible = pid
+        pid = _parent(pid)
+    return outermost_ansible
+
+
+def _open(path, create):
+    directory = os.path.dirname(path)
+    if create and not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    return os.open(path, (os.O_RDWR | os.O_CREAT) if create else os.O_RDONLY, 0o644)
+
+
+def _flocked(fd, mode):
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        return True
+    except (IOError, OSError) as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
             return False
         raise
-    with os.fdopen(fd, "w") as handle:
-        json.dump(holder, handle)
-    return True
 
 
-def try_once(path, holder, ttl, clock=time.time):
-    """One attempt: (True, None, taken over from) when this run holds the lock now,
-    (False, the holder, None) when another live run does."""
-    while True:
-        if try_acquire(path, holder):
-            return True, None, None
-        current = read_holder(path)
-        if current is not None and current.get("run_id") == holder["run_id"]:
-            return True, None, None  # ours already (re-entrant)
-        if current is None or clock() - current.get("since", 0) > ttl:
-            # unreadable, or its holder died without releasing it: take over
-            os.remove(path)
-            if try_acquire(path, holder):
-                return True, None, current
-            continue
-        return False, current, None
+def is_held(path):
+    """True when a live keeper holds the lock (reads only; writes nothing)."""
+    try:
+        fd = _open(path, create=False)
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            return False
+        raise
+    try:
+        return not _flocked(fd, fcntl.LOCK_SH)
+    finally:
+        os.close(fd)
 
 
-def acquire(path, holder, timeout, ttl, sleep=time.sleep, clock=time.time):
-    """Wait for the lock; return (waited seconds, the holders waited for, taken over from)."""
-    start = clock()
-    waited_for = []
-    while True:
-        taken, current, taken_over = try_once(path, holder, ttl, clock)
-        if taken:
-            return clock() - start, waited_for, taken_over
-        if not waited_for or waited_for[-1].get("run_id") != current.get("run_id"):
-            waited_for.append(current)
-        if clock() - start >= timeout:
-            raise TimeoutError(current)
-        sleep(1)
+def _keep(fd, anchor, ttl):
+    """The keeper's life: hold ``fd``'s flock until told to stop, until the run's anchor
+    process ends, or until ``ttl`` seconds have passed."""
+    anchor_start = start_time(anchor) if anchor else None
+    deadline = time.time() + ttl
+    signal.signal(signal.SIGTERM, lambda *_args: os._exit(0))
+    while time.time() < deadline:
+        if anchor and start_time(anchor) != anchor_start:
+            break
+        time.sleep(1)
+    os._exit(0)
 
 
-def release(path, run_id):
-    """Remove the lock if ``run_id`` holds it; True when it did."""
-    current = read_holder(path)
-    if current is None or current.get("run_id") != run_id:
+def _spawn_keeper(fd, anchor, ttl):
+    """Fork a detached keeper that inherits ``fd`` (and so the flock); return its pid."""
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            os.close(reader)
+            os.setsid()
+            grandchild = os.fork()
+            if grandchild:
+                os.write(writer, str(grandchild).encode())
+                os._exit(0)
+            os.chdir("/")
+            null = os.open(os.devnull, os.O_RDWR)
+            for std in (0, 1, 2):
+                os.dup2(null, std)
+            # nothing of the module's may stay open: the SSH channel would wait for it
+            os.closerange(3, fd)
+            os.closerange(fd + 1, 65536)
+            _keep(fd, anchor, ttl)
+        finally:
+            os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    with os.fdopen(reader) as handle:
+        return int(handle.read() or 0)
+
+
+def try_once(path, holder, ttl, anchor=None):
+    """One attempt: (True, None, the dead run it took over from) when this run holds the
+    lock now, (False, the holder, None) when another live run does. The keeper lets go
+    when process ``anchor`` ends (default: the run's, see run_anchor)."""
+    fd = _open(path, create=True)
+    try:
+        if not _flocked(fd, fcntl.LOCK_EX):
+            current = read_holder(path) or {}
+            if current.get("run_id") == holder["run_id"]:
+                return True, None, None  # ours already (re-entrant)
+            return False, current, None
+        previous = read_holder(path)
+        keeper = _spawn_keeper(fd, anchor or run_anchor(), ttl)
+        record = dict(holder, keeper=keeper, keeper_start=start_time(keeper))
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, json.dumps(record).encode())
+        gone = previous if previous and previous.get("run_id") != holder["run_id"] and previous.get("keeper") and not previous.get("released") else None
+        return True, None, gone
+    finally:
+        os.close(fd)
+
+
+def break_dead(path, run_id, sleep=time.sleep):
+    """Stop the keeper of ``run_id`` - a run the controller knows is dead - if it still
+    holds the lock; True when it did."""
+    current = read_holder(path) or {}
+    if current.get("run_id") != run_id or not current.get("keeper"):
         return False
-    os.remove(path)
-    return True
+    if start_time(current["keeper"]) is None or start_time(current["keeper"]) != current.get("keeper_start"):
+        return False
+    os.kill(current["keeper"], signal.SIGTERM)
+    for _attempt in range(50):
+        if not is_held(path):
+            return True
+        sleep(0.1)
+    return not is_held(path)
+
+
+def controller_run(pid=None):
+    """Who this run is on the controller: its boot id, the ansible process's pid and start
+    time. A lock whose run is on this controller and no longer alive is a dead run's."""
+    pid = pid or os.getpid()
+    with open("/proc/sys/kernel/random/boot_id") as handle:
+        boot = handle.read().strip()
+    return "%s:%d:%s" % (boot, pid, start_time(pid))
+
+
+def dead_here(run, here):
+    """True when ``run`` (a controller_run text) ran on the controller ``here`` (this
+    one's controller_run) and its process is gone; False for a live or another
+    controller's run (whose lock goes with its SSH connection)."""
+    try:
+        boot, pid, started = run.split(":")
+    except (AttributeError, ValueError):
+        return False
+    if boot != here.split(":")[0]:
+        return False
+    return str(start_time(int(pid))) != started
+
+
+def release(path, run_id, sleep=time.sleep):
+    """Stop this run's keeper, which lets the lock go; True when this run held it."""
+    current = read_holder(path)
+    if current is None or current.get("run_id") != run_id or not current.get("keeper"):
+        return False
+    keeper = current["keeper"]
+    if start_time(keeper) is not None and start_time(keeper) == current.get("keeper_start"):
+        # the record is this run's to change while its keeper holds the lock: say it was
+        # given back, so the next holder does not take this run for a dead one
+        with open(path, "w") as handle:
+            json.dump(dict(current, released=True), handle)
+        os.kill(keeper, signal.SIGTERM)
+        for _attempt in range(50):
+            if not is_held(path):
+                break
+            sleep(0.1)
+    return not is_held(path) or read_holder(path).get("run_id") != run_id

@@ -12,12 +12,18 @@ module: host_lock
 short_description: One run of the collection at a time on a host
 version_added: 0.2.0
 description:
-  - Takes or releases the host's lock, a file created atomically that names the run holding
-    it (run id, the controller's address, a label such as the play). Two runs against one
-    host cannot interleave their changes; the second waits, and says what it waited for.
-  - The lock lives in C(/run) (a tmpfs), so a reboot frees it. A lock older than O(ttl)
-    belongs to a run that died without releasing it (a killed controller) and is taken over,
-    with a warning.
+  - Takes or releases the host's lock. Two runs against one host cannot interleave their
+    changes; the second waits, and says what it waited for.
+  - The lock is an C(flock) on O(path), held by a small keeper process this module leaves
+    on the host; the file names the holder (run id, the controller's address, a label such
+    as the play, the keeper). The keeper lets go when the run releases the lock, when the
+    SSH connection the run came in on ends - a killed controller frees its locks once its
+    SSH connections close (Ansible's ControlPersist, 60 s by default) - and at the latest
+    after O(ttl). A reboot, a dead keeper or a host lost mid-run never leaves a lock
+    behind; the kernel drops it with its last holder.
+  - Waiting happens on the controller (the action plugin), one attempt per second; a lock
+    held by a run of this same controller whose process is gone is broken at once, so a
+    killed C(ansible-playbook) never blocks the next run.
   - Taking or releasing the lock is not a change to the host's configuration, so it never
     reports C(changed).
 options:
@@ -52,16 +58,33 @@ options:
     type: bool
     default: true
   ttl:
-    description: Seconds after which a lock is taken to belong to a dead run.
+    description: The longest a keeper holds the lock (for a run whose SSH connection never ends).
     type: int
     default: 3600
+  controller_run:
+    description:
+      - Who the run is on the controller (its boot id, the ansible process and its start
+        time); recorded with the lock. Filled in by the action plugin; leave it out.
+      - SSH multiplexing lets a later run reuse a dead run's connection, so a dead run on
+        this same controller is recognised here, on the controller, and its lock broken.
+    type: str
+    default: ""
+  break_run:
+    description: Internal (set by the action plugin). The run id of a dead run whose keeper is stopped first.
+    type: str
 attributes:
   check_mode:
     support: full
-    description: Waits for and takes the lock in check mode too, so a check run never reads a host while another run changes it.
+    description:
+      - In check mode it writes nothing - no lock file, no keeper - and only waits until no
+        other run holds the lock, so a check run does not read a host while another run
+        changes it.
   diff_mode:
     support: none
     description: Nothing to compare; the lock is not configuration.
+  action:
+    support: full
+    description: The waiting, and the check for a dead run of this controller, happen on the controller.
   platform:
     support: full
     platforms: posix
@@ -102,6 +125,10 @@ held_by:
   description: With O(wait=false), the run that holds the lock when this one could not take it.
   returned: when state is acquired and the lock was not taken
   type: str
+taken_over:
+  description: The dead run whose lock this run took (it ended without giving it back).
+  returned: when a dead run's lock was taken
+  type: str
 released:
   description: Whether this run held the lock and gave it back.
   returned: when state is released
@@ -126,35 +153,35 @@ def main():
             timeout=dict(type="int", default=900),
             wait=dict(type="bool", default=True),
             ttl=dict(type="int", default=3600),
+            controller_run=dict(type="str", default=""),
+            break_run=dict(type="str"),
         ),
         supports_check_mode=True,
     )
     p = module.params
     if p["state"] == "released":
-        module.exit_json(changed=False, released=host_lock.release(p["path"], p["run_id"]))
+        module.exit_json(changed=False, released=False if module.check_mode else host_lock.release(p["path"], p["run_id"]))
+    # one attempt; the action plugin on the controller waits and retries
     ssh = (os.environ.get("SSH_CONNECTION") or "").split()
-    holder = {"run_id": p["run_id"], "label": p["label"], "controller": ssh[0] if ssh else "local", "since": time.time()}
-    current = None
+    holder = {"run_id": p["run_id"], "label": p["label"], "controller": ssh[0] if ssh else "local", "since": time.time(), "controller_run": p["controller_run"]}
+    taken_over = None
     try:
-        if p["wait"]:
-            waited, waited_for, taken_over = host_lock.acquire(p["path"], holder, p["timeout"], p["ttl"])
-            taken = True
+        current = host_lock.read_holder(p["path"]) or {}
+        dead = bool(p["break_run"]) and current.get("run_id") == p["break_run"]
+        if module.check_mode:
+            # writes nothing: no lock file, no keeper; a dead run's lock counts as free
+            taken = dead or not host_lock.is_held(p["path"])
         else:
+            if dead:
+                host_lock.break_dead(p["path"], p["break_run"])
             taken, current, taken_over = host_lock.try_once(p["path"], holder, p["ttl"])
-            waited, waited_for = 0, []
-    except TimeoutError as exc:
-        module.fail_json(
-            msg="host_lock: %s holds %s; waited %d s. If that run is dead, delete the file." % (host_lock.describe(exc.args[0]), p["path"], p["timeout"])
-        )
     except (IOError, OSError) as exc:
         module.fail_json(msg="host_lock: %s: %s" % (p["path"], exc))
-    texts = [host_lock.describe(other, now=holder["since"]) for other in waited_for]
-    if texts:
-        module.warn("waited %d s for this host's lock, held by %s" % (waited, "; then ".join(texts)))
+    result = dict(changed=False, acquired=bool(taken), now=holder["since"])
     if taken_over:
-        module.warn("took over the lock of %s (older than %d s: its run is gone)" % (host_lock.describe(taken_over), p["ttl"]))
-    result = dict(changed=False, acquired=taken, waited=int(waited), waited_for=texts)
+        result["taken_over"] = host_lock.describe(taken_over, now=holder["since"])
     if not taken:
+        result["holder"] = current
         result["held_by"] = host_lock.describe(current, now=holder["since"])
     module.exit_json(**result)
 

@@ -11,7 +11,7 @@ import yaml
 
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import vtep_mac
 from conftest import REPO
-from labhelpers import BIN, LAB_TOOL, forwarding_state, node_state, ns_of, playbook, recap, run, running_lab, sh
+from labhelpers import BIN, LAB_TOOL, forwarding_state, holding_locks, node_state, ns_of, playbook, recap, run, running_lab, sh
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -49,13 +49,8 @@ def write_inventory_without(inventory, node):
     return smaller
 
 
-def host_lock(inventory, node, args):
-    """Take or give back a node's lock as another run would (an ad-hoc host_lock call)."""
-    return run(os.path.join(BIN, "ansible"), node, "-i", str(inventory), "-m", "routednet.fabric.host_lock", "-a", args)
-
-
 def leases(inventory):
-    return yaml.safe_load((inventory.parent / "group_vars" / "all" / "routednet_leases.yml").read_text())["routednet_leases"]
+    return yaml.safe_load((inventory.parent / ".routednet-leases.yml").read_text())["routednet_leases"]
 
 
 def converge(play, inventory, *extra):
@@ -123,13 +118,11 @@ def test_join_leave_and_decommission(seed001, backend):
         # decommission takes each host's lock too: while an operator's run holds vm2's,
         # it waits, fails naming the holder, and nobody has forgotten vm3 yet
         before_decommission = {node: forwarding_state(lab, node) for node in ("vm1", "vm2")}
-        held = host_lock(inventory, "vm2", "run_id=maint label='operator maintenance'")
-        assert held.returncode == 0, held.stdout
-        res = playbook("playbooks/decommission.yml", "-i", str(inventory), "-e", "routednet_decommission=vm3", "-e", "routednet_lock_timeout=2")
-        assert res.returncode != 0 and "operator maintenance" in res.stdout and "waited 2 s" in res.stdout, res.stdout[-4000:]
-        assert {node: forwarding_state(lab, node) for node in ("vm1", "vm2")} == before_decommission
-        assert "vm3" in leases(inventory)
-        assert host_lock(inventory, "vm2", "run_id=maint state=released").returncode == 0
+        with holding_locks(inventory, "vm2", "maint", "operator maintenance"):
+            res = playbook("playbooks/decommission.yml", "-i", str(inventory), "-e", "routednet_decommission=vm3", "-e", "routednet_lock_timeout=2")
+            assert res.returncode != 0 and "operator maintenance" in res.stdout and "waited 2 s" in res.stdout, res.stdout[-4000:]
+            assert {node: forwarding_state(lab, node) for node in ("vm1", "vm2")} == before_decommission
+            assert "vm3" in leases(inventory)
     res = converge("decommission", inventory, "-e", "routednet_decommission=vm3")
     for node in ("vm1", "vm2"):
         assert forwarding_state(lab, node) == two_nodes[node]
