@@ -4,6 +4,8 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
+import time
 
 from conftest import REPO
 
@@ -57,6 +59,10 @@ def node_state(lab, node):
     show = [["ip", "-n", ns, "-o", "link"], ["ip", "-n", ns, "-4", "-o", "addr"], ["ip", "-n", ns, "-4", "route", "show", "table", "all"]]
     state = ["\n".join(sorted(sh(*cmd).splitlines())) for cmd in show]
     state.append(sh("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward").strip())
+    # what else the collection may write on a node: namespaces, its files (the lock's
+    # too), nftables tables
+    files = "ip netns list; for d in /run/routednet /etc/sysctl.d /etc/routednet; do ls -a $d 2>&1; done; cat /etc/sysctl.d/* 2>/dev/null; nft -s list ruleset"
+    state.append(sh(*in_node_namespaces(lab, node, "sh", "-c", files)))
     return state
 
 
@@ -108,3 +114,44 @@ def assert_refused_without_change(lab, playbook_args, message, nodes=("node1", "
     assert "Traceback" not in res.stdout + res.stderr
     assert {node: node_state(lab, node) for node in nodes} == before
     return res
+
+
+HOLD_LOCKS = """---
+- name: Hold the locks of some nodes, as a long run would
+  hosts: {hosts}
+  gather_facts: false
+  tasks:
+    - name: Take the lock
+      routednet.fabric.host_lock:
+        run_id: {run_id}
+        label: {label}
+    - name: Work for a while
+      ansible.builtin.pause:
+        seconds: 300
+"""
+
+
+def read_text(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+@contextlib.contextmanager
+def holding_locks(inventory, hosts, run_id, label):
+    """Another run, alive, holding the locks of ``hosts`` (a pattern) for the block; it
+    ends with the block (its locks then belong to a dead run)."""
+    with tempfile.TemporaryDirectory() as directory:
+        play, log = os.path.join(directory, "hold.yml"), os.path.join(directory, "hold.log")
+        with open(play, "w") as handle:
+            handle.write(HOLD_LOCKS.format(hosts=hosts, run_id=run_id, label=label))
+        with open(log, "w") as out:
+            proc = subprocess.Popen([os.path.join(BIN, "ansible-playbook"), play, "-i", str(inventory)], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.time() + 60
+            while "Work for a while" not in read_text(log):
+                assert time.time() < deadline and proc.poll() is None, read_text(log)
+                time.sleep(0.2)
+            yield
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
