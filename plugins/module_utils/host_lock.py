@@ -228,9 +228,11 @@ def release(path, run_id, sleep=time.sleep):
     keeper = current["keeper"]
     if start_time(keeper) is not None and start_time(keeper) == current.get("keeper_start"):
         # the record is this run's to change while its keeper holds the lock: say it was
-        # given back, so the next holder does not take this run for a dead one
+        # given back, so the next holder does not take this run for a dead one; "since" 0
+        # lets a version before the flock (which took the file itself for the lock, and
+        # took over one older than its ttl) in at once
         with open(path, "w") as handle:
-            json.dump(dict(current, released=True), handle)
+            json.dump(dict(current, released=True, since=0), handle)
         os.kill(keeper, signal.SIGTERM)
         for _attempt in range(50):
             if not is_held(path):

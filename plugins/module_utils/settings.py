@@ -121,7 +121,9 @@ def pod_problems(host, pods):
 def encapsulation(values):
     """The tunnel this host's backend uses: vxlan, ipip, or None (host-gw)."""
     backend = values.get("routednet_backend")
-    return values.get("routednet_hybrid_encap") if backend == "hybrid" else TUNNEL_DEVICE.get(backend) and backend
+    if backend == "hybrid":
+        return values.get("routednet_hybrid_encap")
+    return backend if backend in TUNNEL_DEVICE else None
 
 
 def host_problems(host, values):
