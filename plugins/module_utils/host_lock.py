@@ -44,23 +44,25 @@ def describe(holder, now=None):
     )
 
 
+def _stat(pid):
+    """The fields of /proc/PID/stat after the command name, or None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+    except (IOError, OSError, IndexError):
+        return None
+
+
 def start_time(pid):
     """A process's start time (clock ticks since boot), or None when it is gone (a zombie
     that nobody has reaped yet is gone too)."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-    except (IOError, OSError, IndexError):
-        return None
-    return None if fields[0] in ("Z", "X") else int(fields[19])
+    fields = _stat(pid)
+    return None if not fields or fields[0] in ("Z", "X") else int(fields[19])
 
 
 def _parent(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return int(handle.read().rsplit(")", 1)[1].split()[1])
-    except (IOError, OSError, IndexError, ValueError):
-        return 0
+    fields = _stat(pid)
+    return int(fields[1]) if fields else 0
 
 
 def _read(path):
@@ -182,19 +184,27 @@ def try_once(path, holder, ttl, anchor=None):
         os.close(fd)
 
 
+def _keeper_alive(record):
+    """True when the keeper ``record`` names still runs (not a later process of its pid)."""
+    return bool(record.get("keeper")) and record.get("keeper_start") is not None and start_time(record["keeper"]) == record["keeper_start"]
+
+
+def _stop_keeper(path, record, sleep):
+    """Stop the keeper ``record`` names and wait (5 s at most) for the lock to go."""
+    os.kill(record["keeper"], signal.SIGTERM)
+    for _attempt in range(50):
+        if not is_held(path):
+            return
+        sleep(0.1)
+
+
 def break_dead(path, run_id, sleep=time.sleep):
     """Stop the keeper of ``run_id`` - a run the controller knows is dead - if it still
     holds the lock; True when it did."""
     current = read_holder(path) or {}
-    if current.get("run_id") != run_id or not current.get("keeper"):
+    if current.get("run_id") != run_id or not _keeper_alive(current):
         return False
-    if start_time(current["keeper"]) is None or start_time(current["keeper"]) != current.get("keeper_start"):
-        return False
-    os.kill(current["keeper"], signal.SIGTERM)
-    for _attempt in range(50):
-        if not is_held(path):
-            return True
-        sleep(0.1)
+    _stop_keeper(path, current, sleep)
     return not is_held(path)
 
 
@@ -225,17 +235,12 @@ def release(path, run_id, sleep=time.sleep):
     current = read_holder(path)
     if current is None or current.get("run_id") != run_id or not current.get("keeper"):
         return False
-    keeper = current["keeper"]
-    if start_time(keeper) is not None and start_time(keeper) == current.get("keeper_start"):
+    if _keeper_alive(current):
         # the record is this run's to change while its keeper holds the lock: say it was
         # given back, so the next holder does not take this run for a dead one; "since" 0
         # lets a version before the flock (which took the file itself for the lock, and
         # took over one older than its ttl) in at once
         with open(path, "w") as handle:
             json.dump(dict(current, released=True, since=0), handle)
-        os.kill(keeper, signal.SIGTERM)
-        for _attempt in range(50):
-            if not is_held(path):
-                break
-            sleep(0.1)
+        _stop_keeper(path, current, sleep)
     return not is_held(path) or read_holder(path).get("run_id") != run_id
