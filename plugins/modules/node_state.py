@@ -54,6 +54,19 @@ options:
     description: Save the steps marked O(steps[].save) for the boot-time restore (see M(routednet.fabric.boot_restore)).
     type: bool
     default: true
+  release_lock:
+    description:
+      - The run id of a lock this run took with M(routednet.fabric.host_lock). Once every step
+        is applied and saved, the lock is given back in this same call, as
+        M(routednet.fabric.host_lock) with O(routednet.fabric.host_lock#module:state=released) would;
+        it saves a module call per host and run.
+      - Only on success. A call that fails keeps the lock, so the play gives it back itself.
+      - Nothing is released in check mode (a check run takes no lock).
+    type: str
+  lock_path:
+    description: The lock file of O(release_lock).
+    type: path
+    default: /run/routednet/lock
 extends_documentation_fragment:
   - routednet.fabric.netlink.boot_files
 requirements:
@@ -117,6 +130,10 @@ steps:
   type: list
   elements: dict
   sample: [{"step": "bridge cni0", "changed": false, "changes": []}]
+lock_released:
+  description: Whether O(release_lock) held the lock and gave it back.
+  returned: when O(release_lock) is given
+  type: bool
 state_file:
   description: Path of the state file.
   returned: when O(boot_restore=true)
@@ -126,7 +143,7 @@ state_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, restore, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, host_lock, restore, state_steps
 
 
 def main():
@@ -139,6 +156,8 @@ def main():
                 options=dict(state_steps.STEP_OPTIONS, save=dict(type="bool", default=True)),
             ),
             boot_restore=dict(type="bool", default=True),
+            release_lock=dict(type="str"),
+            lock_path=dict(type="path", default="/run/routednet/lock"),
             **boot_files.OPTIONS,
         ),
         supports_check_mode=True,
@@ -174,6 +193,12 @@ def main():
         if saved["changed"]:
             diffs.append(saved["diff"])
         out["state_file"] = saved["state_file"]
+    if p["release_lock"]:
+        try:
+            out["lock_released"] = False if module.check_mode else host_lock.release(p["lock_path"], p["release_lock"])
+        except (IOError, OSError) as exc:
+            msg = "node_state: converged, but giving back the lock %s failed: %s" % (p["lock_path"], exc)
+            module.fail_json(msg=msg, changed=bool(changes), changes=changes)
     module.exit_json(changed=bool(changes), diff=diffs, **out)
 
 

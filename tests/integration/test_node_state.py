@@ -2,8 +2,12 @@
 
 import json
 import subprocess
+import sys
+import time
 
 import pytest
+
+from ansible_collections.routednet.fabric.plugins.module_utils import host_lock
 
 
 def paths(tmp_path):
@@ -77,3 +81,32 @@ def test_a_failing_step_stops_the_call_and_is_named(module, netns, tmp_path, che
     assert res["changed"] and res["steps"][0]["changed"], "the first step's change is reported"
     assert "br-state" in ip(ns, "link") and "br-after" not in ip(ns, "link"), "stops at the failing step"
     assert not (tmp_path / "etc").exists(), "nothing is saved for boot after a failure"
+
+
+@pytest.fixture
+def held_lock(tmp_path):
+    """A lock taken as host_lock takes it, with a process standing in for the run's SSH connection."""
+    path = str(tmp_path / "run" / "lock")
+    anchor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    holder = {"run_id": "run1", "label": "test", "controller": "local", "since": time.time()}
+    assert host_lock.try_once(path, holder, 60, anchor.pid)[0]
+    yield path
+    anchor.kill()
+    anchor.wait()
+
+
+@pytest.mark.parametrize("outcome", ["converged", "check", "failed"])
+def test_the_converge_gives_the_lock_back_only_once_it_succeeded(module, netns, tmp_path, held_lock, outcome):
+    ns = netns("lockstep")
+    todo = steps(ns)
+    if outcome == "failed":
+        todo[1]["params"]["routes"][0]["dev"] = "nosuchdev"
+    args = dict(paths(tmp_path), steps=todo, release_lock="run1", lock_path=held_lock)
+    res = module("node_state", args, check=outcome == "check")
+    if outcome == "converged":
+        assert not res.failed and res["lock_released"] is True, res
+        assert not host_lock.is_held(held_lock)
+    else:
+        # a check run took no lock to give back; a failed one leaves it to the play's unlock
+        assert res.failed == (outcome == "failed") and not res.get("lock_released"), res
+        assert host_lock.is_held(held_lock) and host_lock.read_holder(held_lock)["run_id"] == "run1"
