@@ -30,8 +30,15 @@ from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     vxlan_routes,
 )
 from ansible_collections.routednet.fabric.plugins.module_utils.ownership import conflicts as ownership_conflicts, planned_links, same_machine
-from ansible_collections.routednet.fabric.plugins.module_utils.plan_report import plan_report
 from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_markdown, verify_matrix
+
+
+def plan_report_filter(*args, **kwargs):
+    # imported here: the report shares code with the modules, which load pyroute2 (half a
+    # second), and every worker process that templates any filter of this file imports it
+    from ansible_collections.routednet.fabric.plugins.module_utils.plan_report import plan_report  # noqa: PLC0415
+
+    return plan_report(*args, **kwargs)
 
 
 class FilterModule(object):
@@ -52,7 +59,7 @@ class FilterModule(object):
             "path_ends": path_ends,
             "path_report": path_report,
             "peer_underlay_ips": peer_underlay_ips,
-            "plan_report": plan_report,
+            "plan_report": plan_report_filter,
             "ping_targets": ping_targets,
             "verify_markdown": verify_markdown,
             "verify_matrix": verify_matrix,
