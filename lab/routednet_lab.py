@@ -50,10 +50,12 @@ PRIVATE_PATHS = [
     "/usr/local/lib/routednet",
     "/run/routednet",
 ]
+# An sshd of the test tooling: root by its one key only (this file's labs, and the test VM's
+# guest in lab/vm/routednet_vm.py).
 SSHD_CONFIG = """\
-# Lab-only sshd, started per connection inside a lab node by the SSH ProxyCommand.
-HostKey {lab}/ssh/host_ed25519
-AuthorizedKeysFile {lab}/ssh/authorized_keys
+# {purpose}
+{listen}HostKey {host_key}
+AuthorizedKeysFile {authorized_keys}
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -63,6 +65,10 @@ PidFile none
 LogLevel ERROR
 Subsystem sftp internal-sftp
 """
+
+
+def sshd_config(purpose, host_key, authorized_keys, listen=None):
+    return SSHD_CONFIG.format(purpose=purpose, listen="ListenAddress %s\n" % listen if listen else "", host_key=host_key, authorized_keys=authorized_keys)
 
 
 class LabError(Exception):
@@ -229,7 +235,8 @@ def make_ssh(lab):
         run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "routednet-lab-%s" % lab, "-f", "%s/ssh/%s" % (d, key))
     shutil.copy("%s/ssh/id_ed25519.pub" % d, "%s/ssh/authorized_keys" % d)
     with open("%s/ssh/sshd_config" % d, "w") as handle:
-        handle.write(SSHD_CONFIG.format(lab=d))
+        purpose = "Lab-only sshd, started per connection inside a lab node by the SSH ProxyCommand."
+        handle.write(sshd_config(purpose, "%s/ssh/host_ed25519" % d, "%s/ssh/authorized_keys" % d))
     return d
 
 

@@ -48,6 +48,9 @@ import time
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import routednet_lab  # noqa: E402  (lab/routednet_lab.py: the guest's sshd is configured as the lab's)
+
 JOBS_ROOT = "/run/routednet-vm"
 QEMU = "qemu-system-x86_64"
 BUSYBOX = "/bin/busybox"
@@ -56,20 +59,6 @@ STAGE1_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay", "virtio_rng"]
 RESULT = re.compile(r"^routednet-vm: exit (\d+)$")
 # qemu's user-mode network gives the guest this address (the host forwards to it)
 GUEST_ADDRESS = "10.0.2.15"
-GUEST_SSHD_CONFIG = """\
-# sshd of a VM started by routednet_vm.py: only the host reaches it (qemu user-mode
-# network, one forwarded port on the host's loopback).
-ListenAddress {address}
-HostKey /run/vmjob/host_ed25519
-AuthorizedKeysFile /run/vmjob/id_ed25519.pub
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PidFile none
-LogLevel ERROR
-"""
 PACKAGES = "qemu-system-x86 linux-image-amd64 busybox-static kmod (scripts/system-packages.txt)"
 
 
@@ -348,7 +337,8 @@ def start(args):
         with open(os.path.join(job, "known_hosts"), "w") as handle:
             handle.write("[127.0.0.1]:%d %s %s\n" % (port, host_key[0], host_key[1]))
         with open(os.path.join(job, "sshd_config"), "w") as handle:
-            handle.write(GUEST_SSHD_CONFIG.format(address=GUEST_ADDRESS))
+            purpose = "sshd of a VM started by routednet_vm.py: only the host reaches it (qemu user-mode network, one port forwarded from its loopback)."
+            handle.write(routednet_lab.sshd_config(purpose, "/run/vmjob/host_ed25519", "/run/vmjob/id_ed25519.pub", listen=GUEST_ADDRESS))
         shutil.copy(os.path.join(HERE, "guest-serve.sh"), os.path.join(job, "serve.sh"))
         write_job(job, ["sh", "/run/vmjob/serve.sh", str(args.timeout)], {"ROUTEDNET_IN_VM": "1"})
         command = qemu_command(args, image, initramfs, job, ssh_port=port)
