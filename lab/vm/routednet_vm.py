@@ -198,16 +198,33 @@ def stream(proc, deadline, log):
             log.write(line + "\n")
 
 
-def run(args):
+def require_tools():
     problems = missing()
     if problems:
         raise VMError("cannot start the VM: %s; install %s (scripts/setup.sh does)" % ("; ".join(problems), PACKAGES))
+
+
+def new_job():
+    """A fresh job directory: what the guest gets of the host besides its read-only view."""
+    os.makedirs(JOBS_ROOT, exist_ok=True)
+    return tempfile.mkdtemp(prefix="job-", dir=JOBS_ROOT)
+
+
+def kernel_and_initramfs(job):
+    """The newest installed kernel, and an initramfs for it built into the job directory."""
+    release, image = kernels()[0]
+    initramfs = os.path.join(job, "initramfs.cpio")
+    build_initramfs(release, initramfs)
+    return image, initramfs
+
+
+def run(args):
+    require_tools()
     if not args.command:
         raise VMError("no command given (routednet_vm.py run -- COMMAND ...)")
     if os.getcwd().split(os.sep)[1] in ("run", "proc", "sys", "dev"):
         raise VMError("the guest gets fresh /run, /proc, /sys and /dev; run from a directory elsewhere (now in %s)" % os.getcwd())
-    os.makedirs(JOBS_ROOT, exist_ok=True)
-    job = tempfile.mkdtemp(prefix="job-", dir=JOBS_ROOT)
+    job = new_job()
     try:
         with open(args.log or os.devnull, "w") as log:
             return boot(args, job, log)
@@ -218,9 +235,7 @@ def run(args):
 def boot(args, job, log):
     """Start the VM on the job, stream its console, return the command's exit status."""
     started = time.monotonic()
-    release, image = kernels()[0]
-    initramfs = os.path.join(job, "initramfs.cpio")
-    build_initramfs(release, initramfs)
+    image, initramfs = kernel_and_initramfs(job)
     write_job(job, args.command, {"ROUTEDNET_IN_VM": "1"})
     print("routednet-vm: booting %s (software emulation, %d CPUs, %d MiB, no network card)" % (image, args.cpus, args.memory), flush=True)
     command = qemu_command(args, image, initramfs, job)
@@ -245,18 +260,22 @@ def boot(args, job, log):
     return status
 
 
+def qemu_argv(pid):
+    """The command line of process ``pid`` when it is a qemu of ours' kind, else None."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            argv = handle.read().split(b"\0")
+    except OSError:
+        return None
+    return argv if os.path.basename(argv[0]) == QEMU.encode() else None
+
+
 def stop_all(_args):
     """Kill the VMs of runs that were themselves killed, and remove their job directories."""
     stopped = 0
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as handle:
-                argv = handle.read().split(b"\0")
-        except OSError:
-            continue
-        if os.path.basename(argv[0]) == QEMU.encode() and any(a.startswith(JOBS_ROOT.encode() + b"/job-") for a in argv):
+        argv = qemu_argv(int(pid)) if pid.isdigit() else None
+        if argv and any(a.startswith(JOBS_ROOT.encode() + b"/job-") for a in argv):
             os.kill(int(pid), signal.SIGKILL)
             stopped += 1
     if os.path.isdir(JOBS_ROOT):
@@ -284,11 +303,7 @@ def load_state(name):
 
 
 def alive(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            return os.path.basename(handle.read().split(b"\0")[0]) == QEMU.encode()
-    except OSError:
-        return False
+    return qemu_argv(pid) is not None
 
 
 def free_port():
@@ -308,27 +323,27 @@ def ssh_argv(state):
     ]  # fmt: skip
 
 
-def guest_command(argv, cwd=None):
-    """The remote command line: the guest's shell runs argv in cwd (the host's paths hold there too)."""
-    return "cd %s && exec %s" % (shlex.quote(cwd or os.getcwd()), shlex.join(argv))
+def guest_command(argv):
+    """The remote command line: the guest's shell runs argv here (the host's paths hold there too)."""
+    return "cd %s && exec %s" % (shlex.quote(os.getcwd()), shlex.join(argv))
 
 
 def start(args):
-    """Boot a VM in the background with an sshd only the host reaches; return when it answers."""
-    problems = missing()
-    if problems:
-        raise VMError("cannot start the VM: %s; install %s (scripts/setup.sh does)" % ("; ".join(problems), PACKAGES))
+    start_vm(args)
+    return 0
+
+
+def start_vm(args):
+    """Boot a VM in the background with an sshd only the host reaches; its state, once it answers."""
+    require_tools()
     old = load_state(args.name)
     if old and alive(old["pid"]):
         raise VMError("a VM named %s is running (pid %d); stop it first: routednet_vm.py stop --name %s" % (args.name, old["pid"], args.name))
-    os.makedirs(JOBS_ROOT, exist_ok=True)
-    job = tempfile.mkdtemp(prefix="job-", dir=JOBS_ROOT)
+    job = new_job()
     started = time.monotonic()
     proc = None
     try:
-        release, image = kernels()[0]
-        initramfs = os.path.join(job, "initramfs.cpio")
-        build_initramfs(release, initramfs)
+        image, initramfs = kernel_and_initramfs(job)
         for key in ("host_ed25519", "id_ed25519"):
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "routednet-vm", "-f", os.path.join(job, key)], check=True)
         port = free_port()
@@ -367,7 +382,7 @@ def start(args):
             os.unlink(state_path(args.name))
         raise
     print("routednet-vm: %s up after %.0f s (software emulation); ssh on 127.0.0.1:%d" % (args.name, time.monotonic() - started, port), flush=True)
-    return 0
+    return state
 
 
 def console_tail(job, lines=40):
@@ -413,7 +428,7 @@ def host_inventory(inner, state, lab):
     """The guest lab's inventory, for Ansible on the host: SSH reaches each node through the
     VM's sshd (the node's own ProxyCommand runs in the guest), and the lab's key, known
     hosts and SSH control sockets are copies under the VM's job directory."""
-    guest_dir = "/run/routednet-lab/%s/" % lab
+    guest_dir = os.path.join(routednet_lab.LAB_ROOT, lab) + "/"
     host_dir = os.path.join(state["job"], "lab") + "/"
     outer = shlex.join(ssh_argv(state))
     for group in inner["all"]["children"].values():
@@ -432,22 +447,33 @@ def host_inventory(inner, state, lab):
     return inner
 
 
+def lab_tool(*argv):
+    return shlex.join([sys.executable, routednet_lab.__file__, *argv])
+
+
 def lab_up(args):
     """A lab of routednet_lab.py inside a started VM, and its inventory for the host."""
-    start(args)
-    state = running(args.name)
+    state = start_vm(args)
+    try:
+        write_lab_inventory(args, state)
+    except BaseException:
+        stop(args)
+        raise
+    print("routednet-vm: lab %s up in the VM; inventory %s" % (args.name, args.inventory), flush=True)
+    return 0
+
+
+def write_lab_inventory(args, state):
     job_lab = os.path.join(state["job"], "lab")
     os.makedirs(os.path.join(job_lab, "cp"))
-    guest_lab = "/run/routednet-lab/%s" % args.name
+    guest_lab = os.path.join(routednet_lab.LAB_ROOT, args.name)
     steps = [
-        shlex.join([sys.executable, os.path.join(HERE, "..", "routednet_lab.py"), "up", "--name", args.name,
-                    "--topology", os.path.abspath(args.topology), "--inventory", "/run/vmjob/lab/inner.yml"]),
+        lab_tool("up", "--name", args.name, "--topology", os.path.abspath(args.topology), "--inventory", "/run/vmjob/lab/inner.yml"),
         "mkdir -p /run/vmjob/lab/ssh",
         "cp %s/ssh/id_ed25519 %s/ssh/known_hosts /run/vmjob/lab/ssh/" % (guest_lab, guest_lab),
-    ]  # fmt: skip
+    ]
     built = subprocess.run(ssh_argv(state) + [" && ".join(steps)], capture_output=True, text=True, check=False)
     if built.returncode != 0:
-        stop(args)
         raise VMError("the lab did not come up in the VM: %s" % (built.stdout + built.stderr).strip())
     os.chmod(os.path.join(job_lab, "ssh", "id_ed25519"), 0o600)
     with open(os.path.join(job_lab, "inner.yml")) as handle:
@@ -456,16 +482,13 @@ def lab_up(args):
     with open(args.inventory, "w") as handle:
         handle.write("# Written by routednet_vm.py lab-up: the lab %s inside the VM of that name.\n---\n" % args.name)
         yaml.safe_dump(host_inventory(inner, state, args.name), handle, default_flow_style=False, sort_keys=True)
-    print("routednet-vm: lab %s up in the VM; inventory %s" % (args.name, args.inventory), flush=True)
-    return 0
 
 
 def lab_down(args):
     """Take the lab down inside the VM (best effort: the VM goes anyway), then stop the VM."""
     state = load_state(args.name)
     if state and alive(state["pid"]):
-        argv = [sys.executable, os.path.join(HERE, "..", "routednet_lab.py"), "down", "--name", args.name]
-        subprocess.run(ssh_argv(state) + [shlex.join(argv)], capture_output=True, text=True, timeout=300, check=False)
+        subprocess.run(ssh_argv(state) + [lab_tool("down", "--name", args.name)], capture_output=True, text=True, timeout=300, check=False)
     return stop(args)
 
 

@@ -5,8 +5,8 @@ Two parts, each in its own throwaway VM (lab/vm/routednet_vm.py):
 - `molecule test -s ipip` runs here, on the host, as an operator's controller would: its
   create step boots a VM and builds the lab's nodes inside it, and Ansible reaches them
   over SSH through the VM's sshd (VXLAN -> IPIP live switch, idempotence, full-size ping
-  matrix, IP protocol 4 on the underlay, decommission of a node, then IPIP -> host-gw with
-  the node back and nothing stale). Only the nodes' side runs under software emulation.
+  matrix, IP protocol 4 on the underlay, then IPIP -> host-gw with nothing stale). Only
+  the nodes' side runs under software emulation.
 Several minutes each. Nothing of either VM is left afterwards.
 """
 
