@@ -48,6 +48,7 @@ PRIVATE_PATHS = [
     "/etc/iproute2/rt_protos.d",
     "/etc/systemd/system",
     "/usr/local/lib/routednet",
+    "/usr/local/lib/routednet-pyroute2",
     "/run/routednet",
 ]
 # An sshd of the test tooling: root by its one key only (this file's labs, and the test VM's
@@ -134,12 +135,35 @@ def load_topology(path):
         error = _check_address(node.get("segment"), node.get("address"), segments, used, "node %s" % name)
         if error:
             errors.append(error)
+        try:
+            node["_python"] = node_python(node.get("python"))
+        except LabError as exc:
+            errors.append("node %s: %s" % (name, exc))
     if not topo.get("nodes"):
         errors.append("nodes: the topology has no nodes")
     if errors:
         raise LabError("topology %s:\n  %s" % (path, "\n  ".join(errors)))
     topo["_segments"] = segments
     return topo
+
+
+# A node's Python, as on a real host: the distribution's own (with Debian's
+# python3-pyroute2, which scripts/setup.sh installs), or another version where the
+# topology says so (python: "3.9"; this machine's pyenv has 3.9-3.13, without pyroute2,
+# so such a node gets the collection's private copy).
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def node_python(version):
+    if not version:
+        return SYSTEM_PYTHON
+    # pyenv's own interpreter, not its shim (which answers only for the selected version)
+    pyenv = os.path.expanduser("~/.pyenv/versions")
+    matches = sorted(d for d in (os.listdir(pyenv) if os.path.isdir(pyenv) else []) if d.startswith("%s." % version))
+    found = os.path.join(pyenv, matches[-1], "bin", "python%s" % version) if matches else shutil.which("python%s" % version)
+    if not found or not os.access(found, os.X_OK):
+        raise LabError("python %s: no python%s on this machine (nor in ~/.pyenv/versions)" % (version, version))
+    return found
 
 
 def _check_address(segment, address, segments, used, who):
@@ -200,6 +224,7 @@ def write_inventory(lab, topo, path):
             "routednet_underlay_ip": str(node["address"]),
             "routednet_lab_segment": node["segment"],
             "ansible_ssh_extra_args": "-o ProxyCommand=%s" % shlex.quote(proxy_command(lab, node["name"])),
+            "ansible_python_interpreter": node["_python"],
         }
         if node.get("pod_cidr"):
             hv["routednet_pod_cidr"] = node["pod_cidr"]
@@ -210,8 +235,6 @@ def write_inventory(lab, topo, path):
         "ansible_user": "root",
         "ansible_ssh_private_key_file": "%s/ssh/id_ed25519" % d,
         "ansible_ssh_common_args": ssh_args(lab),
-        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-        "routednet_pyroute2_install": "none",
         "routednet_lab_name": lab,
     }
     for key in ("cluster_cidr", "subnet_prefix"):

@@ -19,7 +19,10 @@ from ansible_collections.routednet.fabric.plugins.module_utils.planning import P
 # The collection's roles: their defaults are the values of settings the inventory leaves unset.
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 CHECKED = (
-    settings.CLUSTER_WIDE + settings.BOOLEANS + settings.DEVICE_NAMES + ("routednet_mtu", "routednet_pods", "routednet_firewall_table", "routednet_sysctl_file")
+    settings.CLUSTER_WIDE
+    + settings.BOOLEANS
+    + settings.DEVICE_NAMES
+    + ("routednet_mtu", "routednet_pods", "routednet_firewall_table", "routednet_sysctl_file", "routednet_pyroute2_install")
 )
 
 LEASE_HEADER = (

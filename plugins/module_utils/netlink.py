@@ -11,29 +11,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ctypes
+import json
 import os
+import shutil
 import sys
-import traceback
+import zipfile
 
-try:
-    from ansible.module_utils.basic import missing_required_lib
-except ImportError:  # the boot-time restore runs these module_utils without Ansible
-
-    def missing_required_lib(library):
-        return "Failed to import the required Python library (%s) on %s's Python %s." % (library, os.uname()[1], sys.executable)
+# pyroute2 is imported by load() (require_pyroute2 calls it), not when this file is:
+# the collection's private copy, if any, has to be put in place first, and code on the
+# controller that shares these helpers needs no pyroute2 at all.
+IPRoute = pyroute2_netns = PYROUTE2_VERSION = None
 
 
-PYROUTE2_IMPORT_ERROR = None
-try:
-    from pyroute2 import IPRoute, NetNS, netns as pyroute2_netns
-    from pyroute2 import __version__ as PYROUTE2_VERSION
-    from pyroute2.netlink.exceptions import NetlinkError
-except ImportError:
-    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
-    IPRoute = NetNS = pyroute2_netns = PYROUTE2_VERSION = None
-
-    class NetlinkError(Exception):
-        """Placeholder so that except clauses stay valid without pyroute2."""
+class NetlinkError(Exception):
+    """pyroute2's NetlinkError once load() ran; until then a stand-in, so that except
+    clauses stay valid."""
 
 
 # Every link the collection creates carries this alias (IFLA_IFALIAS); only
@@ -52,28 +45,185 @@ RT_TABLE_MAIN = 254
 RTN_UNICAST = 1
 
 
-# pyroute2 0.9 changed the message API the modules rely on; older ones (Debian 12
-# ships 0.7.2) return empty attributes instead of failing, so refuse them.
-MIN_PYROUTE2 = (0, 9)
+# The oldest pyroute2 the modules work with: Debian 12's. 0.5 and 0.6 (RHEL 9's EPEL,
+# Ubuntu 22.04) ignore the interface filter of address dumps; such hosts get the
+# private copy below.
+MIN_PYROUTE2 = (0, 7, 2)
+
+# Where the collection keeps its own copy of pyroute2 on a host whose Python has none
+# that works: pyroute2 is pure Python, so the controller ships the one it runs (see the
+# node_facts action plugin). A fixed path, because the modules and the boot-time restore
+# must find it before they read any option; the mark file inside makes it ours.
+PRIVATE_LIBRARY = "/usr/local/lib/routednet-pyroute2"
+PRIVATE_MARK = ".routednet-pyroute2.json"
+
+LOADED = {}  # what load() found: source (system/private/none), version, usable, problem
 
 
 def version_tuple(text):
     parts = []
-    for piece in str(text).split(".")[:2]:
+    for piece in str(text).split(".")[:3]:
         digits = "".join(ch for ch in piece if ch.isdigit())
         parts.append(int(digits or 0))
     return tuple(parts)
 
 
+def private_version(directory=PRIVATE_LIBRARY):
+    """The version of the private copy in ``directory``, or None when there is none of ours."""
+    try:
+        with open(os.path.join(directory, PRIVATE_MARK)) as handle:
+            version = str(json.load(handle)["version"])
+    except (IOError, OSError, ValueError, KeyError, TypeError):
+        return None
+    return version if os.path.isdir(os.path.join(directory, version, "pyroute2")) else None
+
+
+def installed_version(pyroute2):
+    """pyroute2's version; Debian's 0.7.2 says "unknown" in __version__, its metadata knows."""
+    text = str(getattr(pyroute2, "__version__", "") or "")
+    if text and text[0].isdigit():
+        return text
+    try:
+        import importlib.metadata  # noqa: PLC0415  (only for a pyroute2 that does not know its version)
+
+        return importlib.metadata.version("pyroute2")
+    except Exception:  # no metadata (Python < 3.8 has no importlib.metadata either)
+        return text or "unknown"
+
+
+def load(use_private=True, private_dir=PRIVATE_LIBRARY):
+    """Import pyroute2, once: the private copy when there is one (and ``use_private``),
+    else the Python's own. Returns LOADED; never raises."""
+    global IPRoute, pyroute2_netns, PYROUTE2_VERSION, NetlinkError
+    if LOADED:
+        return LOADED
+    source = "system"
+    private = private_version(private_dir) if use_private else None
+    if private:
+        sys.path.insert(0, os.path.join(private_dir, private))
+        source = "private"
+    try:
+        # here, not at the top: the private copy's directory must be on the path first
+        import pyroute2  # noqa: PLC0415
+        from pyroute2 import IPRoute as iproute, netns as netns_module  # noqa: PLC0415
+        from pyroute2.netlink.exceptions import NetlinkError as error_class  # noqa: PLC0415
+    except ImportError as exc:
+        LOADED.update(source="none", version=None, usable=False, problem="no pyroute2 (%s)" % exc)
+        return LOADED
+    version = installed_version(pyroute2)
+    LOADED.update(source=source, version=version, usable=version_tuple(version) >= MIN_PYROUTE2, problem=None)
+    if not LOADED["usable"]:
+        LOADED["problem"] = "pyroute2 %s, older than %s" % (version, ".".join(map(str, MIN_PYROUTE2)))
+        return LOADED
+    IPRoute, pyroute2_netns, PYROUTE2_VERSION, NetlinkError = iproute, netns_module, version, error_class
+    _short_attribute_names()
+    return LOADED
+
+
+def _short_attribute_names():
+    """Let msg.get("ifname") find IFLA_IFNAME on every supported pyroute2.
+
+    Before 0.7.7 get() with a short name walks the string as a path of nested
+    attributes, one character each, and returns None; get_nested() with the one name
+    works. Only this process's pyroute2 is patched, and only when it needs it."""
+    from pyroute2.netlink import nlmsg_base  # noqa: PLC0415  (loaded by load())
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg  # noqa: PLC0415
+
+    probe = ifinfmsg()
+    probe["attrs"] = [("IFLA_IFNAME", "probe")]
+    if probe.get("ifname") == "probe":
+        return
+    original = nlmsg_base.get
+
+    def get(self, key, default=None):
+        if isinstance(key, str) and key not in self:
+            key = (key,)
+        return original(self, key, default)
+
+    nlmsg_base.get = get
+
+
+def problem_text(status):
+    """One line for an operator: what this host's Python has and what to set."""
+    return (
+        "%s: %s for %s (Python %s); routednet.fabric needs pyroute2 >= %s. Fix: run a provisioning playbook with "
+        "routednet_pyroute2_install=auto (the default) or private: its first call brings the collection's own copy"
+        % (os.uname()[1], status.get("problem"), sys.executable, sys.version.split()[0], ".".join(map(str, MIN_PYROUTE2)))
+    )
+
+
 def require_pyroute2(module):
     """Fail with a clear message when pyroute2 is missing or too old."""
-    if PYROUTE2_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("pyroute2 >= 0.9"), exception=PYROUTE2_IMPORT_ERROR)
-    if version_tuple(PYROUTE2_VERSION) < MIN_PYROUTE2:
-        module.fail_json(
-            msg="pyroute2 %s is installed on this host but routednet.fabric needs >= %s; set routednet_pyroute2_install=pip "
-            "(or install a newer pyroute2 for %s yourself)" % (PYROUTE2_VERSION, ".".join(map(str, MIN_PYROUTE2)), sys.executable)
-        )
+    status = load()
+    if not status["usable"]:
+        module.fail_json(msg=problem_text(status), pyroute2=dict(status, python=sys.executable))
+
+
+def install_private(archive, directory=PRIVATE_LIBRARY):
+    """Put the private copy from ``archive`` (a zip the controller sent) in ``directory``,
+    as ``directory``/VERSION/pyroute2 with the mark file naming VERSION. Takes only an
+    empty or missing directory or one of ours (the directory may be a mount point, so it
+    is never renamed itself). Returns the version installed. Raises OSError/ValueError."""
+    if os.path.isdir(directory) and os.listdir(directory) and not os.path.exists(os.path.join(directory, PRIVATE_MARK)):
+        raise ValueError("%s exists and is not the collection's (no %s in it); move it away" % (directory, PRIVATE_MARK))
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    with zipfile.ZipFile(archive) as bundle:
+        version = str(json.loads(bundle.read(PRIVATE_MARK).decode("utf-8"))["version"])
+        fresh = os.path.join(directory, ".new-%d" % os.getpid())
+        bundle.extractall(fresh)
+    final = os.path.join(directory, version)
+    if os.path.lexists(final):
+        shutil.rmtree(final)
+    os.rename(os.path.join(fresh, "lib"), final)
+    # the mark is switched last and whole: a module starting meanwhile finds a complete copy
+    mark = os.path.join(fresh, PRIVATE_MARK)
+    os.rename(mark, os.path.join(directory, PRIVATE_MARK))
+    for entry in os.listdir(directory):
+        if entry not in (version, PRIVATE_MARK):
+            shutil.rmtree(os.path.join(directory, entry), ignore_errors=True)
+    return version
+
+
+def remove_private(directory=PRIVATE_LIBRARY):
+    """Remove the private copy (only ours); True when there was one."""
+    if not os.path.exists(os.path.join(directory, PRIVATE_MARK)):
+        return False
+    for entry in os.listdir(directory):
+        path = os.path.join(directory, entry)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+    if not os.path.ismount(directory):
+        os.rmdir(directory)
+    return True
+
+
+def prepare_pyroute2(module):
+    """For the calls that may get the private copy (node_facts, node_state): install the
+    archive the action plugin sent (in check mode: only into this call's temporary
+    directory), drop the private copy if the operator chose the distribution's, then load.
+    Returns the changes made (texts)."""
+    p = module.params
+    mode = p.get("pyroute2_install") or "auto"
+    changes = []
+    try:
+        if p.get("pyroute2_archive"):
+            target = os.path.join(module.tmpdir, "python") if module.check_mode else PRIVATE_LIBRARY
+            version = install_private(p["pyroute2_archive"], target)
+            changes.append("install the collection's private pyroute2 %s in %s" % (version, PRIVATE_LIBRARY))
+            load(private_dir=target)
+        elif mode in ("distro", "none") and private_version():
+            if not module.check_mode:
+                remove_private()
+            changes.append("remove the collection's private pyroute2 from %s (routednet_pyroute2_install=%s)" % (PRIVATE_LIBRARY, mode))
+            load(use_private=False)
+        else:
+            load(use_private=mode not in ("distro", "none"))
+    except (IOError, OSError, ValueError) as exc:
+        module.fail_json(msg="%s: cannot install the collection's private pyroute2: %s" % (os.uname()[1], exc))
+    return changes
 
 
 def list_netns():
@@ -107,6 +257,37 @@ def predict_link_in_pending_netns(module, what, state, *names):
         module.exit_json(changed=False, changes=[])
 
 
+CLONE_NEWNET = 0x40000000
+
+
+def _setns(fd):
+    """setns(2) for a network namespace (os.setns only exists from Python 3.12)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, CLONE_NEWNET) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
+
+
+def _iproute_in(netns):
+    """A plain IPRoute socket made inside the named namespace; the thread returns to its
+    own namespace at once. A socket stays in the namespace it was made in, and this works
+    the same on every pyroute2 (before 0.9 NetNS is a proxy through a pipe, on which the
+    bulk requests' raw netlink cannot work)."""
+    back = os.open("/proc/self/ns/net", os.O_RDONLY)
+    try:
+        target = os.open(os.path.join("/run/netns", netns), os.O_RDONLY)
+        try:
+            _setns(target)
+        finally:
+            os.close(target)
+        try:
+            return IPRoute()
+        finally:
+            _setns(back)
+    finally:
+        os.close(back)
+
+
 def open_rtnl(module, netns=None):
     """An RTNL socket in the host namespace or in the named one.
 
@@ -116,7 +297,7 @@ def open_rtnl(module, netns=None):
         if netns:
             if netns not in list_netns():
                 module.fail_json(msg="network namespace '%s' does not exist on this host" % netns)
-            return NetNS(netns, flags=0)
+            return _iproute_in(netns)
         return IPRoute()
     except (OSError, NetlinkError) as exc:
         where = "network namespace '%s'" % netns if netns else "the host namespace"

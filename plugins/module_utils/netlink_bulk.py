@@ -24,7 +24,8 @@ import os
 import socket
 import struct
 
-from ansible_collections.routednet.fabric.plugins.module_utils.netlink import AF_INET, RTN_UNICAST, RTNH_F_ONLINK, NetlinkError
+from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.netlink import AF_INET, RTN_UNICAST, RTNH_F_ONLINK
 
 NLMSG_NOOP = 1
 NLMSG_ERROR = 2
@@ -284,13 +285,13 @@ class Channel(object):
                 undo.did(_UndoText(change), lambda change=change: self.apply_one(change.inverse()[1]))
         if refused is not None:
             index, error = refused
-            raise Refused(changes[index], NetlinkError(error, os.strerror(error)))
+            raise Refused(changes[index], netlink.NetlinkError(error, os.strerror(error)))
 
     def apply_one(self, request):
         """Send one request; raise NetlinkError when the kernel refuses it."""
         _done, refused = self.send([request])
         if refused is not None:
-            raise NetlinkError(refused[1], os.strerror(refused[1]))
+            raise netlink.NetlinkError(refused[1], os.strerror(refused[1]))
 
     def dump(self, kind, body):
         """Every message of a dump request, as (type, buffer, body offset, end)."""

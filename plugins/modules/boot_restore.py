@@ -72,7 +72,7 @@ options:
 extends_documentation_fragment:
   - routednet.fabric.netlink.boot_files
 requirements:
-  - pyroute2 >= 0.9 on the managed host (to run the restore)
+  - pyroute2 >= 0.7.2 on the managed host (to run the restore), or the collection's private copy
 attributes:
   check_mode:
     support: full

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: node_facts
-short_description: Read-only preflight of a node before the routed network is applied
+short_description: Preflight of a node before the routed network is applied
 version_added: 0.1.0
 description:
   - Finds the underlay interface that holds the node's underlay address and reports its
@@ -19,7 +19,9 @@ description:
     reaches each peer's underlay address (the longest match for at least one of them), so
     that the controller can tell which pairs of nodes share an L2 segment.
   - Fails, naming the address, when no interface of the host holds the underlay address.
-  - Never changes anything.
+  - Changes nothing of the host's network. It is the first call of a run on a host, so it
+    is where a host whose Python has no usable pyroute2 gets the collection's private
+    copy (O(pyroute2_install)); that is its only change, once.
 options:
   underlay_ip:
     description: The node's underlay address (C(routednet_underlay_ip)).
@@ -57,6 +59,7 @@ options:
     description: The collection's sysctl.d file; its owner is returned as RV(persist_file_owner).
     type: path
 extends_documentation_fragment:
+  - routednet.fabric.pyroute2
   - routednet.fabric.netlink
   - routednet.fabric.netlink.netns
 author:
@@ -121,9 +124,21 @@ ip_forward:
   returned: always
   type: bool
 pyroute2_version:
-  description: Version of pyroute2 on the host.
+  description: Version of the pyroute2 the modules use on the host.
   returned: always
   type: str
+pyroute2:
+  description:
+    - The pyroute2 the modules use on this host, and where it comes from.
+    - A failure for want of a usable one returns it too (the action plugin then sends the private copy).
+  returned: always
+  type: dict
+  sample: {"source": "system", "version": "0.7.2", "usable": true, "problem": null, "python": "/usr/bin/python3"}
+changes:
+  description: What this call changed (installing or removing the collection's private pyroute2), if anything.
+  returned: always
+  type: list
+  elements: str
 kernel_release:
   description: Release of the running kernel.
   returned: always
@@ -192,6 +207,7 @@ underlay_routes:
 
 import ipaddress
 import os
+import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -282,9 +298,12 @@ def main():
             firewall_table=dict(type="str"),
             persist_file=dict(type="path"),
             netns=dict(type="str"),
+            pyroute2_install=dict(type="str", default="auto", choices=["auto", "distro", "private", "none"]),
+            pyroute2_archive=dict(type="path"),
         ),
         supports_check_mode=True,
     )
+    installed = netlink.prepare_pyroute2(module)
     netlink.require_pyroute2(module)
     try:
         underlay = ipaddress.IPv4Address(module.params["underlay_ip"])
@@ -324,7 +343,9 @@ def main():
     with open(FORWARD_PATH) as handle:
         forward = handle.read().strip() == "1"
     module.exit_json(
-        changed=False,
+        changed=bool(installed),
+        changes=installed,
+        pyroute2=dict(netlink.LOADED, python=sys.executable),
         underlay_dev=holder["dev"],
         underlay_cidr=holder["address"],
         underlay_mtu=links[holder["index"]].get("mtu"),

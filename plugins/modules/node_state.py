@@ -68,9 +68,10 @@ options:
     type: path
     default: /run/routednet/lock
 extends_documentation_fragment:
+  - routednet.fabric.pyroute2
   - routednet.fabric.netlink.boot_files
 requirements:
-  - pyroute2 >= 0.9 on the managed host
+  - pyroute2 >= 0.7.2 on the managed host, or the collection's private copy (see O(pyroute2_install))
 attributes:
   check_mode:
     support: full
@@ -143,7 +144,7 @@ state_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, host_lock, restore, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, host_lock, netlink, restore, state_steps
 
 
 def main():
@@ -158,6 +159,8 @@ def main():
             boot_restore=dict(type="bool", default=True),
             release_lock=dict(type="str"),
             lock_path=dict(type="path", default="/run/routednet/lock"),
+            pyroute2_install=dict(type="str", default="auto", choices=["auto", "distro", "private", "none"]),
+            pyroute2_archive=dict(type="path"),
             **boot_files.OPTIONS,
         ),
         supports_check_mode=True,
@@ -166,9 +169,11 @@ def main():
     steps, errors = state_steps.validated(p["steps"])
     if errors:
         module.fail_json(msg="node_state: invalid steps, nothing was changed: " + " | ".join(errors))
+    installed = netlink.prepare_pyroute2(module)
+    netlink.require_pyroute2(module)
 
     results, failure = state_steps.apply(steps, module.check_mode, module._diff)
-    changes, summary, diffs = [], [], []
+    changes, summary, diffs = ["pyroute2: %s" % text for text in installed], [], []
     for step, result in results:
         label = state_steps.label(step)
         done = restore.what_changed(result) if result.get("changed") else []

@@ -336,10 +336,11 @@ def test_reachability_reports_ttl_and_misses(module, netns):
 
 
 def test_too_old_pyroute2_is_refused_clearly(module, monkeypatch):
-    monkeypatch.setattr(netlink, "PYROUTE2_VERSION", "0.7.2")
+    # what netlink.load() finds on Ubuntu 22.04 (tests/integration/test_pyroute2_sources.py loads such a one)
+    monkeypatch.setattr(netlink, "LOADED", {"source": "system", "version": "0.6.4", "usable": False, "problem": "pyroute2 0.6.4, older than 0.7.2"})
     res = module("hostgw_route", {"routes": []})
-    assert res.failed and "pyroute2 0.7.2 is installed on this host but routednet.fabric needs >= 0.9" in res["msg"]
-    assert "routednet_pyroute2_install=pip" in res["msg"]
+    assert res.failed and "pyroute2 0.6.4, older than 0.7.2 for %s (Python %d.%d" % ((sys.executable,) + sys.version_info[:2]) in res["msg"]
+    assert "routednet.fabric needs pyroute2 >= 0.7.2. Fix: run a provisioning playbook with routednet_pyroute2_install=auto" in res["msg"]
 
 
 def test_check_mode_predicts_inside_a_namespace_not_created_yet(module):
