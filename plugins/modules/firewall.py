@@ -57,7 +57,7 @@ options:
     description: The cluster CIDR all pod subnets come from. Required with O(state=present).
     type: str
   vxlan_port:
-    description: UDP port of the VXLAN traffic to protect; omit when no VXLAN device is used.
+    description: UDP port of the VXLAN traffic to protect; omit it, or 0, when no VXLAN device is used.
     type: int
   ipip:
     description: Protect IPIP (IP protocol 4) too.

@@ -44,6 +44,8 @@ def _checked(module, p):
         module.fail_json(msg="firewall: %s" % exc)
     if not p["nodes"]:
         module.fail_json(msg="firewall: nodes is empty; it lists the underlay address of every node of the cluster")
+    if p["vxlan_port"] == 0:
+        p["vxlan_port"] = None  # 0 means no VXLAN, as omitting it does
     if p["vxlan_port"] is not None and not 0 < p["vxlan_port"] < 65536:
         module.fail_json(msg="firewall: vxlan_port %d is not a UDP port (1-65535)" % p["vxlan_port"])
     if (p["vxlan_port"] or p["ipip"]) and not (p["underlay_dev"] and p["local"]):
