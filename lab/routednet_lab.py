@@ -283,7 +283,7 @@ def up(args):
 
     for seg_name in topo["_segments"]:
         ns = ns_name(lab, "seg", seg_name)
-        run("ip", "netns", "add", ns)
+        new_namespace(ns)
         state["netns"].append(ns)
         save_state(lab, state)
         run("ip", "-n", ns, "link", "add", "br0", "type", "bridge")
@@ -291,11 +291,10 @@ def up(args):
 
     for index, router in enumerate(topo.get("routers") or []):
         ns = ns_name(lab, "router", router["name"])
-        run("ip", "netns", "add", ns)
+        new_namespace(ns, forwarding=True)
         state["netns"].append(ns)
         save_state(lab, state)
         run("ip", "-n", ns, "link", "set", "lo", "up")
-        run("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
         for leg_index, leg in enumerate(router["interfaces"]):
             seg_ns = ns_name(lab, "seg", leg["segment"])
             port, inside = "r%di%d" % (index, leg_index), "eth%d" % leg_index
@@ -312,7 +311,7 @@ def up(args):
         name = node["name"]
         ns = ns_name(lab, "node", name)
         seg_ns = ns_name(lab, "seg", node["segment"])
-        run("ip", "netns", "add", ns)
+        new_namespace(ns)
         state["netns"].append(ns)
         save_state(lab, state)
         run("ip", "-n", ns, "link", "set", "lo", "up")
@@ -519,6 +518,27 @@ def power_off(lab, state, node):
     run("ip", "-n", seg_ns, "link", "del", state["ports"][node["name"]], check=False)
 
 
+# A new network namespace starts with the root namespace's IPv4 settings, not the kernel's
+# (net.core.devconf_inherit_init_net=0 means that for IPv4): on a machine where Docker or
+# podman turned forwarding on, every lab namespace would start with it on. A lab node
+# must start as a freshly booted host does, whatever this machine's own settings.
+KERNEL_DEFAULTS = (
+    "net.ipv4.ip_forward=0",
+    "net.ipv4.conf.all.forwarding=0",
+    "net.ipv4.conf.default.forwarding=0",
+    "net.ipv4.conf.all.rp_filter=0",
+    "net.ipv4.conf.default.rp_filter=0",
+)
+
+
+def new_namespace(ns, forwarding=False):
+    """``ip netns add`` with the kernel's IPv4 defaults set (forwarding on for a router)."""
+    run("ip", "netns", "add", ns)
+    run("ip", "netns", "exec", ns, "sysctl", "-qw", *KERNEL_DEFAULTS)
+    if forwarding:
+        run("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+
+
 def power_on(lab, state, topo, node, run_units=True):
     """The node boots: a fresh network namespace with only the underlay (address and
     routes from the topology), forwarding off; then the units enabled for
@@ -527,7 +547,7 @@ def power_on(lab, state, topo, node, run_units=True):
     if os.path.exists("/run/netns/" + ns):
         raise LabError("node %s is already on" % node["name"])
     port = state["ports"][node["name"]]
-    run("ip", "netns", "add", ns)
+    new_namespace(ns)
     run("ip", "-n", ns, "link", "set", "lo", "up")
     run("ip", "-n", seg_ns, "link", "add", port, "type", "veth", "peer", "name", "eth0", "address", state["macs"][node["name"]], "netns", ns)
     run("ip", "-n", seg_ns, "link", "set", port, "master", "br0", "up")

@@ -5,6 +5,7 @@ import io
 import itertools
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -31,6 +32,9 @@ def netns():
         name = "rnt-%d-%d-%s" % (os.getpid(), next(_counter), label)
         pnetns.create(name)
         made.append(name)
+        # a new namespace copies the root namespace's IPv4 settings: on a machine whose
+        # forwarding is on (Docker, podman), start from the kernel's defaults anyway
+        subprocess.run(["ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv4.ip_forward=0", "net.ipv4.conf.default.forwarding=0"], check=True)
         return name
 
     yield make
