@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the controller and the lab need: Debian packages and a Python
-# virtual environment (.venv) with the pinned controller dependencies.
+# virtual environment (.venv) with the pinned controller dependencies; with --tests,
+# also what only the test suite needs (scripts/test-packages.txt).
 # Safe to run again; it only installs what is missing. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,11 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-mapfile -t packages < <(grep -v '^#' scripts/system-packages.txt)
+lists=(scripts/system-packages.txt)
+if [ "${1:-}" = "--tests" ]; then
+    lists+=(scripts/test-packages.txt)
+fi
+mapfile -t packages < <(cat "${lists[@]}" | grep -v -e '^#' -e '^$')
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

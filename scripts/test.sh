@@ -5,7 +5,7 @@
 # Needs root. Every lab, namespace and VM it makes is removed, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 export PATH="$PWD/.venv/bin:$PATH"
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
 
@@ -18,7 +18,7 @@ cleanup() {
         kill -- -"$vm_pid" 2>/dev/null || true
         wait "$vm_pid" 2>/dev/null || true
     fi
-    for lab in default pytest molecule-default molecule-vxlan molecule-crosssubnet; do
+    for lab in default pytest core molecule-default molecule-vxlan molecule-crosssubnet; do
         python lab/routednet_lab.py down --name "$lab" >/dev/null 2>&1 || true
     done
     python lab/vm/routednet_vm.py stop-all || true

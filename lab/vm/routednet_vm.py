@@ -201,7 +201,7 @@ def stream(proc, deadline, log):
 def require_tools():
     problems = missing()
     if problems:
-        raise VMError("cannot start the VM: %s; install %s (scripts/setup.sh does)" % ("; ".join(problems), PACKAGES))
+        raise VMError("cannot start the VM: %s; install %s (scripts/setup.sh --tests does)" % ("; ".join(problems), PACKAGES))
 
 
 def new_job():

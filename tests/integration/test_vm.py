@@ -34,7 +34,7 @@ def vm_ready():
     if os.geteuid() != 0:
         pytest.skip("needs root: the VM shares the host's filesystem with root's permissions")
     ready = subprocess.run([sys.executable, VM_TOOL, "check"], capture_output=True, text=True, check=False)
-    assert ready.returncode == 0, "the VM cannot start here: %s (scripts/setup.sh installs what it needs)" % ready.stdout
+    assert ready.returncode == 0, "the VM cannot start here: %s (scripts/setup.sh --tests installs what it needs)" % ready.stdout
     yield
     # nothing of any VM is left behind, whatever happened
     left = qemu_processes()
