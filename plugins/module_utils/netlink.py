@@ -68,8 +68,9 @@ def version_tuple(text):
     return tuple(parts)
 
 
-def private_version(directory=PRIVATE_LIBRARY):
-    """The version of the private copy in ``directory``, or None when there is none of ours."""
+def private_version(directory=None):
+    """The version of the private copy in ``directory`` (default PRIVATE_LIBRARY), or None when there is none of ours."""
+    directory = directory or PRIVATE_LIBRARY
     try:
         with open(os.path.join(directory, PRIVATE_MARK)) as handle:
             version = str(json.load(handle)["version"])
@@ -91,13 +92,14 @@ def installed_version(pyroute2):
         return text or "unknown"
 
 
-def load(use_private=True, private_dir=PRIVATE_LIBRARY):
+def load(use_private=True, private_dir=None):
     """Import pyroute2, once: the private copy when there is one (and ``use_private``),
     else the Python's own. Returns LOADED; never raises."""
     global IPRoute, pyroute2_netns, PYROUTE2_VERSION, NetlinkError
     if LOADED:
         return LOADED
     source = "system"
+    private_dir = private_dir or PRIVATE_LIBRARY
     private = private_version(private_dir) if use_private else None
     if private:
         sys.path.insert(0, os.path.join(private_dir, private))
@@ -159,11 +161,12 @@ def require_pyroute2(module):
         module.fail_json(msg=problem_text(status), pyroute2=dict(status, python=sys.executable))
 
 
-def install_private(archive, directory=PRIVATE_LIBRARY):
+def install_private(archive, directory=None):
     """Put the private copy from ``archive`` (a zip the controller sent) in ``directory``,
     as ``directory``/VERSION/pyroute2 with the mark file naming VERSION. Takes only an
     empty or missing directory or one of ours (the directory may be a mount point, so it
     is never renamed itself). Returns the version installed. Raises OSError/ValueError."""
+    directory = directory or PRIVATE_LIBRARY
     if os.path.isdir(directory) and os.listdir(directory) and not os.path.exists(os.path.join(directory, PRIVATE_MARK)):
         raise ValueError("%s exists and is not the collection's (no %s in it); move it away" % (directory, PRIVATE_MARK))
     if not os.path.isdir(directory):
@@ -185,8 +188,9 @@ def install_private(archive, directory=PRIVATE_LIBRARY):
     return version
 
 
-def remove_private(directory=PRIVATE_LIBRARY):
+def remove_private(directory=None):
     """Remove the private copy (only ours); True when there was one."""
+    directory = directory or PRIVATE_LIBRARY
     if not os.path.exists(os.path.join(directory, PRIVATE_MARK)):
         return False
     for entry in os.listdir(directory):

@@ -69,6 +69,13 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  private_pyroute2:
+    description:
+      - With O(state=absent), also remove the collection's private pyroute2 from
+        C(/usr/local/lib/routednet-pyroute2) (only if the collection's mark is in it). The
+        decommission's last step; a run with C(routednet_boot_restore=false) keeps it.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - routednet.fabric.netlink.boot_files
 requirements:
@@ -141,7 +148,7 @@ import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, saved_state, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, netlink, saved_state, state_steps
 
 
 def present(module, p):
@@ -212,6 +219,9 @@ def absent(module, p):
     # the library directory goes only if our launcher is in it
     library = os.path.isfile(launcher)
     changes = ["remove %s" % path for path in doomed] + (["remove %s" % p["lib_dir"]] if library else [])
+    private = p["private_pyroute2"] and os.path.exists(os.path.join(netlink.PRIVATE_LIBRARY, netlink.PRIVATE_MARK))
+    if private:
+        changes.append("remove the collection's private pyroute2 %s" % netlink.PRIVATE_LIBRARY)
     before = (boot_files.read_bytes(p["state_file"]) or b"").decode("utf-8", "replace")
     if changes and not module.check_mode:
         try:
@@ -219,6 +229,8 @@ def absent(module, p):
                 os.remove(path)
             if library:
                 remove_library(p["lib_dir"])
+            if private:
+                netlink.remove_private()
         except (IOError, OSError) as exc:
             module.fail_json(msg="boot_restore: %s" % exc, changes=changes)
     module.exit_json(changed=bool(changes), changes=changes, state_file=p["state_file"], diff=dict(before=before, after=""))
@@ -241,6 +253,7 @@ def main():
                 ),
             ),
             state=dict(type="str", default="present", choices=["present", "absent"]),
+            private_pyroute2=dict(type="bool", default=False),
             **boot_files.OPTIONS,
         ),
         required_if=[("state", "present", ["steps", "forget"], True)],

@@ -163,3 +163,20 @@ def test_the_archive_carries_sources_and_licences_but_no_bytecode():
     assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
     assert [n for n in names if n.startswith("lib/pyroute2-licence/") and "LICENSE" in n.upper()]
     assert json.loads(zipfile.ZipFile(io.BytesIO(data)).read(netlink.PRIVATE_MARK))["version"] == version == netlink.installed_version(__import__("pyroute2"))
+
+
+def test_the_decommission_removes_the_private_copy_and_only_then(module, monkeypatch, tmp_path):
+    version, data = private_pyroute2.archive_bytes()
+    (tmp_path / "bundle.zip").write_bytes(data)
+    private = tmp_path / "routednet-pyroute2"
+    netlink.install_private(str(tmp_path / "bundle.zip"), str(private))
+    monkeypatch.setattr(netlink, "PRIVATE_LIBRARY", str(private))
+    files = dict(state_file=str(tmp_path / "etc" / "boot-state.json"), lib_dir=str(tmp_path / "lib"), unit_dir=str(tmp_path / "units"))
+    # what a run with routednet_boot_restore=false does: the copy stays
+    kept = module("boot_restore", dict(files, state="absent"))
+    assert not kept.failed and not kept["changed"] and netlink.private_version(str(private)) == version
+    # the decommission's last step; check mode only says so
+    planned = module("boot_restore", dict(files, state="absent", private_pyroute2=True), check=True)
+    assert planned["changes"] == ["remove the collection's private pyroute2 %s" % private] and private.exists()
+    removed = module("boot_restore", dict(files, state="absent", private_pyroute2=True))
+    assert removed["changed"] and not private.exists()
