@@ -30,7 +30,24 @@ mkdir -p "$target"
 # tracked and new files as they are in the work tree (a file deleted but not yet committed is left out)
 git ls-files -co --exclude-standard | grep -v '^collections/' | while IFS= read -r f; do [ -e "$f" ] && printf '%s\n' "$f"; done \
     | tar -cf - -T - | tar -xf - -C "$target"
+ansible_test="$PWD/.venv-sanity/bin/ansible-test"
 cd "$target"
-"$OLDPWD/.venv-sanity/bin/ansible-test" sanity --local --requirements --python 3.11 --color no 2>&1 \
-    | grep -v -e '^WARNING: Location' -e 'Requirement already satisfied' -e '^Collecting ' -e '^  ' -e '^Installing' -e '^Successfully' -e '^Using cached' -e '^Downloading' \
-    ; exit "${PIPESTATUS[0]}"
+quiet() {
+    grep -v -e '^WARNING: Location' -e 'Requirement already satisfied' -e '^Collecting ' -e '^  ' -e '^Installing' -e '^Successfully' \
+        -e '^Using cached' -e '^Downloading' -e 'Using locale' -e 'Reviewing previous' || true
+}
+# (set -e with pipefail: a failing ansible-test ends the script with its status)
+# everything on the controller's Python
+"$ansible_test" sanity --local --requirements --python 3.11 --color no 2>&1 | quiet
+
+# the modules run on the hosts' Pythons: compile and import on each other one supported,
+# from this machine's pyenv (each import test in a virtual environment of its own)
+for version in 3.9 3.10 3.12 3.13; do
+    bin=$(find ~/.pyenv/versions -maxdepth 2 -path "*/versions/$version.*/bin" 2>/dev/null | sort -V | tail -1)
+    if [ -z "$bin" ]; then
+        echo "sanity.sh: no Python $version in ~/.pyenv/versions; the modules' sanity needs 3.9 to 3.13" >&2
+        exit 1
+    fi
+    echo "== compile and import on Python $version"
+    PATH="$bin:$PATH" "$ansible_test" sanity --local --requirements --python "$version" --test compile --test import --color no 2>&1 | quiet
+done
