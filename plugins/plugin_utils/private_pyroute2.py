@@ -102,7 +102,8 @@ def execute(action, task_vars, module_name, args):
         return result
     version, data = archive_bytes()
     shell = action._connection._shell
-    if shell.tmpdir is None:
+    ours = shell.tmpdir is None
+    if ours:
         action._make_tmp_path()
     handle, local = tempfile.mkstemp(prefix="routednet-pyroute2-", suffix=".zip")
     try:
@@ -111,7 +112,8 @@ def execute(action, task_vars, module_name, args):
         remote = shell.join_path(shell.tmpdir, "routednet-pyroute2-%s.zip" % version)
         action._transfer_file(local, remote)
         action._fixup_perms2((shell.tmpdir, remote))
-        return action._execute_module(module_name=module_name, module_args=dict(args, pyroute2_archive=remote), task_vars=task_vars, delete_remote_tmp=False)
+        return action._execute_module(module_name=module_name, module_args=dict(args, pyroute2_archive=remote), task_vars=task_vars)
     finally:
         os.unlink(local)
-        action._remove_tmp_path(shell.tmpdir)
+        if ours:
+            action._remove_tmp_path(shell.tmpdir)
