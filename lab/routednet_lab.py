@@ -17,6 +17,10 @@ nodes on different segments reach each other only through a router.
     routednet_lab.py down --name NAME
     routednet_lab.py status --name NAME
     routednet_lab.py down-all          # every lab on this machine (test clean-up)
+
+A node whose topology line says ``system: bookworm`` (or trixie) is a Debian system
+instead: its own root filesystem with systemd as PID 1, booted by systemd-nspawn in its
+network namespace and reached at its own sshd (see "System nodes" below).
 """
 
 import argparse
@@ -135,10 +139,19 @@ def load_topology(path):
         error = _check_address(node.get("segment"), node.get("address"), segments, used, "node %s" % name)
         if error:
             errors.append(error)
-        try:
-            node["_python"] = node_python(node.get("python"))
-        except LabError as exc:
-            errors.append("node %s: %s" % (name, exc))
+        if node.get("system") is not None:
+            if node["system"] not in SYSTEM_RELEASES:
+                errors.append("node %s: system %r is not one of %s" % (name, node["system"], ", ".join(sorted(SYSTEM_RELEASES))))
+            if node.get("python"):
+                errors.append("node %s: a system node runs its own /usr/bin/python3; drop python:" % name)
+            node["_python"] = SYSTEM_PYTHON
+        elif node.get("pyroute2") is not None:
+            errors.append("node %s: pyroute2: is for system nodes (system: bookworm or trixie)" % name)
+        else:
+            try:
+                node["_python"] = node_python(node.get("python"))
+            except LabError as exc:
+                errors.append("node %s: %s" % (name, exc))
     if not topo.get("nodes"):
         errors.append("nodes: the topology has no nodes")
     if errors:
@@ -197,8 +210,14 @@ def segment_routes(topo, segment):
 
 
 def proxy_command(lab, node):
+    """How SSH reaches ``node`` (a topology entry): a system node's own sshd, through a
+    relay inside its network namespace; a namespace node, an sshd started for the one
+    connection inside it."""
     d = lab_dir(lab)
-    return "nsenter --mount=%s/mnt/%s.mnt --net=/run/netns/%s /usr/sbin/sshd -i -f %s/ssh/sshd_config" % (d, node, ns_name(lab, "node", node), d)
+    if node.get("system"):
+        return "ip netns exec %s socat - TCP:127.0.0.1:22" % ns_name(lab, "node", node["name"])
+    ns = ns_name(lab, "node", node["name"])
+    return "nsenter --mount=%s/mnt/%s.mnt --net=/run/netns/%s /usr/sbin/sshd -i -f %s/ssh/sshd_config" % (d, node["name"], ns, d)
 
 
 def ssh_args(lab):
@@ -223,7 +242,7 @@ def write_inventory(lab, topo, path):
             "ansible_host": node["name"],
             "routednet_underlay_ip": str(node["address"]),
             "routednet_lab_segment": node["segment"],
-            "ansible_ssh_extra_args": "-o ProxyCommand=%s" % shlex.quote(proxy_command(lab, node["name"])),
+            "ansible_ssh_extra_args": "-o ProxyCommand=%s" % shlex.quote(proxy_command(lab, node)),
             "ansible_python_interpreter": node["_python"],
         }
         if node.get("pod_cidr"):
@@ -307,6 +326,9 @@ def up(args):
         host_key = handle.read().split()[:2]
     known = []
     state["ports"] = {}
+    # (saved before the nodes: a system node's supervisor reads it)
+    state["topology"] = {k: v for k, v in topo.items() if not k.startswith("_")}
+    save_state(lab, state)
     for index, node in enumerate(topo["nodes"]):
         name = node["name"]
         ns = ns_name(lab, "node", name)
@@ -320,10 +342,16 @@ def up(args):
         run("ip", "-n", seg_ns, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
         run("ip", "-n", seg_ns, "link", "set", port, "master", "br0", "up")
         address_node(lab, topo, node)
-        mfile = "%s/%s.mnt" % (mnt, name)
-        open(mfile, "w").close()
-        mounts = "; ".join("mount -t tmpfs -o mode=0755 rnlab-%s %s" % (name, p) for p in PRIVATE_PATHS)
-        run("unshare", "--mount=%s" % mfile, "--propagation", "private", "sh", "-ec", mounts)
+        if node.get("system"):
+            state.setdefault("macs", {})[name] = json.loads(run("ip", "-j", "-n", ns, "link", "show", "eth0").stdout)[0]["address"]
+            save_state(lab, state)
+            make_system_root(lab, node)
+            start_supervisor(lab, name)
+        else:
+            mfile = "%s/%s.mnt" % (mnt, name)
+            open(mfile, "w").close()
+            mounts = "; ".join("mount -t tmpfs -o mode=0755 rnlab-%s %s" % (name, p) for p in PRIVATE_PATHS)
+            run("unshare", "--mount=%s" % mfile, "--propagation", "private", "sh", "-ec", mounts)
         known.append(name)
     state["topology"] = {k: v for k, v in topo.items() if not k.startswith("_")}
     save_state(lab, state)
@@ -386,11 +414,17 @@ def move(args):
 def wait_ssh(lab, topo, inventory):
     d = lab_dir(lab)
     for node in topo["nodes"]:
-        cmd = ["ssh", "-i", "%s/ssh/id_ed25519" % d, "-o", "BatchMode=yes", "-o", "ProxyCommand=%s" % proxy_command(lab, node["name"])]
-        cmd += shlex.split(ssh_args(lab)) + ["root@%s" % node["name"], "cat /proc/sys/net/ipv4/ip_forward >/dev/null && ls /run/netns | wc -l"]
-        proc = run(*cmd, check=False)
-        if proc.returncode != 0:
-            raise LabError("node %s does not answer over SSH: %s" % (node["name"], proc.stderr.strip()))
+        cmd = ["ssh", "-i", "%s/ssh/id_ed25519" % d, "-o", "BatchMode=yes", "-o", "ProxyCommand=%s" % proxy_command(lab, node)]
+        cmd += shlex.split(ssh_args(lab)) + ["root@%s" % node["name"], "cat /proc/sys/net/ipv4/ip_forward >/dev/null && ls /run | wc -l"]
+        # a system node boots first (seconds): its sshd answers once multi-user.target is up
+        deadline = time.time() + (SYSTEM_BOOT_TIMEOUT if node.get("system") else 0)
+        while True:
+            proc = run(*cmd, check=False)
+            if proc.returncode == 0:
+                break
+            if time.time() > deadline:
+                raise LabError("node %s does not answer over SSH: %s" % (node["name"], proc.stderr.strip()))
+            time.sleep(0.5)
 
 
 def read_created_dirs():
@@ -496,6 +530,174 @@ def lab_node(args):
     return args.name, state, topo, node
 
 
+# ---- System nodes: a Debian root with systemd as PID 1, booted by systemd-nspawn in the
+# node's network namespace, reached at its own sshd. One cached root per release (built
+# once with mmdebstrap), an overlay per node; a supervisor per node boots it again after
+# a reboot, into a fresh network namespace, as a power cycle would leave it.
+SYSTEM_RELEASES = {"bookworm": "12", "trixie": "13"}
+ROOTS_DIR = "/var/cache/routednet-lab/roots"
+SYSTEM_PACKAGES = "systemd,systemd-sysv,dbus,python3,python3-pyroute2,iproute2,openssh-server,iputils-ping,nftables,libnftables1"
+SYSTEM_BOOT_TIMEOUT = 90
+NSPAWN_REBOOTED = 133  # systemd-nspawn's exit status when the container rebooted
+
+
+def system_root(release):
+    """The cached root of ``release``, built first if missing (one build at a time)."""
+    import fcntl  # noqa: PLC0415  (only system nodes need it)
+
+    root = os.path.join(ROOTS_DIR, release)
+    os.makedirs(ROOTS_DIR, exist_ok=True)
+    with open(os.path.join(ROOTS_DIR, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.isfile(os.path.join(root, "usr", "sbin", "sshd")):
+            fresh = root + ".new"
+            shutil.rmtree(fresh, ignore_errors=True)
+            proc = run("mmdebstrap", "--quiet", "--variant=apt", "--include=" + SYSTEM_PACKAGES, release, fresh, check=False)
+            if proc.returncode != 0:
+                shutil.rmtree(fresh, ignore_errors=True)
+                raise LabError("mmdebstrap %s failed: %s" % (release, (proc.stderr or proc.stdout).strip()[-2000:]))
+            shutil.rmtree(root, ignore_errors=True)
+            os.rename(fresh, root)
+    return root
+
+
+def node_dir(lab, name):
+    return os.path.join(lab_dir(lab), "nodes", name)
+
+
+def make_system_root(lab, node):
+    """The node's root: an overlay over the release's cached root, with the lab's SSH keys,
+    its hostname and (with pyroute2: false) no pyroute2 of its own."""
+    d, nd = lab_dir(lab), node_dir(lab, node["name"])
+    for sub in ("upper", "work", "root"):
+        os.makedirs(os.path.join(nd, sub), exist_ok=True)
+    lower = system_root(node["system"])
+    run("mount", "-t", "overlay", "rnlab-%s-%s" % (lab, node["name"]), "-o", "lowerdir=%s,upperdir=%s/upper,workdir=%s/work" % (lower, nd, nd), nd + "/root")
+    root = nd + "/root"
+    with open(root + "/etc/hostname", "w") as handle:
+        handle.write(node["name"] + "\n")
+    os.makedirs(root + "/root/.ssh", mode=0o700, exist_ok=True)
+    shutil.copy(d + "/ssh/id_ed25519.pub", root + "/root/.ssh/authorized_keys")
+    for old in os.listdir(root + "/etc/ssh"):
+        if old.startswith("ssh_host_"):
+            os.remove(os.path.join(root, "etc/ssh", old))
+    shutil.copy(d + "/ssh/host_ed25519", root + "/etc/ssh/ssh_host_ed25519_key")
+    shutil.copy(d + "/ssh/host_ed25519.pub", root + "/etc/ssh/ssh_host_ed25519_key.pub")
+    with open(root + "/etc/ssh/sshd_config.d/routednet-lab.conf", "w") as handle:
+        handle.write("# lab node: root by the lab's key only\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n")
+    if node.get("pyroute2") is False:
+        site = root + "/usr/lib/python3/dist-packages"
+        for entry in os.listdir(site):
+            if entry.startswith("pyroute2"):
+                shutil.rmtree(os.path.join(site, entry))
+
+
+def start_supervisor(lab, name):
+    with open(os.path.join(node_dir(lab, name), "console.log"), "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "supervise", "--name", lab, "--node", name],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    with open(os.path.join(node_dir(lab, name), "supervisor.pid"), "w") as handle:
+        handle.write(str(proc.pid))
+
+
+def supervise(args):
+    """Boot the node, and boot it again whenever it reboots, into a fresh network namespace
+    (a power cycle loses links, addresses, routes and forwarding; the NIC keeps its MAC).
+    Ends when the node powers off, or on SIGTERM (the node is shut down first)."""
+    lab, state, topo, node = lab_node(args)
+    ns = ns_name(lab, "node", node["name"])
+    root = node_dir(lab, node["name"]) + "/root"
+    stopping = []
+    child = []
+
+    def stop(_signum, _frame):
+        stopping.append(True)
+        if child:
+            child[0].terminate()  # nspawn halts the container cleanly
+
+    signal.signal(signal.SIGTERM, stop)
+    boots = 0
+    while not stopping:
+        if boots:
+            lab, state, topo, node = lab_node(args)  # as it is now: the lab may have changed since
+            power_off(lab, state, node)
+            power_on(lab, state, topo, node, run_units=False)
+        env = dict(os.environ, SYSTEMD_NSPAWN_API_VFS_WRITABLE="network")  # forwarding must be writable
+        argv = [
+            "systemd-nspawn",
+            "-q",
+            "-b",
+            "-D",
+            root,
+            "--network-namespace-path=/run/netns/" + ns,
+            "--register=no",
+            "--keep-unit",
+            "--capability=CAP_NET_ADMIN,CAP_NET_RAW",
+            # nspawn hides /sys/module; a real host shows which kernel modules it has
+            "--bind-ro=/sys/module",
+            "--hostname=" + node["name"],
+            "--link-journal=no",
+            "--resolv-conf=off",
+            "--timezone=off",
+        ]
+        child[:] = [subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL)]
+        status = child[0].wait()
+        boots += 1
+        print("routednet-lab: %s: nspawn exited %d after boot %d" % (node["name"], status, boots), flush=True)
+        if status != NSPAWN_REBOOTED:
+            break
+
+
+def stop_system_nodes(lab):
+    """SIGTERM to each system node's supervisor (its node shuts down), then unmount roots."""
+    problems = []
+    nodes = os.path.join(lab_dir(lab), "nodes")
+    names = sorted(os.listdir(nodes)) if os.path.isdir(nodes) else []
+    pids = {}
+    for name in names:
+        try:
+            with open(os.path.join(nodes, name, "supervisor.pid")) as handle:
+                pids[name] = int(handle.read())
+            os.kill(pids[name], signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
+    # a node halts in seconds; one that does not within a minute is killed, with its
+    # nspawn (the supervisor's process group), and what runs inside goes with its namespace
+    deadline = time.time() + 60
+    for name, pid in pids.items():
+        while alive(pid) and time.time() < deadline:
+            time.sleep(0.1)
+        if alive(pid):
+            print("routednet_lab: node %s did not shut down within 60 s; killing it" % name, file=sys.stderr)
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    for name in names:
+        root = os.path.join(nodes, name, "root")
+        if mounted(root) and run("umount", root, check=False).returncode != 0:
+            run("umount", "-l", root, check=False)
+            problems.append("cannot unmount %s" % root)
+    return problems
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
 def power_off(lab, state, node):
     """The node goes dark: its processes and pods end, its network namespace (links,
     addresses, routes, forwarding) is gone, so SSH to it fails; its files stay, as on disk."""
@@ -512,7 +714,8 @@ def power_off(lab, state, node):
     inode = os.stat("/run/netns/" + ns).st_ino
     run("ip", "netns", "del", ns)
     kill_in_net_namespace(inode)
-    delete_pods("%s/mnt/%s.mnt" % (lab_dir(lab), node["name"]))
+    if not node.get("system"):  # a system node's pods went with its /run
+        delete_pods("%s/mnt/%s.mnt" % (lab_dir(lab), node["name"]))
     # the namespace (and the veth with it) is freed once nothing holds it; make sure the
     # segment's end is gone now
     run("ip", "-n", seg_ns, "link", "del", state["ports"][node["name"]], check=False)
@@ -569,6 +772,7 @@ def down(args, quiet=False):
     d = lab_dir(lab)
     problems = []
     exit_ssh_masters(lab)
+    problems += stop_system_nodes(lab)
     prefix = "%s-%s-" % (PREFIX, lab)
     listed = [line.split()[0] for line in run("ip", "netns", "list").stdout.splitlines() if line.strip()]
     namespaces = [n for n in listed if n.startswith(prefix)]
@@ -635,7 +839,7 @@ def status(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["up", "move", "reboot", "power-off", "power-on", "down", "down-all", "status"])
+    parser.add_argument("action", choices=["up", "move", "reboot", "power-off", "power-on", "down", "down-all", "status", "supervise"])
     parser.add_argument("--name", default="default")
     parser.add_argument("--topology")
     parser.add_argument("--inventory")
@@ -663,12 +867,16 @@ def main():
             if not args.node:
                 sys.exit("routednet_lab %s needs --node" % args.action)
             lab, state, topo, node = lab_node(args)
+            if node.get("system"):
+                raise LabError("node %s is a system node: reboot it from inside (systemctl reboot, or ansible.builtin.reboot)" % node["name"])
             if args.action != "power-on":
                 power_off(lab, state, node)
             if args.action == "power-off":
                 print(json.dumps({"lab": lab, "off": node["name"]}))
             if args.action != "power-off":
                 power_on(lab, state, topo, node, run_units=not args.no_units)
+        elif args.action == "supervise":
+            supervise(args)
         elif args.action == "down":
             down(args)
         elif args.action == "down-all":

@@ -18,7 +18,7 @@ cleanup() {
         kill -- -"$vm_pid" 2>/dev/null || true
         wait "$vm_pid" 2>/dev/null || true
     fi
-    for lab in default pytest core molecule-default molecule-vxlan molecule-crosssubnet; do
+    for lab in default pytest core systems molecule-default molecule-vxlan molecule-crosssubnet; do
         python lab/routednet_lab.py down --name "$lab" >/dev/null 2>&1 || true
     done
     python lab/vm/routednet_vm.py stop-all || true
