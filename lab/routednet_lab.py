@@ -17,6 +17,7 @@ nodes on different segments reach each other only through a router.
     routednet_lab.py down --name NAME
     routednet_lab.py status --name NAME
     routednet_lab.py down-all          # every lab on this machine (test clean-up)
+    routednet_lab.py roots --release bookworm [--release trixie]   # build system roots ahead
 
 A node whose topology line says ``system: bookworm`` (or trixie) is a Debian system
 instead: its own root filesystem with systemd as PID 1, booted by systemd-nspawn in its
@@ -547,7 +548,7 @@ def system_root(release):
 
     root = os.path.join(ROOTS_DIR, release)
     os.makedirs(ROOTS_DIR, exist_ok=True)
-    with open(os.path.join(ROOTS_DIR, ".lock"), "w") as lock:
+    with open(os.path.join(ROOTS_DIR, ".lock-" + release), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not os.path.isfile(os.path.join(root, "usr", "sbin", "sshd")):
             fresh = root + ".new"
@@ -839,7 +840,7 @@ def status(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["up", "move", "reboot", "power-off", "power-on", "down", "down-all", "status", "supervise"])
+    parser.add_argument("action", choices=["up", "move", "reboot", "power-off", "power-on", "down", "down-all", "status", "supervise", "roots"])
     parser.add_argument("--name", default="default")
     parser.add_argument("--topology")
     parser.add_argument("--inventory")
@@ -847,6 +848,7 @@ def main():
     parser.add_argument("--no-units", action="store_true", help="reboot, power-on: do not run the node's enabled units")
     parser.add_argument("--segment", help="move: the segment it joins")
     parser.add_argument("--address", help="move: its new underlay address")
+    parser.add_argument("--release", action="append", default=None, help="roots: a Debian release to build the root of (repeat)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("routednet_lab: must run as root (it creates namespaces and mounts)")
@@ -877,6 +879,12 @@ def main():
                 power_on(lab, state, topo, node, run_units=not args.no_units)
         elif args.action == "supervise":
             supervise(args)
+        elif args.action == "roots":
+            # build the system nodes' roots ahead of time, each release in a process of its own
+            children = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "roots", "--release", r]) for r in args.release[1:]]
+            print(json.dumps({"root": system_root(args.release[0])}))
+            if any(child.wait() != 0 for child in children):
+                raise LabError("building a root failed")
         elif args.action == "down":
             down(args)
         elif args.action == "down-all":

@@ -1,6 +1,7 @@
 """Helpers for tests that drive a lab of SSH-reachable nodes (lab/routednet_lab.py)."""
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -155,3 +156,25 @@ def holding_locks(inventory, hosts, run_id, label):
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def restorable_state(lab, node):
+    """What a reboot must bring back: links (not the kernel's random MACs, except the
+    VTEP's, which is derived), addresses, routes, permanent neighbours, FDB entries,
+    forwarding, our nftables table."""
+    ns = ns_of(lab, node)
+    links = []
+    for link in json.loads(sh("ip", "-j", "-d", "-n", ns, "link", "show")):
+        kind = (link.get("linkinfo") or {}).get("info_kind")
+        mac = link["address"] if kind == "vxlan" else None
+        links.append((link["ifname"], kind, link["mtu"], link.get("master"), link.get("ifalias"), "UP" in link["flags"], mac))
+    state = {"links": sorted(links, key=repr)}
+    state["addresses"] = sorted(line.split(None, 1)[1] for line in sh("ip", "-n", ns, "-4", "-o", "addr").splitlines())
+    state["entries"] = forwarding_state(lab, node)
+    state["forwarding"] = sh("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward").strip()
+    # a system node's table is read with its own nft: Debian 12's crashes on some of
+    # Debian 13's rules
+    root = os.path.join("/run/routednet-lab", lab, "nodes", node, "root")
+    nft = ["chroot", root, "nft"] if os.path.isdir(root) else ["nft"]
+    state["firewall"] = run("ip", "netns", "exec", ns, *nft, "-s", "list", "table", "inet", "routednet").stdout
+    return state

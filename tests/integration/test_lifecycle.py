@@ -177,72 +177,11 @@ def test_drift_of_entries_mtu_and_addresses_is_listed_then_put_back(seed000):
     converge("verify", inventory, "-e", "verify_expected_ttl=62", "-e", "verify_full_size=true")
 
 
-def restorable_state(lab, node):
-    """What a reboot must bring back: links (not the kernel's random MACs, except the
-    VTEP's, which is derived), addresses, routes, permanent neighbours, FDB entries,
-    forwarding, our nftables table."""
-    ns = ns_of(lab, node)
-    links = []
-    for link in json.loads(sh("ip", "-j", "-d", "-n", ns, "link", "show")):
-        kind = (link.get("linkinfo") or {}).get("info_kind")
-        mac = link["address"] if kind == "vxlan" else None
-        links.append((link["ifname"], kind, link["mtu"], link.get("master"), link.get("ifalias"), "UP" in link["flags"], mac))
-    state = {"links": sorted(links, key=repr)}
-    state["addresses"] = sorted(line.split(None, 1)[1] for line in sh("ip", "-n", ns, "-4", "-o", "addr").splitlines())
-    state["entries"] = forwarding_state(lab, node)
-    state["forwarding"] = sh("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward").strip()
-    state["firewall"] = run("ip", "netns", "exec", ns, "nft", "-s", "list", "table", "inet", "routednet").stdout
-    return state
-
-
-def reboot(lab, node, *extra):
-    res = run(sys.executable, LAB_TOOL, "reboot", "--name", lab, "--node", node, *extra)
-    assert res.returncode == 0, res.stdout + res.stderr
-    return json.loads(res.stdout)
-
-
 @pytest.fixture(scope="module")
 def reboot_lab(tmp_path_factory):
     for lab, inventory in lab_of("reboot", "seed001.yml", tmp_path_factory.mktemp("reboot")):
         add_operator_state(lab, "vm1", "192.168.32.246", "192.168.32.250")
         yield lab, inventory
-
-
-@pytest.mark.parametrize("backend", ["hostgw", "vxlan", "hybrid"])
-def test_reboot_restores_the_node_without_ansible(reboot_lab, backend):
-    """Backends in turn on one lab (so the saved state also follows each switch)."""
-    lab, inventory = reboot_lab
-    converge(backend, inventory)
-    assert_operator_state(lab, "vm1", "192.168.32.246", "192.168.32.250")
-    before = restorable_state(lab, "vm2")
-    assert before["forwarding"] == "1" and any(link[0] == "cni0" for link in before["links"]) and "set nodes" in before["firewall"]
-
-    # the saved state is what the run left: a check-only restore finds nothing to do
-    mnt, net = "--mount=/run/routednet-lab/%s/mnt/vm2.mnt" % lab, "--net=/run/netns/%s" % ns_of(lab, "vm2")
-    unit = sh("nsenter", mnt, "cat", "/etc/systemd/system/multi-user.target.wants/routednet-restore.service")
-    command = next(line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("ExecStart="))
-    python, launcher, state_file = command.split()
-    check = sh("nsenter", mnt, net, python, launcher, "--check", state_file)
-    assert re.findall(r"^step \d+/\d+ \S+: (\S+)", check, re.M) == ["ok"] * len(re.findall(r"^step ", check, re.M)), check
-    assert "0 failed (node vm2)" in check
-
-    # a reboot without the unit loses everything of ours (so this test can fail) ...
-    reboot(lab, "vm2", "--no-units")
-    bare = restorable_state(lab, "vm2")
-    assert bare["forwarding"] == "0" and not any(link[0] == "cni0" for link in bare["links"]) and bare["firewall"] == ""
-    assert not [entry for entry in bare["entries"] if "proto 201" in entry]
-    # ... and with the unit, as systemd runs it at boot, it all comes back
-    booted = reboot(lab, "vm2")
-    assert [unit["unit"] for unit in booted["units"]] == ["routednet-restore.service"]
-    assert booted["units"][0]["command"] == command
-    assert "routednet-restore: %d step(s), 0 failed (node vm2)" % len(re.findall(r"^step ", check, re.M)) in booted["units"][0]["output"]
-    assert restorable_state(lab, "vm2") == before
-
-    converge("verify", inventory, "-e", "verify_expected_ttl=62", "-e", "verify_full_size=true")
-    again = converge(backend, inventory)
-    for node in ("vm1", "vm2", "vm3"):
-        assert recap(again.stdout, node)["changed"] == 0, again.stdout[-4000:]
-    assert_operator_state(lab, "vm1", "192.168.32.246", "192.168.32.250")
 
 
 @pytest.fixture

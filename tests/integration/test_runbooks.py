@@ -26,7 +26,7 @@ SCENARIOS = {
 RUN_ELSEWHERE = {
     "add-node.md": "step 1 edits the inventory; test_lifecycle.py::test_join_leave_and_decommission runs the commands after that edit",
     "remove-node.md": "the host is deleted from the inventory between its commands; test_join_leave_and_decommission runs them",
-    "reboot.md": "needs systemd and a reboot; test_lifecycle.py::test_reboot_restores_the_node_without_ansible runs the lab's reboot",
+    "reboot.md": "needs systemd and a reboot; test_system_nodes.py::test_a_real_reboot_restores_the_node_with_no_run_in_between reboots a Debian node",
     "README.md": "the index; it has no commands",
 }
 BLOCK = re.compile(r"^( *)```sh\n(?P<body>.*?)^\1```\n(?:\s*<!-- expect(?: rc=(?P<rc>\d+))?: (?P<text>.*?) -->)?", re.M | re.S)

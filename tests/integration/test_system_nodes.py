@@ -17,7 +17,7 @@ import tempfile
 
 import pytest
 
-from labhelpers import BIN, playbook, recap, run, running_lab
+from labhelpers import BIN, playbook, recap, restorable_state, run, running_lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="needs root: builds a lab")]
 
@@ -71,19 +71,27 @@ def test_a_mixed_debian_12_and_13_cluster_converges_on_their_own_pyroute2(system
     }
 
 
-def test_a_real_reboot_restores_the_node_with_no_run_in_between(systems):
+@pytest.mark.parametrize("backend", ["hostgw", "vxlan", "hybrid"])
+def test_a_real_reboot_restores_the_node_with_no_run_in_between(systems, backend):
+    """Backends in turn on one lab (so the saved state also follows each switch)."""
+    play(systems, "%s.yml" % backend)
+    before = restorable_state(LAB, "deb13")
+    assert before["forwarding"] == "1" and any(link[0] == "cni0" for link in before["links"]) and "set nodes" in before["firewall"]
     namespace = "/run/netns/rnlab-%s-node-deb13" % LAB
-    before = os.stat(namespace).st_ino
+    inode = os.stat(namespace).st_ino
+
     rebooted = on_nodes(systems, "ansible.builtin.reboot", "reboot_timeout=180", hosts="deb13")["deb13"]
     assert rebooted.get("rebooted") and not rebooted.get("failed"), rebooted
-    # a fresh network namespace: what the collection made there was gone until the unit ran
-    assert os.stat(namespace).st_ino != before
+    # it came back in a fresh network namespace, where only the unit can have put it all back
+    assert os.stat(namespace).st_ino != inode
     unit = on_nodes(systems, "ansible.builtin.command", "systemctl show -p ActiveState -p Result -p ExecMainStatus routednet-restore.service", hosts="deb13")
-    assert unit["deb13"]["stdout_lines"] == ["Result=success", "ExecMainStatus=0", "ActiveState=active"], unit
+    assert sorted(unit["deb13"]["stdout_lines"]) == ["ActiveState=active", "ExecMainStatus=0", "Result=success"], unit
     journal = on_nodes(systems, "ansible.builtin.command", "journalctl -b -u routednet-restore.service --no-pager -o cat", hosts="deb13")
     text = journal["deb13"]["stdout"]
     assert "create bridge cni0" in text and "0 failed (node deb13)" in text, text
-    matrix = play(systems, "verify.yml", "-e", "verify_expected_ttl=62")
-    assert matrix.count("62 direct") == len(NODES) * (len(NODES) - 1), matrix[-3000:]
-    check = play(systems, "hostgw.yml", "--check")
+    assert restorable_state(LAB, "deb13") == before
+
+    matrix = play(systems, "verify.yml", "-e", "verify_expected_ttl=62", "-e", "verify_full_size=true")
+    assert matrix.count("62 ") == len(NODES) * (len(NODES) - 1), matrix[-3000:]
+    check = play(systems, "%s.yml" % backend, "--check")
     assert [recap(check, node)["changed"] for node in NODES] == [0, 0, 0], check[-3000:]
