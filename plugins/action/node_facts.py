@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: routednet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""node_facts, sending the collection's private pyroute2 to a host that needs it (plugin_utils/private_pyroute2.py)."""
+"""node_facts (and node_state), sending the collection's private pyroute2 to a host that needs it
+(plugin_utils/private_pyroute2.py)."""
 
 from __future__ import absolute_import, division, print_function
 

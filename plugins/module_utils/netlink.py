@@ -188,11 +188,8 @@ def install_private(archive, directory=None):
     return version
 
 
-def remove_private(directory=None):
-    """Remove the private copy (only ours); True when there was one."""
-    directory = directory or PRIVATE_LIBRARY
-    if not os.path.exists(os.path.join(directory, PRIVATE_MARK)):
-        return False
+def remove_directory(directory):
+    """Everything in ``directory``, then the directory itself unless it is a mount point."""
     for entry in os.listdir(directory):
         path = os.path.join(directory, entry)
         if os.path.isdir(path) and not os.path.islink(path):
@@ -201,6 +198,14 @@ def remove_private(directory=None):
             os.remove(path)
     if not os.path.ismount(directory):
         os.rmdir(directory)
+
+
+def remove_private(directory=None):
+    """Remove the private copy (only ours); True when there was one."""
+    directory = directory or PRIVATE_LIBRARY
+    if not os.path.exists(os.path.join(directory, PRIVATE_MARK)):
+        return False
+    remove_directory(directory)
     return True
 
 

@@ -144,7 +144,6 @@ restore_command:
 """
 
 import os
-import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -199,18 +198,6 @@ def forget(module, p):
     )
 
 
-def remove_library(lib_dir):
-    """Everything in the library directory, then the directory unless it is a mount point."""
-    for entry in os.listdir(lib_dir):
-        path = os.path.join(lib_dir, entry)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.remove(path)
-    if not os.path.ismount(lib_dir):
-        os.rmdir(lib_dir)
-
-
 def absent(module, p):
     link, _target = boot_files.enable_link(p["unit_dir"])
     unit = os.path.join(p["unit_dir"], boot_files.UNIT_NAME)
@@ -228,7 +215,7 @@ def absent(module, p):
             for path in doomed:
                 os.remove(path)
             if library:
-                remove_library(p["lib_dir"])
+                netlink.remove_directory(p["lib_dir"])
             if private:
                 netlink.remove_private()
         except (IOError, OSError) as exc:
