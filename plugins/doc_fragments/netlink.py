@@ -11,7 +11,7 @@ class ModuleDocFragment(object):
     # Shared by every module that changes kernel state over netlink.
     DOCUMENTATION = r"""
 requirements:
-  - pyroute2 >= 0.7.2 on the managed host, or the collection's private copy (a playbook run's node_facts installs it where needed)
+  - pyroute2 >= 0.7.2 on the managed host, or the collection's private copy (a provisioning run's node_state installs it where needed)
 attributes:
   check_mode:
     support: full
@@ -30,7 +30,7 @@ notes:
     # Modules that only read (reachability, path_hops).
     READ_ONLY = r"""
 requirements:
-  - pyroute2 >= 0.7.2 on the managed host, or the collection's private copy (a playbook run's node_facts installs it where needed)
+  - pyroute2 >= 0.7.2 on the managed host, or the collection's private copy (a provisioning run's node_state installs it where needed)
 attributes:
   check_mode:
     support: full

@@ -15,10 +15,11 @@ options:
     description:
       - Where this host's pyroute2 comes from (the role variable C(routednet_pyroute2_install)).
       - C(auto) uses the host Python's own pyroute2 when it is 0.7.2 or newer, and otherwise the
-        collection's private copy, which the action plugin sends from the controller into
-        C(/usr/local/lib/routednet-pyroute2) (no pip, no network access on the host).
-      - C(private) always uses the private copy; C(distro) and C(none) only the host's own (the
-        private copy, if an earlier run left one, is removed).
+        collection's private copy, which the action plugin sends from the controller (no pip,
+        no network access on the host); node_facts uses it from the task's temporary
+        directory, node_state installs it in C(/usr/local/lib/routednet-pyroute2).
+      - C(private) always uses the private copy; C(distro) and C(none) only the host's own
+        (node_state removes a private copy an earlier run left).
     type: str
     choices: [auto, distro, private, none]
     default: auto

@@ -149,7 +149,7 @@ def problem_text(status):
     """One line for an operator: what this host's Python has and what to set."""
     return (
         "%s: %s for %s (Python %s); routednet.fabric needs pyroute2 >= %s. Fix: run a provisioning playbook with "
-        "routednet_pyroute2_install=auto (the default) or private: its first call brings the collection's own copy"
+        "routednet_pyroute2_install=auto (the default) or private: it installs the collection's own copy"
         % (os.uname()[1], status.get("problem"), sys.executable, sys.version.split()[0], ".".join(map(str, MIN_PYROUTE2)))
     )
 
@@ -209,22 +209,26 @@ def remove_private(directory=None):
     return True
 
 
-def prepare_pyroute2(module):
-    """For the calls that may get the private copy (node_facts, node_state): install the
-    archive the action plugin sent (in check mode: only into this call's temporary
-    directory), drop the private copy if the operator chose the distribution's, then load.
-    Returns the changes made (texts)."""
+def prepare_pyroute2(module, install=True):
+    """For the calls that may get the private copy (node_facts, node_state): load pyroute2,
+    from the archive the action plugin sent if there is one. With ``install`` (node_state,
+    outside check mode) the archive becomes the host's private copy, and a private copy the
+    operator no longer wants (routednet_pyroute2_install=distro or none) goes; otherwise
+    (node_facts, which must change nothing: a plan refused after it leaves every host as it
+    was) the archive is used from this call's temporary directory only.
+    Returns the changes made or, without ``install``, due (texts)."""
     p = module.params
     mode = p.get("pyroute2_install") or "auto"
+    install = install and not module.check_mode
     changes = []
     try:
         if p.get("pyroute2_archive"):
-            target = os.path.join(module.tmpdir, "python") if module.check_mode else PRIVATE_LIBRARY
+            target = PRIVATE_LIBRARY if install else os.path.join(module.tmpdir, "python")
             version = install_private(p["pyroute2_archive"], target)
             changes.append("install the collection's private pyroute2 %s in %s" % (version, PRIVATE_LIBRARY))
             load(private_dir=target)
         elif mode in ("distro", "none") and private_version():
-            if not module.check_mode:
+            if install:
                 remove_private()
             changes.append("remove the collection's private pyroute2 from %s (routednet_pyroute2_install=%s)" % (PRIVATE_LIBRARY, mode))
             load(use_private=False)

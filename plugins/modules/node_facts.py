@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: node_facts
-short_description: Preflight of a node before the routed network is applied
+short_description: Read-only preflight of a node before the routed network is applied
 version_added: 0.1.0
 description:
   - Finds the underlay interface that holds the node's underlay address and reports its
@@ -19,9 +19,9 @@ description:
     reaches each peer's underlay address (the longest match for at least one of them), so
     that the controller can tell which pairs of nodes share an L2 segment.
   - Fails, naming the address, when no interface of the host holds the underlay address.
-  - Changes nothing of the host's network. It is the first call of a run on a host, so it
-    is where a host whose Python has no usable pyroute2 gets the collection's private
-    copy (O(pyroute2_install)); that is its only change, once.
+  - Never changes anything. On a host whose Python has no usable pyroute2 it runs on the
+    collection's private copy, sent by its action plugin into the task's temporary
+    directory (O(pyroute2_install)); node_state installs the copy, once every check passed.
 options:
   underlay_ip:
     description: The node's underlay address (C(routednet_underlay_ip)).
@@ -131,14 +131,10 @@ pyroute2:
   description:
     - The pyroute2 the modules use on this host, and where it comes from.
     - A failure for want of a usable one returns it too (the action plugin then sends the private copy).
+    - C(due) lists what node_state will change about it (install or remove the private copy).
   returned: always
   type: dict
-  sample: {"source": "system", "version": "0.7.2", "usable": true, "problem": null, "python": "/usr/bin/python3"}
-changes:
-  description: What this call changed (installing or removing the collection's private pyroute2), if anything.
-  returned: always
-  type: list
-  elements: str
+  sample: {"source": "system", "version": "0.7.2", "usable": true, "problem": null, "python": "/usr/bin/python3", "due": []}
 kernel_release:
   description: Release of the running kernel.
   returned: always
@@ -303,7 +299,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    installed = netlink.prepare_pyroute2(module)
+    due = netlink.prepare_pyroute2(module, install=False)  # node_state installs it, once nothing was refused
     netlink.require_pyroute2(module)
     try:
         underlay = ipaddress.IPv4Address(module.params["underlay_ip"])
@@ -343,9 +339,8 @@ def main():
     with open(FORWARD_PATH) as handle:
         forward = handle.read().strip() == "1"
     module.exit_json(
-        changed=bool(installed),
-        changes=installed,
-        pyroute2=dict(netlink.LOADED, python=sys.executable),
+        changed=False,
+        pyroute2=dict(netlink.LOADED, python=sys.executable, due=due),
         underlay_dev=holder["dev"],
         underlay_cidr=holder["address"],
         underlay_mtu=links[holder["index"]].get("mtu"),

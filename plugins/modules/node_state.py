@@ -140,6 +140,11 @@ state_file:
   returned: when O(boot_restore=true)
   type: str
   sample: /etc/routednet/boot-state.json
+pyroute2:
+  description: The pyroute2 this call used (source system or private, version); its action plugin reads it.
+  returned: success
+  type: dict
+  sample: {"source": "private", "version": "0.9.7", "usable": true, "problem": null}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -191,7 +196,7 @@ def main():
             steps=summary,
             failed_step=dict(extra, step=state_steps.label(step)),
         )
-    out = dict(changes=changes, steps=summary)
+    out = dict(changes=changes, steps=summary, pyroute2=dict(netlink.LOADED))
     if p["boot_restore"]:
         saved = boot_files.save(module, [dict(module=s["module"], params=s["params"]) for s in steps if s["save"]], p)
         changes += ["boot_restore: %s" % text for text in saved["changes"]]

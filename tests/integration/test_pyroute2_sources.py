@@ -180,3 +180,31 @@ def test_the_decommission_removes_the_private_copy_and_only_then(module, monkeyp
     assert planned["changes"] == ["remove the collection's private pyroute2 %s" % private] and private.exists()
     removed = module("boot_restore", dict(files, state="absent", private_pyroute2=True))
     assert removed["changed"] and not private.exists()
+
+
+class FakeModule(object):
+    def __init__(self, tmpdir, check_mode=False, **params):
+        self.params, self.check_mode, self.tmpdir = params, check_mode, str(tmpdir)
+
+    def fail_json(self, **result):
+        raise AssertionError(result)
+
+
+@pytest.mark.parametrize(
+    "call, installs",
+    [("node_facts", False), ("node_state in check mode", False), ("node_state", True)],
+)
+def test_only_node_state_installs_the_copy_and_never_in_check_mode(tmp_path, monkeypatch, call, installs):
+    """node_facts must change nothing: a plan refused after it leaves every host as it was."""
+    version, data = private_pyroute2.archive_bytes()
+    (tmp_path / "bundle.zip").write_bytes(data)
+    private = tmp_path / "routednet-pyroute2"
+    monkeypatch.setattr(netlink, "PRIVATE_LIBRARY", str(private))
+    monkeypatch.setattr(netlink, "LOADED", {})
+    (tmp_path / "task").mkdir()
+    module = FakeModule(tmp_path / "task", check_mode="check" in call, pyroute2_archive=str(tmp_path / "bundle.zip"), pyroute2_install="auto")
+    changes = netlink.prepare_pyroute2(module, install=call != "node_facts")
+    assert changes == ["install the collection's private pyroute2 %s in %s" % (version, private)]
+    assert netlink.LOADED["usable"] and netlink.LOADED["source"] == "private"
+    assert (netlink.private_version(str(private)) == version) is installs
+    assert private.exists() is installs
