@@ -71,9 +71,10 @@ def test_a_mixed_debian_12_and_13_cluster_converges_on_their_own_pyroute2(system
     }
 
 
-@pytest.mark.parametrize("backend", ["hostgw", "vxlan", "hybrid"])
+@pytest.mark.parametrize("backend", ["vxlan", "hybrid"])
 def test_a_real_reboot_restores_the_node_with_no_run_in_between(systems, backend):
-    """Backends in turn on one lab (so the saved state also follows each switch)."""
+    """Backends in turn on one lab (so the saved state also follows each switch); host-gw's
+    reboot is the default lab's (test_lab.py, test_operator_flow_on_the_default_lab)."""
     play(systems, "%s.yml" % backend)
     before = restorable_state(LAB, "deb13")
     assert before["forwarding"] == "1" and any(link[0] == "cni0" for link in before["links"]) and "set nodes" in before["firewall"]
