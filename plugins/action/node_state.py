@@ -8,4 +8,4 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.action.node_facts import ActionModule  # noqa: F401
+from ansible_collections.routednet.fabric.plugins.action.node_facts import ActionModule  # noqa: F401  pylint: disable=unused-import
