@@ -25,6 +25,7 @@ network namespace and reached at its own sshd (see "System nodes" below).
 """
 
 import argparse
+import fcntl
 import ipaddress
 import json
 import os
@@ -36,6 +37,9 @@ import sys
 import time
 
 import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "collections"))
+from ansible_collections.routednet.fabric.plugins.module_utils.host_lock import start_time  # noqa: E402  (whether a process still runs)
 
 LAB_ROOT = "/run/routednet-lab"
 # The mount points of PRIVATE_PATHS some lab had to create on this machine. Shared by
@@ -214,10 +218,9 @@ def proxy_command(lab, node):
     """How SSH reaches ``node`` (a topology entry): a system node's own sshd, through a
     relay inside its network namespace; a namespace node, an sshd started for the one
     connection inside it."""
-    d = lab_dir(lab)
+    d, ns = lab_dir(lab), ns_name(lab, "node", node["name"])
     if node.get("system"):
-        return "ip netns exec %s socat - TCP:127.0.0.1:22" % ns_name(lab, "node", node["name"])
-    ns = ns_name(lab, "node", node["name"])
+        return "ip netns exec %s socat - TCP:127.0.0.1:22" % ns
     return "nsenter --mount=%s/mnt/%s.mnt --net=/run/netns/%s /usr/sbin/sshd -i -f %s/ssh/sshd_config" % (d, node["name"], ns, d)
 
 
@@ -344,8 +347,7 @@ def up(args):
         run("ip", "-n", seg_ns, "link", "set", port, "master", "br0", "up")
         address_node(lab, topo, node)
         if node.get("system"):
-            state.setdefault("macs", {})[name] = json.loads(run("ip", "-j", "-n", ns, "link", "show", "eth0").stdout)[0]["address"]
-            save_state(lab, state)
+            remember_mac(lab, state, name)
             make_system_root(lab, node)
             start_supervisor(lab, name)
         else:
@@ -544,8 +546,6 @@ NSPAWN_REBOOTED = 133  # systemd-nspawn's exit status when the container reboote
 
 def system_root(release):
     """The cached root of ``release``, built first if missing (one build at a time)."""
-    import fcntl  # noqa: PLC0415  (only system nodes need it)
-
     root = os.path.join(ROOTS_DIR, release)
     os.makedirs(ROOTS_DIR, exist_ok=True)
     with open(os.path.join(ROOTS_DIR, ".lock-" + release), "w") as lock:
@@ -671,9 +671,9 @@ def stop_system_nodes(lab):
     # nspawn (the supervisor's process group), and what runs inside goes with its namespace
     deadline = time.time() + 60
     for name, pid in pids.items():
-        while alive(pid) and time.time() < deadline:
+        while start_time(pid) is not None and time.time() < deadline:
             time.sleep(0.1)
-        if alive(pid):
+        if start_time(pid) is not None:
             print("routednet_lab: node %s did not shut down within 60 s; killing it" % name, file=sys.stderr)
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -687,16 +687,11 @@ def stop_system_nodes(lab):
     return problems
 
 
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().split(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
+def remember_mac(lab, state, name):
+    """Record the node's eth0 MAC: a NIC keeps it across a reboot (peers' ARP caches stay right)."""
+    ns = ns_name(lab, "node", name)
+    state.setdefault("macs", {})[name] = json.loads(run("ip", "-j", "-n", ns, "link", "show", "eth0").stdout)[0]["address"]
+    save_state(lab, state)
 
 
 def power_off(lab, state, node):
@@ -705,9 +700,7 @@ def power_off(lab, state, node):
     ns, seg_ns = ns_name(lab, "node", node["name"]), ns_name(lab, "seg", node["segment"])
     if not os.path.exists("/run/netns/" + ns):
         raise LabError("node %s is already off" % node["name"])
-    # a NIC keeps its MAC across a reboot (peers' ARP caches stay right)
-    state.setdefault("macs", {})[node["name"]] = json.loads(run("ip", "-j", "-n", ns, "link", "show", "eth0").stdout)[0]["address"]
-    save_state(lab, state)
+    remember_mac(lab, state, node["name"])
     # The name goes first, so that no new SSH session can enter the node (its ProxyCommand
     # enters by name); then every process still inside ends, sshd and with it the SSH
     # master to this node only. Masters to other nodes stay: a node powered off mid-run
