@@ -57,6 +57,9 @@ MIN_PYROUTE2 = (0, 7, 2)
 PRIVATE_LIBRARY = "/usr/local/lib/routednet-pyroute2"
 PRIVATE_MARK = ".routednet-pyroute2.json"
 
+# routednet_pyroute2_install: where a host's pyroute2 comes from (docs: doc_fragments/pyroute2.py)
+PYROUTE2_INSTALL = ("auto", "distro", "private", "none")
+
 LOADED = {}  # what load() found: source (system/private/none), version, usable, problem
 
 
@@ -233,7 +236,7 @@ def prepare_pyroute2(module, install=True):
             changes.append("remove the collection's private pyroute2 from %s (routednet_pyroute2_install=%s)" % (PRIVATE_LIBRARY, mode))
             load(use_private=False)
         else:
-            load(use_private=mode not in ("distro", "none"))
+            load()
     except (IOError, OSError, ValueError) as exc:
         module.fail_json(msg="%s: cannot install the collection's private pyroute2: %s" % (os.uname()[1], exc))
     return changes

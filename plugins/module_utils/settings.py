@@ -14,6 +14,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+
 # Settings the nodes must agree on: a node with its own value splits the cluster
 # (another VNI or port, another pod network, another backend).
 CLUSTER_WIDE = (
@@ -48,7 +50,6 @@ TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 # IPv4 requires every link to carry 576-byte packets; 9000 is the largest jumbo frame
 # underlays commonly carry. 0: the underlay's MTU minus the backend's overhead.
-PYROUTE2_INSTALL = ("auto", "distro", "private", "none")
 MTU_MIN, MTU_MAX = 576, 9000
 MTU_RULE = "0 (the underlay's MTU minus the backend's overhead) or %d-%d" % (MTU_MIN, MTU_MAX)
 
@@ -152,7 +153,7 @@ def host_problems(host, values):
             "%s: routednet_firewall_table=%s is not a table name (1-64 characters of A-Z a-z 0-9 _ -, starting with a letter)" % (host, shown(table))
         )
     install = values.get("routednet_pyroute2_install")
-    if "routednet_pyroute2_install" in values and install not in PYROUTE2_INSTALL:
+    if "routednet_pyroute2_install" in values and install not in netlink.PYROUTE2_INSTALL:
         why = " (pip is not used on hosts any more: auto brings the collection's own copy where the host's is too old)" if install == "pip" else ""
         problems.append("%s: routednet_pyroute2_install=%s is not one of auto, distro, private, none%s; set auto (the default)" % (host, shown(install), why))
     sysctl_file = values.get("routednet_sysctl_file")

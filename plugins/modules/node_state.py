@@ -164,7 +164,7 @@ def main():
             boot_restore=dict(type="bool", default=True),
             release_lock=dict(type="str"),
             lock_path=dict(type="path", default="/run/routednet/lock"),
-            pyroute2_install=dict(type="str", default="auto", choices=["auto", "distro", "private", "none"]),
+            pyroute2_install=dict(type="str", default="auto", choices=list(netlink.PYROUTE2_INSTALL)),
             pyroute2_archive=dict(type="path"),
             **boot_files.OPTIONS,
         ),

@@ -20,11 +20,10 @@ import os
 import tempfile
 import zipfile
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
 
 from ansible_collections.routednet.fabric.plugins.module_utils import netlink
-
-MODES = ("auto", "distro", "private", "none")
 
 
 def controller_pyroute2():
@@ -38,6 +37,20 @@ def controller_pyroute2():
     parent = os.path.dirname(package)
     info = [n for n in os.listdir(parent) if n.startswith("pyroute2-") and n.endswith(".dist-info")]
     return version, package, os.path.join(parent, info[0]) if info else None
+
+
+def archive_file():
+    """archive_bytes() in a file of this run's local temporary directory, shared by its
+    workers: built once per run, however many hosts need it."""
+    version = controller_pyroute2()[0]
+    path = os.path.join(C.DEFAULT_LOCAL_TMP, "routednet-pyroute2-%s.zip" % version)
+    if not os.path.exists(path):
+        version, data = archive_bytes()
+        handle, fresh = tempfile.mkstemp(dir=C.DEFAULT_LOCAL_TMP, suffix=".zip")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.rename(fresh, path)  # whole, for a worker reading it meanwhile
+    return version, path
 
 
 def archive_bytes():
@@ -90,9 +103,7 @@ def unusable_message(host, mode, status):
 def execute(action, task_vars, module_name, args):
     """Run ``module_name`` through ``action`` (an ActionBase), sending the private copy
     when the module says the host needs it, and running it once more with it."""
-    mode = args.get("pyroute2_install") or "auto"
-    if mode not in MODES:
-        raise AnsibleError("%s: routednet_pyroute2_install=%s is not one of %s" % (task_vars.get("inventory_hostname"), mode, ", ".join(MODES)))
+    mode = args.get("pyroute2_install") or "auto"  # (the module's argument spec checks it)
     result = action._execute_module(module_name=module_name, module_args=args, task_vars=task_vars)
     status = result.get("pyroute2") or {}
     controller_version = controller_pyroute2()[0]
@@ -100,20 +111,16 @@ def execute(action, task_vars, module_name, args):
         if not status.get("usable", True):
             result["msg"] = unusable_message(task_vars.get("inventory_hostname"), mode, status)
         return result
-    version, data = archive_bytes()
+    version, local = archive_file()
     shell = action._connection._shell
     ours = shell.tmpdir is None
     if ours:
         action._make_tmp_path()
-    handle, local = tempfile.mkstemp(prefix="routednet-pyroute2-", suffix=".zip")
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
         remote = shell.join_path(shell.tmpdir, "routednet-pyroute2-%s.zip" % version)
         action._transfer_file(local, remote)
         action._fixup_perms2((shell.tmpdir, remote))
         return action._execute_module(module_name=module_name, module_args=dict(args, pyroute2_archive=remote), task_vars=task_vars)
     finally:
-        os.unlink(local)
         if ours:
             action._remove_tmp_path(shell.tmpdir)
