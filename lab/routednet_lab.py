@@ -12,7 +12,7 @@ in the topology) are namespaces with a leg on several segments and forwarding
 on; every node gets a route to each segment its segment's routers reach, so
 nodes on different segments reach each other only through a router.
 
-    routednet_lab.py up   --name NAME --topology FILE --inventory OUT
+    routednet_lab.py up   --name NAME --topology FILE --inventory OUT [--namespace-nodes]
     routednet_lab.py move --name NAME --node N --segment S --address A --inventory OUT
     routednet_lab.py down --name NAME
     routednet_lab.py status --name NAME
@@ -107,12 +107,17 @@ def lab_dir(lab):
     return os.path.join(LAB_ROOT, lab)
 
 
-def load_topology(path):
+def load_topology(path, namespace_nodes=False):
     try:
         with open(path) as handle:
             topo = yaml.safe_load(handle) or {}
     except (OSError, yaml.YAMLError) as exc:
         sys.exit("routednet_lab: cannot read the topology %s: %s" % (path, exc))
+    if namespace_nodes:  # the same layout with plain namespace nodes (the benchmarks: cheaper)
+        for node in topo.get("nodes") or []:
+            if isinstance(node, dict):
+                node.pop("system", None)
+                node.pop("pyroute2", None)
     errors = []
     segments = {}
     for seg in topo.get("segments") or []:
@@ -288,7 +293,7 @@ def make_ssh(lab):
 
 def up(args):
     lab = args.name
-    topo = load_topology(args.topology)
+    topo = load_topology(args.topology, namespace_nodes=args.namespace_nodes)
     down(args, quiet=True)
     d = make_ssh(lab)
     state = {"netns": [], "nodes": [n["name"] for n in topo["nodes"]]}
@@ -361,7 +366,7 @@ def up(args):
     with open("%s/ssh/known_hosts" % d, "w") as handle:
         handle.write("%s %s %s\n" % (",".join(known), host_key[0], host_key[1]))
     write_inventory(lab, topo, args.inventory)
-    wait_ssh(lab, topo, args.inventory)
+    wait_ssh(lab, topo)
     print(json.dumps({"lab": lab, "nodes": known, "inventory": args.inventory}))
 
 
@@ -414,7 +419,7 @@ def move(args):
     print(json.dumps({"lab": lab, "moved": node["name"], "segment": args.segment, "address": args.address}))
 
 
-def wait_ssh(lab, topo, inventory):
+def wait_ssh(lab, topo):
     d = lab_dir(lab)
     for node in topo["nodes"]:
         cmd = ["ssh", "-i", "%s/ssh/id_ed25519" % d, "-o", "BatchMode=yes", "-o", "ProxyCommand=%s" % proxy_command(lab, node)]
@@ -539,9 +544,21 @@ def lab_node(args):
 # a reboot, into a fresh network namespace, as a power cycle would leave it.
 SYSTEM_RELEASES = {"bookworm": "12", "trixie": "13"}
 ROOTS_DIR = "/var/cache/routednet-lab/roots"
-SYSTEM_PACKAGES = "systemd,systemd-sysv,dbus,python3,python3-pyroute2,iproute2,openssh-server,iputils-ping,nftables,libnftables1"
+# (plus what the tests and runbooks run on a node: sysctl, tcpdump, iperf3)
+SYSTEM_PACKAGES = "systemd,systemd-sysv,dbus,python3,python3-pyroute2,iproute2,openssh-server,iputils-ping,nftables,libnftables1,procps,tcpdump,iperf3"
+# Written into a finished root: a root built from another package list is built again.
+ROOT_STAMP = ".routednet-lab-packages"
 SYSTEM_BOOT_TIMEOUT = 90
 NSPAWN_REBOOTED = 133  # systemd-nspawn's exit status when the container rebooted
+
+
+def root_packages(root):
+    """The package list a cached root was built from (None: not built, or built unfinished)."""
+    try:
+        with open(os.path.join(root, ROOT_STAMP)) as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def system_root(release):
@@ -550,13 +567,15 @@ def system_root(release):
     os.makedirs(ROOTS_DIR, exist_ok=True)
     with open(os.path.join(ROOTS_DIR, ".lock-" + release), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not os.path.isfile(os.path.join(root, "usr", "sbin", "sshd")):
+        if root_packages(root) != SYSTEM_PACKAGES:
             fresh = root + ".new"
             shutil.rmtree(fresh, ignore_errors=True)
             proc = run("mmdebstrap", "--quiet", "--variant=apt", "--include=" + SYSTEM_PACKAGES, release, fresh, check=False)
             if proc.returncode != 0:
                 shutil.rmtree(fresh, ignore_errors=True)
                 raise LabError("mmdebstrap %s failed: %s" % (release, (proc.stderr or proc.stdout).strip()[-2000:]))
+            with open(os.path.join(fresh, ROOT_STAMP), "w") as handle:
+                handle.write(SYSTEM_PACKAGES)
             shutil.rmtree(root, ignore_errors=True)
             os.rename(fresh, root)
     return root
@@ -685,6 +704,16 @@ def stop_system_nodes(lab):
             run("umount", "-l", root, check=False)
             problems.append("cannot unmount %s" % root)
     return problems
+
+
+def cut_power(lab, name):
+    """A system node loses power: its supervisor and nspawn are killed at once, so nothing
+    shuts down cleanly and nothing boots it again (power_off then ends what ran inside)."""
+    try:
+        with open(os.path.join(node_dir(lab, name), "supervisor.pid")) as handle:
+            os.killpg(int(handle.read()), signal.SIGKILL)
+    except (OSError, ValueError):
+        pass
 
 
 def remember_mac(lab, state, name):
@@ -838,6 +867,7 @@ def main():
     parser.add_argument("--topology")
     parser.add_argument("--inventory")
     parser.add_argument("--node", help="move, reboot, power-off, power-on: the node")
+    parser.add_argument("--namespace-nodes", action="store_true", help="up: every node a plain namespace node, whatever the topology says")
     parser.add_argument("--no-units", action="store_true", help="reboot, power-on: do not run the node's enabled units")
     parser.add_argument("--segment", help="move: the segment it joins")
     parser.add_argument("--address", help="move: its new underlay address")
@@ -862,14 +892,20 @@ def main():
             if not args.node:
                 sys.exit("routednet_lab %s needs --node" % args.action)
             lab, state, topo, node = lab_node(args)
-            if node.get("system"):
+            if node.get("system") and args.action == "reboot":
                 raise LabError("node %s is a system node: reboot it from inside (systemctl reboot, or ansible.builtin.reboot)" % node["name"])
             if args.action != "power-on":
+                if node.get("system"):
+                    cut_power(lab, node["name"])
                 power_off(lab, state, node)
             if args.action == "power-off":
                 print(json.dumps({"lab": lab, "off": node["name"]}))
             if args.action != "power-off":
-                power_on(lab, state, topo, node, run_units=not args.no_units)
+                power_on(lab, state, topo, node, run_units=not args.no_units and not node.get("system"))
+                if node.get("system"):
+                    # systemd runs its units itself; the node is on once its sshd answers
+                    start_supervisor(lab, node["name"])
+                    wait_ssh(lab, dict(topo, nodes=[node]))
         elif args.action == "supervise":
             supervise(args)
         elif args.action == "roots":
