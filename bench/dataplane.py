@@ -43,7 +43,8 @@ class Lab(object):
 
     def __enter__(self):
         try:
-            sh(sys.executable, LAB_TOOL, "up", "--name", self.name, "--topology", self.topology, "--inventory", self.inventory)
+            # namespace nodes: the data path is the same kernel's, and they are cheaper
+            sh(sys.executable, LAB_TOOL, "up", "--name", self.name, "--topology", self.topology, "--inventory", self.inventory, "--namespace-nodes")
         except BaseException:
             self.__exit__()
             raise
@@ -128,7 +129,7 @@ def main():
     print("|---|---:|---:|---:|---:|")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        with Lab("benchdp", "seed000.yml", tmp) as lab:
+        with Lab("benchdp", "default.yml", tmp) as lab:
             for backend, playbook in (("host-gw", "hostgw.yml"), ("VXLAN", "vxlan.yml")):
                 lab.playbook(playbook)
                 rows.append(measure(lab, backend, ("node1", "docker1"), ("node2", "docker2"), opts.seconds))

@@ -33,10 +33,42 @@ def ns_of(lab, node):
     return "rnlab-%s-node-%s" % (lab, node)
 
 
+def system_node_init(lab, node):
+    """The PID (here) of a system node's systemd, or None for a namespace node: the
+    process that is PID 1 in its own PID namespace, in the node's network namespace."""
+    if not os.path.isdir(os.path.join("/run/routednet-lab", lab, "nodes", node)):
+        return None
+    inode = os.stat("/run/netns/%s" % ns_of(lab, node)).st_ino
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.stat("/proc/%s/ns/net" % pid).st_ino != inode:
+                continue
+            with open("/proc/%s/status" % pid) as handle:
+                nspid = next(line.split()[1:] for line in handle if line.startswith("NSpid:"))
+        except (OSError, StopIteration):
+            continue
+        if len(nspid) > 1 and nspid[-1] == "1":
+            return int(pid)
+    raise AssertionError("system node %s of lab %s is not running" % (node, lab))
+
+
 def in_node_namespaces(lab, node, *cmd):
     """``cmd`` run in a lab node's network and mount namespaces, as on the node itself
-    (its pods are in its own /run/netns)."""
+    (its pods are in its own /run/netns; on a system node, its own programs run)."""
+    init = system_node_init(lab, node)
+    if init is not None:
+        return ["nsenter", "--target=%d" % init, "--mount", "--net", "--pid", "--uts", "--ipc", "--", *cmd]
     return ["nsenter", "--mount=/run/routednet-lab/%s/mnt/%s.mnt" % (lab, node), "--net=/run/netns/%s" % ns_of(lab, node), *cmd]
+
+
+def in_pod_network(lab, node, pod, *cmd):
+    """``cmd`` from this machine's filesystem (its Python, say) in the network namespace of
+    a pod on a lab node."""
+    init = system_node_init(lab, node)
+    if init is not None:
+        return ["nsenter", "--net=/proc/%d/root/run/netns/%s" % (init, pod), "--", *cmd]
+    # a namespace node's pods are named in its private /run/netns, the rest is this machine's
+    return in_node_namespaces(lab, node, "ip", "netns", "exec", pod, *cmd)
 
 
 def lab_namespaces():
@@ -172,9 +204,6 @@ def restorable_state(lab, node):
     state["addresses"] = sorted(line.split(None, 1)[1] for line in sh("ip", "-n", ns, "-4", "-o", "addr").splitlines())
     state["entries"] = forwarding_state(lab, node)
     state["forwarding"] = sh("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward").strip()
-    # a system node's table is read with its own nft: Debian 12's crashes on some of
-    # Debian 13's rules
-    root = os.path.join("/run/routednet-lab", lab, "nodes", node, "root")
-    nft = ["chroot", root, "nft"] if os.path.isdir(root) else ["nft"]
-    state["firewall"] = run("ip", "netns", "exec", ns, *nft, "-s", "list", "table", "inet", "routednet").stdout
+    # (read with the node's own nft: Debian 12's crashes on some of Debian 13's rules)
+    state["firewall"] = run(*in_node_namespaces(lab, node, "nft", "-s", "list", "table", "inet", "routednet")).stdout
     return state

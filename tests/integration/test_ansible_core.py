@@ -49,7 +49,7 @@ def test_the_oldest_supported_core_is_the_one_declared():
 
 
 def test_the_lab_flow_on_the_oldest_ansible_core(oldest_core, tmp_path):
-    with running_lab("core", "seed000.yml", tmp_path / "hosts.yml") as inventory:
+    with running_lab("core", "default.yml", tmp_path / "hosts.yml") as inventory:
 
         def play(name, *extra):
             res = run(oldest_core, os.path.join("playbooks", name), "-i", str(inventory), *extra)

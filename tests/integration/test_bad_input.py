@@ -360,7 +360,7 @@ INVENTORY = {"one machine under two names": second_name_for_node1, "empty node g
 
 @pytest.fixture(scope="module")
 def catalogue_lab(tmp_path_factory):
-    with running_lab(LAB, "seed000.yml", tmp_path_factory.mktemp("badinput") / "hosts.yml") as inventory:
+    with running_lab(LAB, "default.yml", tmp_path_factory.mktemp("badinput") / "hosts.yml") as inventory:
         yield inventory
 
 

@@ -42,7 +42,7 @@ def verdict(res):
 
 @pytest.fixture(scope="module")
 def inventory(tmp_path_factory):
-    with running_lab(LAB, "seed000.yml", tmp_path_factory.mktemp("diag") / "hosts.yml") as path:
+    with running_lab(LAB, "default.yml", tmp_path_factory.mktemp("diag") / "hosts.yml") as path:
         yield path
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import vtep_mac
-from labhelpers import BIN, in_node_namespaces, lab_down, lab_up, ns_of, playbook, recap, run, sh
+from labhelpers import BIN, in_node_namespaces, in_pod_network, lab_down, lab_up, ns_of, playbook, recap, run, sh
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -171,7 +171,7 @@ def test_vxlan_with_a_forged_node_source_is_dropped_from_a_pod_and_from_a_rogue_
     inventory, rogue = lab
     converge(inventory)
     sh("ip", "-n", rogue, "route", "replace", "172.246.0.0/24", "via", NODES["vm2"])
-    from_pod = in_node_namespaces(LAB, "vm2", "ip", "netns", "exec", "ns246")
+    from_pod = in_pod_network(LAB, "vm2", "ns246")
     from_rogue = ["ip", "netns", "exec", rogue]
     dropped = drop_counter("vm2", '"dport"}}, "right": 8472')
     try:

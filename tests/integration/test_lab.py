@@ -15,7 +15,7 @@ from labhelpers import BIN, LAB_TOOL, TOPOLOGIES, assert_clean, assert_refused_w
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
-SEED000 = os.path.join(TOPOLOGIES, "seed000.yml")
+DEFAULT = os.path.join(TOPOLOGIES, "default.yml")
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def lab(tmp_path):
     """A seed 000 lab with its own name and inventory, removed at the end even on failure."""
     name = "pytest"
     inventory = tmp_path / "inventory" / "hosts.yml"
-    res = run(sys.executable, LAB_TOOL, "up", "--name", name, "--topology", SEED000, "--inventory", str(inventory))
+    res = run(sys.executable, LAB_TOOL, "up", "--name", name, "--topology", DEFAULT, "--inventory", str(inventory))
     assert res.returncode == 0, res.stderr
     try:
         yield name, inventory

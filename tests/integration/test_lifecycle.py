@@ -11,7 +11,7 @@ import yaml
 
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import vtep_mac
 from conftest import REPO
-from labhelpers import BIN, LAB_TOOL, forwarding_state, holding_locks, node_state, ns_of, playbook, recap, run, running_lab, sh
+from labhelpers import BIN, LAB_TOOL, forwarding_state, holding_locks, in_node_namespaces, node_state, ns_of, playbook, recap, run, running_lab, sh
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -133,7 +133,7 @@ def test_join_leave_and_decommission(seed001, backend):
     assert "routednet" not in sh("ip", "netns", "exec", vm3, "nft", "list", "tables")
     assert "vm3" not in leases(inventory)
     for node, peer_subnet in (("vm1", "172.246.0.0/24"), ("vm2", "172.245.0.0/24")):  # a reboot would not bring vm3 back
-        saved = sh("nsenter", "--mount=/run/routednet-lab/%s/mnt/%s.mnt" % (lab, node), "cat", "/etc/routednet/boot-state.json")
+        saved = sh(*in_node_namespaces(lab, node, "cat", "/etc/routednet/boot-state.json"))
         assert "172.247.0.0" not in saved and "192.168.32.247" not in saved and peer_subnet in saved, saved
     operator_state_intact()
     # and the cluster without vm3 is converged already
@@ -142,8 +142,8 @@ def test_join_leave_and_decommission(seed001, backend):
 
 
 @pytest.fixture
-def seed000(tmp_path):
-    yield from lab_of("drift", "seed000.yml", tmp_path)
+def seed000(tmp_path):  # (seed 000's layout: the default lab's)
+    yield from lab_of("drift", "default.yml", tmp_path)
 
 
 def test_drift_of_entries_mtu_and_addresses_is_listed_then_put_back(seed000):
@@ -245,21 +245,24 @@ def test_two_runs_at_once_take_turns_on_each_host(seed001_down):
 
 def test_pods_that_leave_the_inventory_are_deleted(reboot_lab):
     lab, inventory = reboot_lab
-    mnt = "--mount=/run/routednet-lab/%s/mnt/vm2.mnt" % lab
-    sh("nsenter", mnt, "ip", "netns", "add", "opns")  # an operator's namespace on the node
+
+    def on_vm2(*cmd):
+        return sh(*in_node_namespaces(lab, "vm2", *cmd))
+
+    on_vm2("ip", "netns", "add", "opns")  # an operator's namespace on the node
     data = yaml.safe_load(inventory.read_text())
     data["all"]["children"]["routednet_nodes"]["hosts"]["vm2"]["routednet_pods"] = ["ns246", "extra"]
     bigger = inventory.parent / "hosts-extra-pod.yml"  # same directory: same lease file
     bigger.write_text(yaml.safe_dump(data))
     converge("vxlan", bigger)
-    assert sh("nsenter", mnt, "ip", "netns", "list").split().count("extra") == 1
+    assert on_vm2("ip", "netns", "list").split().count("extra") == 1
 
     def links():
         return {link["ifname"]: link.get("master") for link in json.loads(sh("ip", "-j", "-n", ns_of(lab, "vm2"), "link", "show"))}
 
     before = links()
     converge("vxlan", inventory)
-    netns = sh("nsenter", mnt, "ip", "netns", "list").split()
+    netns = on_vm2("ip", "netns", "list").split()
     assert "extra" not in netns and "ns246" in netns and "opns" in netns, netns
     # its veth went with it, nothing else did
     after = links()
