@@ -19,6 +19,7 @@ import pkgutil
 import sys
 
 from ansible_collections.routednet.fabric.plugins.module_utils import restore, saved_state
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 UNIT_NAME = "routednet-restore.service"
 
@@ -180,7 +181,7 @@ def save(module, steps, p):
                     os.makedirs(os.path.dirname(link), 0o755)
                 os.symlink(target, link)
         except (IOError, OSError) as exc:
-            module.fail_json(msg="boot_restore: %s" % exc, changes=changes)
+            raise Failure("boot_restore: %s" % exc, changes=changes) from exc
         unit_changed = os.path.join(p["unit_dir"], UNIT_NAME) in writes or not link_ok
         if unit_changed and os.path.isdir("/run/systemd/system"):
             module.run_command([module.get_bin_path("systemctl", required=True), "daemon-reload"], check_rc=True)

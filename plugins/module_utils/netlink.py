@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import zipfile
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 # pyroute2 is imported by load() (require_pyroute2 calls it), not when this file is:
 # the collection's private copy, if any, has to be put in place first, and code on the
@@ -157,11 +158,11 @@ def problem_text(status):
     )
 
 
-def require_pyroute2(module):
-    """Fail with a clear message when pyroute2 is missing or too old."""
+def require_pyroute2():
+    """Raise Failure with a clear message when pyroute2 is missing or too old."""
     status = load()
     if not status["usable"]:
-        module.fail_json(msg=problem_text(status), pyroute2=dict(status, python=sys.executable))
+        raise Failure(problem_text(status), pyroute2=dict(status, python=sys.executable))
 
 
 def install_private(archive, directory=None):
@@ -238,7 +239,7 @@ def prepare_pyroute2(module, install=True):
         else:
             load()
     except (IOError, OSError, ValueError) as exc:
-        module.fail_json(msg="%s: cannot install the collection's private pyroute2: %s" % (os.uname()[1], exc))
+        raise Failure("%s: cannot install the collection's private pyroute2: %s" % (os.uname()[1], exc)) from exc
     return changes
 
 
@@ -247,30 +248,31 @@ def list_netns():
     return set(pyroute2_netns.listnetns())
 
 
-def missing_in_check_mode(module, *names):
+def missing_in_check_mode(request, *names):
     """In check mode, the first named namespace that does not exist yet.
 
     An earlier task of the same run (the netns module) would have created it,
     so check mode predicts that everything inside it gets created instead of
     failing.
     """
-    if not module.check_mode:
+    if not request.check_mode:
         return None
     present = list_netns()
     return next((name for name in names if name and name not in present), None)
 
 
-def predict_link_in_pending_netns(module, what, state, *names):
-    """Check mode, a namespace not created yet: exit predicting that ``what`` gets created.
+def predict_link_in_pending_netns(request, what, state, *names):
+    """Check mode, a namespace not created yet: the result predicting that ``what`` gets created.
 
-    For the link modules (bridge, veth, tunnel); does nothing when every
-    namespace exists or outside check mode.
+    For the link modules (bridge, veth, tunnel); None when every namespace exists or
+    outside check mode.
     """
-    missing = missing_in_check_mode(module, *names)
+    missing = missing_in_check_mode(request, *names)
     if missing and state == "present":
-        module.exit_json(changed=True, changes=["create %s (netns %s does not exist yet)" % (what, missing)])
+        return dict(changed=True, changes=["create %s (netns %s does not exist yet)" % (what, missing)])
     if missing:
-        module.exit_json(changed=False, changes=[])
+        return dict(changed=False, changes=[])
+    return None
 
 
 CLONE_NEWNET = 0x40000000
@@ -304,7 +306,7 @@ def _iproute_in(netns):
         os.close(back)
 
 
-def open_rtnl(module, netns=None):
+def open_rtnl(netns=None):
     """An RTNL socket in the host namespace or in the named one.
 
     Never creates a namespace: a missing one is a clear failure.
@@ -312,18 +314,18 @@ def open_rtnl(module, netns=None):
     try:
         if netns:
             if netns not in list_netns():
-                module.fail_json(msg="network namespace '%s' does not exist on this host" % netns)
+                raise Failure("network namespace '%s' does not exist on this host" % netns)
             return _iproute_in(netns)
         return IPRoute()
     except (OSError, NetlinkError) as exc:
         where = "network namespace '%s'" % netns if netns else "the host namespace"
-        module.fail_json(msg="cannot open netlink in %s: %s" % (where, exc))
+        raise Failure("cannot open netlink in %s: %s" % (where, exc)) from exc
 
 
-def kernel_error(module, what, exc, **extra):
-    """Fail with the object concerned and what the kernel said."""
+def kernel_error(what, exc, **extra):
+    """Raise Failure naming the object concerned and what the kernel said."""
     said = exc.args[1] if isinstance(exc, NetlinkError) and len(exc.args) > 1 else str(exc)
-    module.fail_json(msg="%s: the kernel refused: %s" % (what, said), **extra)
+    raise Failure("%s: the kernel refused: %s" % (what, said), **extra)
 
 
 def where(netns):
@@ -352,8 +354,8 @@ class Undo(object):
         return refused
 
 
-def refused_part_way(module, what, exc, undo, **extra):
-    """Roll back the call's earlier changes, then fail saying what was refused and what was undone."""
+def refused_part_way(what, exc, undo, **extra):
+    """Roll back the call's earlier changes, then raise Failure saying what was refused and what was undone."""
     refused = undo.rollback()
     said = exc.args[1] if isinstance(exc, NetlinkError) and len(exc.args) > 1 else str(exc)
     if refused:
@@ -362,4 +364,4 @@ def refused_part_way(module, what, exc, undo, **extra):
         outcome = "the %d change(s) this call had made before were undone; the host is as it was" % len(undo.steps)
     else:
         outcome = "nothing had been changed yet"
-    module.fail_json(msg="%s: the kernel refused: %s (%s)" % (what, said, outcome), undone=len(undo.steps) - len(refused), **extra)
+    raise Failure("%s: the kernel refused: %s (%s)" % (what, said, outcome), undone=len(undo.steps) - len(refused), **extra)

@@ -56,14 +56,14 @@ def _route_text(address, route, names):
     return "%s%s dev %s" % (address, " via %s" % gateway if gateway else "", names.get(oif, oif))
 
 
-def _pod_hops(hops, module, pod, to, gateway):
+def _pod_hops(hops, pod, to, gateway):
     """The pod's interface and address, and (when ``to`` is known) its route towards it."""
     name, ifname = pod["name"], pod["ifname"]
     in_pod = "ip netns exec %s " % name
     if name not in netlink.list_netns():
         hops.add("pod %s" % name, False, "no network namespace %s" % name, "the pod's namespace", "ip netns list")
         return False
-    with netlink.open_rtnl(module, name) as ipr:
+    with netlink.open_rtnl(name) as ipr:
         link = find_link(ipr, ifname)
         addresses = ipv4_addresses(ipr, link["index"]) if link else []
         seen = "no %s" % ifname if link is None else "%s %s, %s" % (ifname, "up" if _is_up(link) else "DOWN", ", ".join(addresses) or "no address")
@@ -202,14 +202,14 @@ def _onward_hops(hops, ipr, route, to, peer, devices, names, kinds):
         _next_hop_hops(hops, ipr, route, peer, devices, names, kinds)
 
 
-def check_source(module, node, pod, to, peer, bridge, gateway, devices):
+def check_source(node, pod, to, peer, bridge, gateway, devices):
     """The source node's hops, out towards ``to``; also the source address its kernel picks
     (what the destination must route back to)."""
     hops = Hops(node)
     source_address = pod["address"].split("/")[0] if pod else None
     if pod:
-        _pod_hops(hops, module, pod, to, gateway.split("/")[0])
-    with netlink.open_rtnl(module) as ipr:
+        _pod_hops(hops, pod, to, gateway.split("/")[0])
+    with netlink.open_rtnl() as ipr:
         names, kinds = names_and_kinds(ipr)
         if pod:
             _bridge_hops(hops, ipr, pod, bridge, gateway)
@@ -223,10 +223,10 @@ def check_source(module, node, pod, to, peer, bridge, gateway, devices):
     return hops.hops, source_address
 
 
-def check_destination(module, node, pod, back_to, peer, bridge, gateway, devices):
+def check_destination(node, pod, back_to, peer, bridge, gateway, devices):
     """The destination node's hops: in to the pod, then the way back to ``back_to``."""
     hops = Hops(node)
-    with netlink.open_rtnl(module) as ipr:
+    with netlink.open_rtnl() as ipr:
         names, kinds = names_and_kinds(ipr)
         if peer is not None:
             _forwarding_hop(hops)
@@ -236,6 +236,6 @@ def check_destination(module, node, pod, back_to, peer, bridge, gateway, devices
             seen = _route_text(address, route, names) if route else "no route"
             hops.add("route to pod %s" % pod["name"], ok, seen, "%s dev %s (the bridge's subnet)" % (address, bridge), "ip route get %s" % address)
         _bridge_hops(hops, ipr, pod, bridge, gateway)
-        if _pod_hops(hops, module, pod, back_to, gateway.split("/")[0]) and back_to and peer is not None:
+        if _pod_hops(hops, pod, back_to, gateway.split("/")[0]) and back_to and peer is not None:
             _onward_hops(hops, ipr, _route_get(ipr, back_to), back_to, peer, devices, names, kinds)
     return hops.hops

@@ -17,6 +17,7 @@ __metaclass__ = type
 import argparse
 import sys
 
+from ansible_collections.routednet.fabric.plugins.module_utils import outcome
 from ansible_collections.routednet.fabric.plugins.module_utils.saved_state import load_state
 from ansible_collections.routednet.fabric.plugins.module_utils.converge import (
     bridge,
@@ -42,39 +43,12 @@ CONVERGE = {
 }
 
 
-class StepEnded(BaseException):
-    """Raised by exit_json/fail_json; like AnsibleModule's exit, nothing may catch it by accident."""
-
-    def __init__(self, result):
-        super(StepEnded, self).__init__(result.get("msg", ""))
-        self.result = result
-
-
-class SavedStep(object):
-    """The part of AnsibleModule's interface the converge functions use, for one saved step."""
-
-    def __init__(self, params, check_mode=False, diff=False):
-        self.params = params
-        self.check_mode = check_mode
-        self._diff = diff
-
-    def fail_json(self, msg, **extra):
-        raise StepEnded(dict(extra, failed=True, msg=msg))
-
-    def exit_json(self, **result):
-        raise StepEnded(result)
-
-
 def run_step(step, check_mode=False, diff=False):
     """Apply one saved step; return the result a module would have returned."""
     converge = CONVERGE.get(step.get("module"))
     if converge is None:
         return {"failed": True, "msg": "unknown module %r in the state file" % step.get("module")}
-    try:
-        converge.run(SavedStep(dict(step.get("params") or {}), check_mode, diff))
-    except StepEnded as ended:
-        return ended.result
-    return {"failed": True, "msg": "%s ended without a result" % step["module"]}
+    return outcome.call(converge.run, outcome.Request(dict(step.get("params") or {}), check_mode, diff))
 
 
 def what_changed(result):

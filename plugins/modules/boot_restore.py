@@ -148,6 +148,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, netlink, saved_state, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 
 def present(module, p):
@@ -223,6 +224,16 @@ def absent(module, p):
     module.exit_json(changed=bool(changes), changes=changes, state_file=p["state_file"], diff=dict(before=before, after=""))
 
 
+def run(module):
+    """The module's work; Failure from the shared host code becomes its failure (main)."""
+    p = module.params
+    if p["state"] == "present" and p["forget"] is not None:
+        forget(module, p)
+    if p["state"] == "present":
+        present(module, p)
+    absent(module, p)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -247,12 +258,10 @@ def main():
         mutually_exclusive=[("steps", "forget")],
         supports_check_mode=True,
     )
-    p = module.params
-    if p["state"] == "present" and p["forget"] is not None:
-        forget(module, p)
-    if p["state"] == "present":
-        present(module, p)
-    absent(module, p)
+    try:
+        run(module)
+    except Failure as failure:
+        module.fail_json(**failure.result())
 
 
 if __name__ == "__main__":

@@ -80,11 +80,14 @@ link:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.routednet.fabric.plugins.module_utils import outcome
 from ansible_collections.routednet.fabric.plugins.module_utils.converge import bridge as converge
 
 
 def main():
-    converge.run(AnsibleModule(**converge.MODULE_KWARGS))
+    module = AnsibleModule(**converge.MODULE_KWARGS)
+    result = outcome.call(converge.run, outcome.Request.of(module))
+    (module.fail_json if result.get("failed") else module.exit_json)(**result)
 
 
 if __name__ == "__main__":

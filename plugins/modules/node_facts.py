@@ -212,6 +212,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import 
 from ansible_collections.routednet.fabric.plugins.module_utils.converge import ip_forwarding, netns as converge_netns
 from ansible_collections.routednet.fabric.plugins.module_utils.links import is_owned, link_kind
 from ansible_collections.routednet.fabric.plugins.module_utils.saved_state import saved_names, saved_pods
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
 ROUTE_TYPES = {1: "unicast", 6: "blackhole", 7: "unreachable", 8: "prohibit"}
@@ -283,24 +284,10 @@ def identity():
     return "%s:%d" % (boot, os.stat("/proc/self/ns/net").st_ino)
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            underlay_ip=dict(type="str", required=True),
-            peers=dict(type="list", elements="str", default=[]),
-            state_file=dict(type="path", default="/etc/routednet/boot-state.json"),
-            links=dict(type="dict", default={}),
-            pods=dict(type="list", elements="str", default=[]),
-            firewall_table=dict(type="str"),
-            persist_file=dict(type="path"),
-            netns=dict(type="str"),
-            pyroute2_install=dict(type="str", default="auto", choices=list(netlink.PYROUTE2_INSTALL)),
-            pyroute2_archive=dict(type="path"),
-        ),
-        supports_check_mode=True,
-    )
+def run(module):
+    """The module's work; Failure from the shared host code becomes its failure (main)."""
     due = netlink.prepare_pyroute2(module, install=False)  # node_state installs it, once nothing was refused
-    netlink.require_pyroute2(module)
+    netlink.require_pyroute2()
     try:
         underlay = ipaddress.IPv4Address(module.params["underlay_ip"])
     except ValueError:
@@ -310,7 +297,7 @@ def main():
             ipaddress.IPv4Address(peer)
         except ValueError:
             module.fail_json(msg="peers: %r is not an IPv4 address (a peer's routednet_underlay_ip)" % peer)
-    with netlink.open_rtnl(module, module.params["netns"]) as ipr:
+    with netlink.open_rtnl(module.params["netns"]) as ipr:
         links = {m["index"]: m for m in ipr.link("dump")}
         addresses = []
         for msg in ipr.addr("dump", family=netlink.AF_INET):
@@ -329,7 +316,7 @@ def main():
     vxlan_devices = [vxlan_device(m) for m in links.values() if link_kind(m) == "vxlan"]
     pods = saved_pods(module.params["state_file"])
     present = netlink.list_netns()
-    netns_found = dict((name, converge_netns.owner(module, name)[0]) for name in sorted(set(module.params["pods"]) | set(pods)) if name in present)
+    netns_found = dict((name, converge_netns.owner(name)[0]) for name in sorted(set(module.params["pods"]) | set(pods)) if name in present)
     holder = next((a for a in addresses if a["address"].split("/")[0] == str(underlay)), None)
     if holder is None:
         module.fail_json(
@@ -360,6 +347,28 @@ def main():
         vxlan_devices=vxlan_devices,
         identity=identity(),
     )
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            underlay_ip=dict(type="str", required=True),
+            peers=dict(type="list", elements="str", default=[]),
+            state_file=dict(type="path", default="/etc/routednet/boot-state.json"),
+            links=dict(type="dict", default={}),
+            pods=dict(type="list", elements="str", default=[]),
+            firewall_table=dict(type="str"),
+            persist_file=dict(type="path"),
+            netns=dict(type="str"),
+            pyroute2_install=dict(type="str", default="auto", choices=list(netlink.PYROUTE2_INSTALL)),
+            pyroute2_archive=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        run(module)
+    except Failure as failure:
+        module.fail_json(**failure.result())
 
 
 if __name__ == "__main__":

@@ -150,32 +150,17 @@ pyroute2:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, host_lock, netlink, restore, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            steps=dict(
-                type="list",
-                elements="dict",
-                required=True,
-                options=dict(state_steps.STEP_OPTIONS, save=dict(type="bool", default=True)),
-            ),
-            boot_restore=dict(type="bool", default=True),
-            release_lock=dict(type="str"),
-            lock_path=dict(type="path", default="/run/routednet/lock"),
-            pyroute2_install=dict(type="str", default="auto", choices=list(netlink.PYROUTE2_INSTALL)),
-            pyroute2_archive=dict(type="path"),
-            **boot_files.OPTIONS,
-        ),
-        supports_check_mode=True,
-    )
+def run(module):
+    """The module's work; Failure from the shared host code becomes its failure (main)."""
     p = module.params
     steps, errors = state_steps.validated(p["steps"])
     if errors:
         module.fail_json(msg="node_state: invalid steps, nothing was changed: " + " | ".join(errors))
     installed = netlink.prepare_pyroute2(module)
-    netlink.require_pyroute2(module)
+    netlink.require_pyroute2()
 
     results, failure = state_steps.apply(steps, module.check_mode, module._diff)
     changes, summary, diffs = ["pyroute2: %s" % text for text in installed], [], []
@@ -210,6 +195,30 @@ def main():
             msg = "node_state: converged, but giving back the lock %s failed: %s" % (p["lock_path"], exc)
             module.fail_json(msg=msg, changed=bool(changes), changes=changes)
     module.exit_json(changed=bool(changes), diff=diffs, **out)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            steps=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(state_steps.STEP_OPTIONS, save=dict(type="bool", default=True)),
+            ),
+            boot_restore=dict(type="bool", default=True),
+            release_lock=dict(type="str"),
+            lock_path=dict(type="path", default="/run/routednet/lock"),
+            pyroute2_install=dict(type="str", default="auto", choices=list(netlink.PYROUTE2_INSTALL)),
+            pyroute2_archive=dict(type="path"),
+            **boot_files.OPTIONS,
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        run(module)
+    except Failure as failure:
+        module.fail_json(**failure.result())
 
 
 if __name__ == "__main__":

@@ -142,6 +142,7 @@ import platform
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.routednet.fabric.plugins.module_utils import netlink, path_check
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 POD_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -156,6 +157,18 @@ PEER_OPTIONS = dict(
     tunnel_ip=dict(type="str", required=True),
     vtep_mac=dict(type="str", required=True),
 )
+
+
+def run(module):
+    """The module's work; Failure from the shared host code becomes its failure (main)."""
+    netlink.require_pyroute2()
+    p = module.params
+    devices = {"vxlan": p["vxlan_device"], "ipip": p["ipip_device"]}
+    args = (p["node"] or platform.node(), p["pod"], p["to"], p["peer"], p["bridge"], p["gateway"], devices)
+    if p["side"] == "source":
+        hops, source_address = path_check.check_source(*args)
+        module.exit_json(changed=False, hops=hops, source_address=source_address)
+    module.exit_json(changed=False, hops=path_check.check_destination(*args))
 
 
 def main():
@@ -174,14 +187,10 @@ def main():
         required_if=[("side", "source", ["to"]), ("side", "destination", ["pod"])],
         supports_check_mode=True,
     )
-    netlink.require_pyroute2(module)
-    p = module.params
-    devices = {"vxlan": p["vxlan_device"], "ipip": p["ipip_device"]}
-    args = (module, p["node"] or platform.node(), p["pod"], p["to"], p["peer"], p["bridge"], p["gateway"], devices)
-    if p["side"] == "source":
-        hops, source_address = path_check.check_source(*args)
-        module.exit_json(changed=False, hops=hops, source_address=source_address)
-    module.exit_json(changed=False, hops=path_check.check_destination(*args))
+    try:
+        run(module)
+    except Failure as failure:
+        module.fail_json(**failure.result())
 
 
 if __name__ == "__main__":

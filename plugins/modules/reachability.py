@@ -85,6 +85,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.routednet.fabric.plugins.module_utils import netlink
 from ansible_collections.routednet.fabric.plugins.module_utils.links import names_and_kinds
 from ansible_collections.routednet.fabric.plugins.module_utils.tunnels import IMMUTABLE as TUNNEL_KINDS
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 TTL_RE = re.compile(r"ttl=(\d+)")
 # Pings wait on the network, not the CPU: run many at once.
@@ -93,18 +94,18 @@ PARALLEL = 32
 
 def pod_mtu(module, source):
     """Smallest MTU of the pod's non-loopback links: the largest packet it can send."""
-    with netlink.open_rtnl(module, source) as ipr:
+    with netlink.open_rtnl(source) as ipr:
         mtus = [m.get("mtu") for m in ipr.link("dump") if m.get("ifname") != "lo"]
     if not mtus:
         module.fail_json(msg="reachability: pod %s has no interface" % source)
     return min(mtus)
 
 
-def node_paths(module, addresses):
+def node_paths(addresses):
     """address -> the route this node's kernel uses for it: device, gateway, and
     V(direct) or the tunnel kind (vxlan, ipip) of that device."""
     paths = {}
-    with netlink.open_rtnl(module) as ipr:
+    with netlink.open_rtnl() as ipr:
         names, kinds = names_and_kinds(ipr)
         for address in addresses:
             try:
@@ -117,24 +118,15 @@ def node_paths(module, addresses):
     return paths
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            sources=dict(type="list", elements="str", required=True),
-            targets=dict(type="list", elements="dict", required=True),
-            count=dict(type="int", default=2),
-            timeout=dict(type="int", default=2),
-            full_size=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
+def run(module):
+    """The module's work; Failure from the shared host code becomes its failure (main)."""
     nsenter = module.get_bin_path("nsenter", required=True)
     ping = module.get_bin_path("ping", required=True, opt_dirs=["/usr/bin", "/bin"])
     p = module.params
     pairs = [(source, target) for source in p["sources"] for target in p["targets"]]
     sizes = {source: 56 for source in p["sources"]}
-    netlink.require_pyroute2(module)
-    paths = node_paths(module, sorted(set(str(t["address"]) for t in p["targets"])))
+    netlink.require_pyroute2()
+    paths = node_paths(sorted(set(str(t["address"]) for t in p["targets"])))
     if p["full_size"]:
         for source in p["sources"]:
             sizes[source] = pod_mtu(module, source) - 28
@@ -157,6 +149,23 @@ def main():
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
         results = list(pool.map(probe, pairs))
     module.exit_json(changed=False, results=results, failed_pairs=sum(1 for r in results if not r["ok"]))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            sources=dict(type="list", elements="str", required=True),
+            targets=dict(type="list", elements="dict", required=True),
+            count=dict(type="int", default=2),
+            timeout=dict(type="int", default=2),
+            full_size=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        run(module)
+    except Failure as failure:
+        module.fail_json(**failure.result())
 
 
 if __name__ == "__main__":

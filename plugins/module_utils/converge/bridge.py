@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge one bridge: create, adopt, set MTU and addresses, or delete.
 
-What the bridge module does, as a function of an object with the AnsibleModule
-interface the collection uses (params, check_mode, _diff, fail_json, exit_json),
-so that the boot-time restore runs the very same code without Ansible.
+What the bridge module does, as a function of a Request (outcome.py) that returns the
+module's result or raises Failure, so that node_state and the boot-time restore run the
+very same code without Ansible.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils import links, netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 
 # What the module accepts; the boot-time restore validates its state file against it too.
@@ -29,39 +30,42 @@ MODULE_KWARGS = dict(
 )
 
 
-def run(module):
-    netlink.require_pyroute2(module)
-    p = module.params
+def run(request):
+    netlink.require_pyroute2()
+    p = request.params
     name, place = p["name"], netlink.where(p["netns"])
     try:
         addresses = None if p["addresses"] is None else links.normalize_interfaces(p["addresses"])
     except ValueError as exc:
-        module.fail_json(msg="bridge %s: addresses: %s" % (name, exc))
+        raise Failure("bridge %s: addresses: %s" % (name, exc)) from exc
 
-    netlink.predict_link_in_pending_netns(module, "bridge %s" % name, p["state"], p["netns"])
-    with netlink.open_rtnl(module, p["netns"]) as ipr:
+    pending = netlink.predict_link_in_pending_netns(request, "bridge %s" % name, p["state"], p["netns"])
+
+    if pending is not None:
+        return pending
+    with netlink.open_rtnl(p["netns"]) as ipr:
         msg = links.find_link(ipr, name)
         if msg is not None and links.link_kind(msg) != "bridge":
-            module.fail_json(msg="bridge %s (%s): a link of that name exists but is a %s, not a bridge" % (name, place, links.link_kind(msg)))
+            raise Failure("bridge %s (%s): a link of that name exists but is a %s, not a bridge" % (name, place, links.link_kind(msg)))
         before = links.link_view(ipr, msg)
         if p["state"] == "absent":
             if msg is None:
-                module.exit_json(changed=False, changes=[])
+                return dict(changed=False, changes=[])
             if not links.is_owned(msg):
-                module.fail_json(
-                    msg="bridge %s (%s) was not created by routednet.fabric (no link alias %s); refusing to delete it" % (name, place, netlink.OWNER_ALIAS)
+                raise Failure(
+                    "bridge %s (%s) was not created by routednet.fabric (no link alias %s); refusing to delete it" % (name, place, netlink.OWNER_ALIAS)
                 )
             changes = ["delete bridge %s" % name]
-            if not module.check_mode:
+            if not request.check_mode:
                 try:
                     ipr.link("del", index=msg["index"])
                 except netlink.NetlinkError as exc:
-                    netlink.kernel_error(module, "delete bridge %s (%s)" % (name, place), exc)
-            module.exit_json(changed=True, changes=changes, diff=dict(before=before, after={}))
+                    netlink.kernel_error("delete bridge %s (%s)" % (name, place), exc)
+            return dict(changed=True, changes=changes, diff=dict(before=before, after={}))
 
         if msg is not None and not links.is_owned(msg) and not p["adopt"]:
-            module.fail_json(
-                msg="bridge %s (%s) exists but was not created by routednet.fabric; use another bridge name or set adopt=true to take it over" % (name, place)
+            raise Failure(
+                "bridge %s (%s) exists but was not created by routednet.fabric; use another bridge name or set adopt=true to take it over" % (name, place)
             )
         changes = []
         if msg is None:
@@ -74,7 +78,7 @@ def run(module):
             args, to_add, to_remove, more = links.plan_link(ipr, msg, mtu=p["mtu"], addresses=addresses)
             changes += more
         after = links.wanted_view(name, "bridge", p["mtu"], None, addresses, before or None)
-        if changes and not module.check_mode:
+        if changes and not request.check_mode:
             undo = netlink.Undo()
             try:
                 if msg is None:
@@ -85,5 +89,5 @@ def run(module):
                 links.apply_link(ipr, msg["index"], args, to_add, to_remove, undo)
                 after = links.link_view(ipr, links.find_link(ipr, name))
             except netlink.NetlinkError as exc:
-                netlink.refused_part_way(module, "bridge %s (%s)" % (name, place), exc, undo, changes=changes)
-        module.exit_json(changed=bool(changes), changes=changes, link=after if not module.check_mode else before, diff=dict(before=before, after=after))
+                netlink.refused_part_way("bridge %s (%s)" % (name, place), exc, undo, changes=changes)
+        return dict(changed=bool(changes), changes=changes, link=after if not request.check_mode else before, diff=dict(before=before, after=after))

@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge the collection's nftables table.
 
-What the firewall module does, as a function of an object with the AnsibleModule
-interface the collection uses (params, check_mode, _diff, fail_json, exit_json),
-so that the boot-time restore runs the very same code without Ansible.
+What the firewall module does, as a function of a Request (outcome.py) that returns the
+module's result or raises Failure, so that node_state and the boot-time restore run the
+very same code without Ansible.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +15,7 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.routednet.fabric.plugins.module_utils import nft
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 # What the module accepts; the boot-time restore validates its state file against it too.
 MODULE_KWARGS = dict(
@@ -35,84 +36,84 @@ MODULE_KWARGS = dict(
 )
 
 
-def _checked(module, p):
+def _checked(p):
     try:
         ipaddress.IPv4Network(p["cluster_cidr"])
         for node in p["nodes"]:
             ipaddress.IPv4Address(node)
     except ValueError as exc:
-        module.fail_json(msg="firewall: %s" % exc)
+        raise Failure("firewall: %s" % exc) from exc
     if not p["nodes"]:
-        module.fail_json(msg="firewall: nodes is empty; it lists the underlay address of every node of the cluster")
+        raise Failure("firewall: nodes is empty; it lists the underlay address of every node of the cluster")
     if p["vxlan_port"] == 0:
         p["vxlan_port"] = None  # 0 means no VXLAN, as omitting it does
     if p["vxlan_port"] is not None and not 0 < p["vxlan_port"] < 65536:
-        module.fail_json(msg="firewall: vxlan_port %d is not a UDP port (1-65535)" % p["vxlan_port"])
+        raise Failure("firewall: vxlan_port %d is not a UDP port (1-65535)" % p["vxlan_port"])
     if (p["vxlan_port"] or p["ipip"]) and not (p["underlay_dev"] and p["local"]):
-        module.fail_json(msg="firewall: underlay_dev and local (this node's underlay interface and address) are required with vxlan_port or ipip")
+        raise Failure("firewall: underlay_dev and local (this node's underlay interface and address) are required with vxlan_port or ipip")
     if p["local"]:
         try:
             ipaddress.IPv4Address(p["local"])
         except ValueError as exc:
-            module.fail_json(msg="firewall: local: %s" % exc)
+            raise Failure("firewall: local: %s" % exc) from exc
 
 
-def refuse_theirs(module, table, current):
+def refuse_theirs(table, current):
     """Never replace, change or delete a table the collection did not make."""
     if current is not None and nft.owner(current) == nft.THEIRS:
-        module.fail_json(
-            msg="firewall: table %s %s exists and was not created by routednet.fabric (its rules do not carry the comment %r); "
+        raise Failure(
+            "firewall: table %s %s exists and was not created by routednet.fabric (its rules do not carry the comment %r); "
             "refusing to touch it: set routednet_firewall_table to a name of its own" % (nft.FAMILY, table, nft.OWNER_COMMENT)
         )
 
 
-def drop_nodes(module, p):
+def drop_nodes(request, p):
     """Take nodes that left out of the set of an existing table; nothing else changes."""
     try:
         with nft.Nft() as session:
             current = session.table(p["table"])
             if current is None:
-                module.exit_json(changed=False, changes=[], table=p["table"])
-            refuse_theirs(module, p["table"], current)
+                return dict(changed=False, changes=[], table=p["table"])
+            refuse_theirs(p["table"], current)
             wanted = [nft.without_nodes(obj, p["drop_nodes"]) for obj in current]
             if wanted == current:
-                module.exit_json(changed=False, changes=[], table=p["table"])
+                return dict(changed=False, changes=[], table=p["table"])
             changes = ["drop %s from set %s" % (", ".join(sorted(set(p["drop_nodes"]))), nft.NODES_SET)]
-            if not module.check_mode:
+            if not request.check_mode:
                 session.run(nft.replace_table(p["table"], wanted))
     except nft.NftError as exc:
-        module.fail_json(msg="firewall (table %s %s): %s" % (nft.FAMILY, p["table"], exc))
-    module.exit_json(changed=True, changes=changes, table=p["table"], diff=dict(before=nft.lines(current), after=nft.lines(wanted)))
+        raise Failure("firewall (table %s %s): %s" % (nft.FAMILY, p["table"], exc)) from exc
+    return dict(changed=True, changes=changes, table=p["table"], diff=dict(before=nft.lines(current), after=nft.lines(wanted)))
 
 
-def run(module):
-    p = module.params
+def run(request):
+    p = request.params
     present = p["state"] == "present"
     if present and p["drop_nodes"] is not None:
-        drop_nodes(module, p)
+        return drop_nodes(request, p)
     if present and (not p["nodes"] or not p["cluster_cidr"]):
-        module.fail_json(msg="firewall: nodes and cluster_cidr are required with state=present (or drop_nodes alone)")
+        raise Failure("firewall: nodes and cluster_cidr are required with state=present (or drop_nodes alone)")
     if present:
-        _checked(module, p)
+        _checked(p)
     try:
         with nft.Nft() as session:
             current = session.table(p["table"])
-            refuse_theirs(module, p["table"], current)
+            refuse_theirs(p["table"], current)
             wanted = (
                 nft.ruleset(p["table"], p["nodes"], p["cluster_cidr"], p["vxlan_port"], p["ipip"], p["masquerade"], p["underlay_dev"], p["local"])
                 if present
                 else None
             )
             if current == wanted:
-                module.exit_json(changed=False, changes=[], table=p["table"])
+                return dict(changed=False, changes=[], table=p["table"])
             if not present:
                 changes = ["delete table %s %s" % (nft.FAMILY, p["table"])]
             else:
                 changes = ["%s table %s %s" % ("create" if current is None else "replace", nft.FAMILY, p["table"])]
-            if not module.check_mode:
+            if not request.check_mode:
                 session.run(nft.replace_table(p["table"], wanted) if present else nft.delete_table(p["table"]))
                 if present and session.table(p["table"]) != wanted:
-                    module.fail_json(msg="firewall: table %s %s reads back different from what was written" % (nft.FAMILY, p["table"]), changes=changes)
+                    raise Failure("firewall: table %s %s reads back different from what was written" % (nft.FAMILY, p["table"]), changes=changes)
     except nft.NftError as exc:
-        module.fail_json(msg="firewall (table %s %s): %s" % (nft.FAMILY, p["table"], exc))
-    module.exit_json(changed=True, changes=changes, table=p["table"], diff=dict(before=nft.lines(current), after=nft.lines(wanted)))
+        raise Failure("firewall (table %s %s): %s" % (nft.FAMILY, p["table"], exc)) from exc
+    return dict(changed=True, changes=changes, table=p["table"], diff=dict(before=nft.lines(current), after=nft.lines(wanted)))

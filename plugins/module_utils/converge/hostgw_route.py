@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge a set of routes tagged with the collection's protocol.
 
-What the hostgw_route module does, as a function of an object with the AnsibleModule
-interface the collection uses (params, check_mode, _diff, fail_json, exit_json),
-so that the boot-time restore runs the very same code without Ansible.
+What the hostgw_route module does, as a function of a Request (outcome.py) that returns the
+module's result or raises Failure, so that node_state and the boot-time restore run the
+very same code without Ansible.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils import netlink, netlink_bulk as bulk, routes as rt
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 ROUTE_SPEC = dict(
     dst=dict(type="str", required=True),
@@ -41,36 +42,36 @@ MODULE_KWARGS = dict(
 )
 
 
-def run(module):
-    netlink.require_pyroute2(module)
-    p = module.params
+def run(request):
+    netlink.require_pyroute2()
+    p = request.params
     place = netlink.where(p["netns"])
     proto = p["protocol"]
     if not 5 <= proto <= 255 or proto in (2, 3, 4):
-        module.fail_json(msg="protocol %d is reserved or out of range; use a number from 5 to 255 that is not kernel, boot or static" % proto)
+        raise Failure("protocol %d is reserved or out of range; use a number from 5 to 255 that is not kernel, boot or static" % proto)
     try:
         desired = [rt.normalize_route(spec, removing=p["state"] == "absent") for spec in p["routes"]]
     except rt.RouteSpecError as exc:
-        module.fail_json(msg="%s: %s" % (place, exc))
+        raise Failure("%s: %s" % (place, exc)) from exc
 
-    if netlink.missing_in_check_mode(module, p["netns"]):
+    if netlink.missing_in_check_mode(request, p["netns"]):
         # nothing exists there yet: every wanted route would be added
         added = [] if p["state"] == "absent" else [rt.describe(dict(r, proto=proto)) for r in desired]
-        module.exit_json(changed=bool(added), added=added, removed=[], routes=[], diff=dict(before="", after="\n".join(added) + "\n"))
-    with netlink.open_rtnl(module, p["netns"]) as ipr, bulk.Channel(ipr) as channel, bulk.no_collection_pauses():
+        return dict(changed=bool(added), added=added, removed=[], routes=[], diff=dict(before="", after="\n".join(added) + "\n"))
+    with netlink.open_rtnl(p["netns"]) as ipr, bulk.Channel(ipr) as channel, bulk.no_collection_pauses():
         current = rt.read_relevant(ipr, channel, desired, proto)
         to_set, to_delete, conflicts = rt.plan_routes(current, desired, proto, p["prune"], p["state"])
         if conflicts:
-            module.fail_json(
-                msg="%s: refusing to overwrite routes that are not ours: %s; remove them, or give ours another metric"
+            raise Failure(
+                "%s: refusing to overwrite routes that are not ours: %s; remove them, or give ours another metric"
                 % (place, "; ".join("%s would replace %s" % (rt.describe(w), rt.describe(c)) for w, c in conflicts))
             )
         indices = {}
         for route in to_set:
             if route["dev"] and route["dev"] not in indices:
                 found = ipr.link_lookup(ifname=route["dev"])
-                if not found and not module.check_mode:
-                    module.fail_json(msg="%s: route %s: device %s does not exist" % (place, rt.describe(route), route["dev"]))
+                if not found and not request.check_mode:
+                    raise Failure("%s: route %s: device %s does not exist" % (place, rt.describe(route), route["dev"]))
                 # check mode: an earlier task of the run (the tunnel device) would have created it
                 indices[route["dev"]] = found[0] if found else None
         before = ours_text(current, proto)
@@ -78,13 +79,13 @@ def run(module):
         removed = [rt.describe(r) for r in to_delete]
         changed = bool(added or removed)
         after = before
-        if changed and not module.check_mode:
+        if changed and not request.check_mode:
             undo = netlink.Undo()
             try:
                 channel.apply(rt.route_changes(to_set, to_delete, current, indices), undo)
             except bulk.Refused as exc:
                 hint = {} if exc.what.startswith("delete") else {"hint": "is the next hop on a directly connected network of this host?"}
-                netlink.refused_part_way(module, "%s: %s" % (place, exc.what), exc.error, undo, **hint)
+                netlink.refused_part_way("%s: %s" % (place, exc.what), exc.error, undo, **hint)
             if any(route["dev"] is None for route in to_set):
                 # the kernel chose their device: read back what it did
                 after = ours_text(rt.read_routes(ipr, channel, proto=proto), proto)
@@ -93,8 +94,8 @@ def run(module):
                 after = rt.projected(current, to_set, to_delete, proto)
         elif changed:
             after = rt.projected(current, to_set, to_delete, proto)
-    result = dict(changed=changed, added=added, removed=removed, routes=after if not module.check_mode else before)
-    if module._diff:
+    result = dict(changed=changed, added=added, removed=removed, routes=after if not request.check_mode else before)
+    if request.diff:
         # only when asked for (--diff): at thousands of routes it doubles what the host sends back
         result["diff"] = dict(before="\n".join(before) + "\n", after="\n".join(after) + "\n")
-    module.exit_json(**result)
+    return result

@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge IPv4 forwarding and its sysctl.d file.
 
-What the ip_forwarding module does, as a function of an object with the AnsibleModule
-interface the collection uses (params, check_mode, _diff, fail_json, exit_json),
-so that the boot-time restore runs the very same code without Ansible.
+What the ip_forwarding module does, as a function of a Request (outcome.py) that returns the
+module's result or raises Failure, so that node_state and the boot-time restore run the
+very same code without Ansible.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 
 FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
@@ -43,14 +44,14 @@ MODULE_KWARGS = dict(
 )
 
 
-def run(module):
-    present = module.params["state"] == "present"
-    path = module.params["persist_file"]
+def run(request):
+    present = request.params["state"] == "present"
+    path = request.params["persist_file"]
     runtime = (read(FORWARD_PATH) or "").strip() == "1"
     file_text = read(path) if path else None
     if file_text is not None and not is_ours(file_text):
-        module.fail_json(
-            msg="ip_forwarding: %s exists and was not written by routednet.fabric (it does not start with %r); refusing to %s it: "
+        raise Failure(
+            "ip_forwarding: %s exists and was not written by routednet.fabric (it does not start with %r); refusing to %s it: "
             "set routednet_sysctl_file to a path of its own" % (path, MARK, "overwrite" if present else "remove")
         )
     changes = []
@@ -60,7 +61,7 @@ def run(module):
         changes.append("write %s" % path)
     if path and not present and file_text is not None:
         changes.append("remove %s" % path)
-    if changes and not module.check_mode:
+    if changes and not request.check_mode:
         try:
             if present and not runtime:
                 with open(FORWARD_PATH, "w") as handle:
@@ -76,12 +77,12 @@ def run(module):
             if path and not present and file_text is not None:
                 os.remove(path)
         except (IOError, OSError) as exc:
-            module.fail_json(msg="ip_forwarding: %s failed: %s" % (", ".join(changes), exc))
+            raise Failure("ip_forwarding: %s failed: %s" % (", ".join(changes), exc)) from exc
     after_runtime = runtime or present
-    module.exit_json(
+    return dict(
         changed=bool(changes),
         changes=changes,
-        ip_forward=after_runtime if not module.check_mode else runtime,
+        ip_forward=after_runtime if not request.check_mode else runtime,
         diff=dict(
             before={"net.ipv4.ip_forward": int(runtime), path or "persist_file": file_text},
             after={"net.ipv4.ip_forward": int(after_runtime), path or "persist_file": PERSIST_TEXT if present else None},

@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge one named network namespace.
 
-What the netns module does, as a function of an object with the AnsibleModule
-interface the collection uses (params, check_mode, _diff, fail_json, exit_json),
-so that the boot-time restore runs the very same code without Ansible.
+What the netns module does, as a function of a Request (outcome.py) that returns the
+module's result or raises Failure, so that node_state and the boot-time restore run the
+very same code without Ansible.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +16,7 @@ import re
 
 
 from ansible_collections.routednet.fabric.plugins.module_utils import links, netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 # What ip-netns accepts as a name: no slash, not . or ..
 NAME_RE = re.compile(r"^(?!\.{1,2}$)[^/\x00]{1,255}$")
@@ -27,9 +28,9 @@ NAME_RE = re.compile(r"^(?!\.{1,2}$)[^/\x00]{1,255}$")
 OURS, LEGACY, THEIRS = "ours", "legacy", "theirs"
 
 
-def owner(module, name):
+def owner(name):
     """Who owns the existing namespace ``name``; with its loopback's index."""
-    with netlink.open_rtnl(module, name) as ipr:
+    with netlink.open_rtnl(name) as ipr:
         found = ipr.link("dump")
     loopback = next((m for m in found if m.get("ifname") == "lo"), None)
     others = [m for m in found if m is not loopback]
@@ -40,9 +41,9 @@ def owner(module, name):
     return THEIRS, None
 
 
-def mark(module, name):
+def mark(name):
     """Mark the namespace as the collection's."""
-    with netlink.open_rtnl(module, name) as ipr:
+    with netlink.open_rtnl(name) as ipr:
         index = ipr.link_lookup(ifname="lo")[0]
         ipr.link("set", index=index, ifalias=netlink.OWNER_ALIAS)
 
@@ -57,17 +58,17 @@ MODULE_KWARGS = dict(
 )
 
 
-def run(module):
-    netlink.require_pyroute2(module)
-    name = module.params["name"]
+def run(request):
+    netlink.require_pyroute2()
+    name = request.params["name"]
     if not NAME_RE.match(name):
-        module.fail_json(msg="netns: %r is not a valid namespace name" % name)
+        raise Failure("netns: %r is not a valid namespace name" % name)
     present = name in netlink.list_netns()
-    wanted = module.params["state"] == "present"
-    whose = owner(module, name)[0] if present else None
+    wanted = request.params["state"] == "present"
+    whose = owner(name)[0] if present else None
     if whose == THEIRS:
-        module.fail_json(
-            msg="netns %s exists and was not created by routednet.fabric (its loopback has no alias %s); refusing to %s it: "
+        raise Failure(
+            "netns %s exists and was not created by routednet.fabric (its loopback has no alias %s); refusing to %s it: "
             "give the pod another name" % (name, netlink.OWNER_ALIAS, "adopt" if wanted else "delete")
         )
     changes = []
@@ -76,7 +77,7 @@ def run(module):
     elif wanted and whose == LEGACY:
         changes.append("mark netns %s as made by %s (made before namespaces were marked)" % (name, netlink.OWNER_ALIAS))
     changed = bool(changes)
-    if changed and not module.check_mode:
+    if changed and not request.check_mode:
         try:
             if wanted and not present:
                 netlink.pyroute2_netns.create(name)
@@ -84,14 +85,14 @@ def run(module):
                 netlink.pyroute2_netns.remove(name)
             if wanted:
                 try:
-                    mark(module, name)
+                    mark(name)
                 except (OSError, netlink.NetlinkError):
                     if not present:  # unmarked, it would be nobody's: take it away again
                         netlink.pyroute2_netns.remove(name)
                     raise
         except (OSError, netlink.NetlinkError) as exc:
-            module.fail_json(msg="netns %s: could not %s it: %s" % (name, "create" if wanted else "remove", exc))
+            raise Failure("netns %s: could not %s it: %s" % (name, "create" if wanted else "remove", exc)) from exc
     result = dict(changed=changed, name=name, changes=changes)
-    if module._diff:
+    if request.diff:
         result["diff"] = dict(before={"present": present}, after={"present": wanted}, before_header=name, after_header=name)
-    module.exit_json(**result)
+    return result

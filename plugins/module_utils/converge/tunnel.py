@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge one VXLAN or IPIP device of the collection.
 
-What the tunnel module does, as a function of an object with the AnsibleModule
-interface the collection uses (params, check_mode, _diff, fail_json, exit_json),
-so that the boot-time restore runs the very same code without Ansible.
+What the tunnel module does, as a function of a Request (outcome.py) that returns the
+module's result or raises Failure, so that node_state and the boot-time restore run the
+very same code without Ansible.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,20 +13,21 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils import kernel, links, netlink, tunnels
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 
 def owned_of_kind(ipr, kind):
     return [m for m in ipr.link("dump") if links.is_owned(m) and links.link_kind(m) == kind]
 
 
-def remove(module, ipr, doomed, place):
+def remove(request, ipr, doomed, place):
     changes = ["delete %s %s" % (links.link_kind(m), m.get("ifname")) for m in doomed]
-    if changes and not module.check_mode:
+    if changes and not request.check_mode:
         for msg in doomed:
             try:
                 ipr.link("del", index=msg["index"])
             except netlink.NetlinkError as exc:
-                netlink.kernel_error(module, "delete %s (%s)" % (msg.get("ifname"), place), exc)
+                netlink.kernel_error("delete %s (%s)" % (msg.get("ifname"), place), exc)
     return changes
 
 
@@ -79,47 +80,50 @@ MODULE_KWARGS = dict(
 )
 
 
-def run(module):
-    netlink.require_pyroute2(module)
-    p = module.params
+def run(request):
+    netlink.require_pyroute2()
+    p = request.params
     place = netlink.where(p["netns"])
     name, kind = p["name"], p["kind"]
     if p["state"] == "present":
         if kind == "vxlan" and p["vni"] is None:
-            module.fail_json(msg="vxlan %s: vni is required to create a VXLAN device" % name)
+            raise Failure("vxlan %s: vni is required to create a VXLAN device" % name)
         if kind != "vxlan" and (p["vni"] is not None or p["mac"]):
-            module.fail_json(msg="%s %s: vni and mac apply to VXLAN devices only" % (kind, name))
+            raise Failure("%s %s: vni and mac apply to VXLAN devices only" % (kind, name))
     try:
         addresses = None if p["addresses"] is None else links.normalize_interfaces(p["addresses"])
     except ValueError as exc:
-        module.fail_json(msg="%s %s: addresses: %s" % (kind, name, exc))
+        raise Failure("%s %s: addresses: %s" % (kind, name, exc)) from exc
     mac = p["mac"].lower() if p["mac"] else None
 
-    netlink.predict_link_in_pending_netns(module, "%s %s" % (kind, name), p["state"], p["netns"])
+    pending = netlink.predict_link_in_pending_netns(request, "%s %s" % (kind, name), p["state"], p["netns"])
 
-    with netlink.open_rtnl(module, p["netns"]) as ipr:
+    if pending is not None:
+        return pending
+
+    with netlink.open_rtnl(p["netns"]) as ipr:
         msg = links.find_link(ipr, name) if name else None
         if msg is not None and not links.is_owned(msg):
-            module.fail_json(msg="%s (%s) exists but was not created by routednet.fabric; refusing to touch it, pick another name" % (name, place))
+            raise Failure("%s (%s) exists but was not created by routednet.fabric; refusing to touch it, pick another name" % (name, place))
         if msg is not None and links.link_kind(msg) not in tunnels.IMMUTABLE:
             # the collection's bridge or a pod's veth: replacing it would cut the pods off
-            module.fail_json(
-                msg="%s (%s) is the collection's %s, not a tunnel device; refusing to replace it: give the tunnel device another name"
+            raise Failure(
+                "%s (%s) is the collection's %s, not a tunnel device; refusing to replace it: give the tunnel device another name"
                 % (name, place, links.link_kind(msg))
             )
         before = links.link_view(ipr, msg)
 
         if p["state"] == "absent":
             doomed = [msg] if msg is not None else ([] if name else owned_of_kind(ipr, kind))
-            changes = remove(module, ipr, doomed, place)
-            module.exit_json(changed=bool(changes), changes=changes, diff=dict(before=before, after={}))
+            changes = remove(request, ipr, doomed, place)
+            return dict(changed=bool(changes), changes=changes, diff=dict(before=before, after={}))
 
         names = {m["index"]: m.get("ifname") for m in ipr.link("dump")}
         dev_index = None
         if p["dev"]:
             found = ipr.link_lookup(ifname=p["dev"])
             if not found:
-                module.fail_json(msg="%s %s (%s): underlay device %s does not exist" % (kind, name, place, p["dev"]))
+                raise Failure("%s %s (%s): underlay device %s does not exist" % (kind, name, place, p["dev"]))
             dev_index = found[0]
         wanted = dict((option, p[option]) for option in tunnels.IMMUTABLE[kind])
         changes = []
@@ -146,8 +150,8 @@ def run(module):
             after["mac"] = mac
         # Before deleting anything: a kernel without this kind could not make it again.
         if recreate and kernel.feature_state(kind) == "missing":
-            module.fail_json(msg=tunnels.missing_kind_message(kind, name, place), changes=[])
-        if changes and not module.check_mode:
+            raise Failure(tunnels.missing_kind_message(kind, name, place), changes=[])
+        if changes and not request.check_mode:
             undo = netlink.Undo()
             try:
                 if recreate:
@@ -164,7 +168,7 @@ def run(module):
                         ipr.link("add", ifname=name, **args)
                     except netlink.NetlinkError as exc:
                         if tunnels.kernel_lacks_kind(exc) and msg is None:
-                            module.fail_json(msg=tunnels.missing_kind_message(kind, name, place), changes=[])
+                            raise Failure(tunnels.missing_kind_message(kind, name, place), changes=[]) from exc
                         raise
                     links.created(undo, ipr, name)
                     msg = links.find_link(ipr, name)
@@ -172,5 +176,5 @@ def run(module):
                 links.apply_link(ipr, msg["index"], *plan[:3], undo=undo)
                 after = links.link_view(ipr, links.find_link(ipr, name))
             except netlink.NetlinkError as exc:
-                netlink.refused_part_way(module, "%s %s (%s)" % (kind, name, place), exc, undo, changes=changes)
-        module.exit_json(changed=bool(changes), changes=changes, diff=dict(before=before, after=after))
+                netlink.refused_part_way("%s %s (%s)" % (kind, name, place), exc, undo, changes=changes)
+        return dict(changed=bool(changes), changes=changes, diff=dict(before=before, after=after))

@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge one veth pair between the host (or a namespace) and a pod namespace.
 
-What the veth module does, as a function of an object with the AnsibleModule
-interface the collection uses (params, check_mode, _diff, fail_json, exit_json),
-so that the boot-time restore runs the very same code without Ansible.
+What the veth module does, as a function of a Request (outcome.py) that returns the
+module's result or raises Failure, so that node_state and the boot-time restore run the
+very same code without Ansible.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +16,7 @@ import os
 
 
 from ansible_collections.routednet.fabric.plugins.module_utils import links, netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 
 def paired(msg, peer_msg):
@@ -53,40 +54,43 @@ MODULE_KWARGS = dict(
 )
 
 
-def run(module):
-    netlink.require_pyroute2(module)
-    p = module.params
+def run(request):
+    netlink.require_pyroute2()
+    p = request.params
     label = "veth %s (%s) <-> %s (%s)" % (p["name"], netlink.where(p["netns"]), p["peer"], netlink.where(p["peer_netns"]))
     try:
         peer_addresses = None if p["peer_addresses"] is None else links.normalize_interfaces(p["peer_addresses"])
     except ValueError as exc:
-        module.fail_json(msg="%s: peer_addresses: %s" % (label, exc))
+        raise Failure("%s: peer_addresses: %s" % (label, exc)) from exc
 
-    netlink.predict_link_in_pending_netns(module, label, p["state"], p["netns"], p["peer_netns"])
+    pending = netlink.predict_link_in_pending_netns(request, label, p["state"], p["netns"], p["peer_netns"])
+
+    if pending is not None:
+        return pending
     same_ns = p["peer_netns"] == p["netns"]
-    with netlink.open_rtnl(module, p["netns"]) as ipr:
-        pipr = ipr if same_ns else netlink.open_rtnl(module, p["peer_netns"])
+    with netlink.open_rtnl(p["netns"]) as ipr:
+        pipr = ipr if same_ns else netlink.open_rtnl(p["peer_netns"])
         try:
-            result = reconcile(module, p, label, ipr, pipr, peer_addresses)
+            result = reconcile(request, p, label, ipr, pipr, peer_addresses)
         finally:
             if not same_ns:
                 pipr.close()
-    module.exit_json(**result)
+    return result
 
 
-def refuse_foreign(module, label, msg, where_text):
+def refuse_foreign(label, msg, where_text):
     if msg is not None and (links.link_kind(msg) != "veth" or not links.is_owned(msg)):
-        module.fail_json(
-            msg="%s: %s already has a link of that name that routednet.fabric did not create (%s); refusing to touch it, pick another name"
+        raise Failure(
+            "%s: %s already has a link of that name that routednet.fabric did not create (%s); refusing to touch it, pick another name"
             % (label, where_text, links.link_kind(msg) or "no kind")
         )
 
 
-def reconcile(module, p, label, ipr, pipr, peer_addresses):
+def reconcile(request, p, label, ipr, pipr, peer_addresses):
     msg = links.find_link(ipr, p["name"])
     peer_msg = links.find_link(pipr, p["peer"])
-    refuse_foreign(module, label, msg, netlink.where(p["netns"]))
-    refuse_foreign(module, label, peer_msg, netlink.where(p["peer_netns"]))
+    refuse_foreign(label, msg, netlink.where(p["netns"]))
+    refuse_foreign(label, peer_msg, netlink.where(p["peer_netns"]))
     before = {"end": links.link_view(ipr, msg), "peer": links.link_view(pipr, peer_msg)}
     changes = []
 
@@ -94,20 +98,20 @@ def reconcile(module, p, label, ipr, pipr, peer_addresses):
         doomed = [(s, m) for s, m in ((ipr, msg), (pipr, peer_msg)) if m is not None]
         if doomed:
             changes.append("delete %s" % label)
-        if doomed and not module.check_mode:
+        if doomed and not request.check_mode:
             try:
                 doomed[0][0].link("del", index=doomed[0][1]["index"])
                 if not paired(msg, peer_msg) and len(doomed) > 1:
                     doomed[1][0].link("del", index=doomed[1][1]["index"])
             except netlink.NetlinkError as exc:
-                netlink.kernel_error(module, "delete %s" % label, exc)
+                netlink.kernel_error("delete %s" % label, exc)
         return dict(changed=bool(changes), changes=changes, diff=dict(before=before, after={}))
 
     master = None
     if p["master"]:
         master_msg = links.find_link(ipr, p["master"])
-        if master_msg is None and not module.check_mode:
-            module.fail_json(msg="%s: master bridge %s does not exist in %s" % (label, p["master"], netlink.where(p["netns"])))
+        if master_msg is None and not request.check_mode:
+            raise Failure("%s: master bridge %s does not exist in %s" % (label, p["master"], netlink.where(p["netns"])))
         master = (p["master"], master_msg["index"] if master_msg else None)
 
     recreate = not paired(msg, peer_msg)
@@ -132,7 +136,7 @@ def reconcile(module, p, label, ipr, pipr, peer_addresses):
         "end": links.wanted_view(p["name"], "veth", p["mtu"], p["master"], None, before["end"] or None),
         "peer": links.wanted_view(p["peer"], "veth", p["mtu"], None, peer_addresses, before["peer"] or None),
     }
-    if changes and not module.check_mode:
+    if changes and not request.check_mode:
         # Ends that are not a pair are the collection's own broken leftovers (foreign
         # ones were refused above): they are replaced, and not brought back on rollback.
         undo = netlink.Undo()
@@ -153,5 +157,5 @@ def reconcile(module, p, label, ipr, pipr, peer_addresses):
                 "peer": links.link_view(pipr, links.find_link(pipr, p["peer"])),
             }
         except netlink.NetlinkError as exc:
-            netlink.refused_part_way(module, label, exc, undo, changes=changes)
+            netlink.refused_part_way(label, exc, undo, changes=changes)
     return dict(changed=bool(changes), changes=changes, diff=dict(before=before, after=after))
