@@ -33,7 +33,9 @@ OPTIONS = dict(
     python=dict(type="path"),
 )
 LAUNCHER = "routednet-restore"
-PACKAGE = "ansible_collections.routednet.fabric.plugins.module_utils"
+# (Ansible sends a module the module_utils it imports: importing restore here brings the
+# boot program's files along to every module that saves the state)
+PACKAGE = restore.__name__.rpartition(".")[0]
 
 UNIT_TEXT = """# Written by routednet.fabric (boot_restore): re-applies the node's routed network at boot.
 [Unit]
@@ -62,37 +64,44 @@ sys.exit(restore.main(default_state_file={state_file!r}))
 """
 
 
-def _imported(module):
-    """Names of the collection's module_utils that ``module`` uses (modules, or names taken from them)."""
-    names = set()
-    for value in vars(module).values():
-        name = value.__name__ if isinstance(value, type(sys)) else getattr(value, "__module__", None)
-        if isinstance(name, str) and name.startswith(PACKAGE + ".") and name in sys.modules:
-            names.add(name)
-    return names
+# The boot program's code: restore.py and every module_utils file it runs, named here
+# rather than found by inspecting imports (which misses a module that only a constant is
+# taken from). tests/unit/test_boot_files.py runs the installed copy on these files alone.
+BOOT_MODULES = (
+    "converge.bridge",
+    "converge.firewall",
+    "converge.hostgw_route",
+    "converge.ip_forwarding",
+    "converge.netns",
+    "converge.tunnel",
+    "converge.veth",
+    "converge.vxlan_fdb",
+    "ipv4",
+    "kernel",
+    "links",
+    "neighbours",
+    "netlink",
+    "netlink_bulk",
+    "nft",
+    "outcome",
+    "restore",
+    "routes",
+    "saved_state",
+    "tunnels",
+)
 
 
 def code_files():
-    """(path relative to the library directory, bytes) of every module_utils file the restore runs.
-
-    Found by walking the restore's imports, so the set is the same in every process.
-    """
-    seen, todo = set(), [restore.__name__]
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(_imported(sys.modules[name]))
+    """(path relative to the library directory, bytes) of every file of the boot program."""
     files = {}
-    for name in sorted(seen):
-        package, _dot, leaf = name.rpartition(".")
+    for name in BOOT_MODULES:
+        package, _dot, leaf = (PACKAGE + "." + name).rpartition(".")
         data = pkgutil.get_data(package, leaf + ".py")
         if data is None:
-            raise IOError("cannot read the source of %s" % name)
-        files[name.replace(".", "/") + ".py"] = data
-    # every directory is a regular package, so this copy wins over any other on sys.path
-    for name in sorted(seen):
-        parts = name.split(".")[:-1]
+            raise IOError("cannot read the source of %s.%s" % (package, leaf))
+        files[package.replace(".", "/") + "/" + leaf + ".py"] = data
+        # every directory is a regular package, so this copy wins over any other on sys.path
+        parts = package.split(".")
         for depth in range(1, len(parts) + 1):
             files.setdefault("/".join(parts[:depth]) + "/__init__.py", b"")
     return files

@@ -1,0 +1,61 @@
+"""The boot program is complete on its own: installed as boot_restore installs it, it runs
+in an isolated Python that has nothing of the collection but the files it was given, and
+imports nothing else of the collection. No root: its one step runs in check mode."""
+
+import json
+import os
+import subprocess
+import sys
+
+from ansible_collections.routednet.fabric.plugins.module_utils import boot_files
+
+# Runs the installed restore, then lists where each module of the collection came from.
+PROBE = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.routednet.fabric.plugins.module_utils import restore
+rc = restore.main([sys.argv[2], "--check"])
+where = {name: getattr(module, "__file__", None) for name, module in sys.modules.items() if name.startswith("ansible_collections")}
+print(json.dumps({"rc": rc, "modules": where}))
+"""
+
+
+def install(tmp_path):
+    lib_dir = str(tmp_path / "lib")
+    state_file = str(tmp_path / "boot-state.json")
+    sysctl = str(tmp_path / "sysctl.d" / "90-routednet.conf")
+    steps = [{"module": "ip_forwarding", "params": {"state": "present", "persist_file": sysctl}}]
+    files = boot_files.wanted_files("n1", steps, state_file, lib_dir, str(tmp_path / "units"), sys.executable)
+    for path, (data, mode) in files.items():
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        os.chmod(path, mode)
+    return lib_dir, state_file, sysctl
+
+
+def isolated(*argv):
+    """This Python with no PYTHONPATH, user site or working directory on its path."""
+    return subprocess.run([sys.executable, "-I", *argv], capture_output=True, text=True, check=False, cwd="/", env={"PATH": os.environ["PATH"]})
+
+
+def test_the_installed_program_imports_only_the_files_it_was_given(tmp_path):
+    lib_dir, state_file, sysctl = install(tmp_path)
+    res = isolated("-c", PROBE, lib_dir, state_file)
+    assert res.returncode == 0, res.stderr
+    found = json.loads(res.stdout.splitlines()[-1])
+    assert found["rc"] == 0, res.stdout
+    outside = {name: path for name, path in found["modules"].items() if path is not None and not path.startswith(lib_dir + os.sep)}
+    assert outside == {}, "the boot program imported the collection from outside its own copy"
+    loaded = {name.rsplit("module_utils.", 1)[1] for name, path in found["modules"].items() if path and "module_utils." in name}
+    # restore.py imports every converge module at once, so everything listed is used
+    assert loaded == set(boot_files.BOOT_MODULES) | {"converge"}, loaded ^ (set(boot_files.BOOT_MODULES) | {"converge"})
+    assert "step 1/1 ip_forwarding: would change: " in res.stdout and "write %s" % sysctl in res.stdout, res.stdout
+    assert not os.path.exists(sysctl), "check mode wrote the file"
+
+
+def test_the_launcher_runs_as_the_unit_runs_it(tmp_path):
+    lib_dir, state_file, sysctl = install(tmp_path)
+    res = isolated(os.path.join(lib_dir, boot_files.LAUNCHER), state_file, "--check")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1] == "routednet-restore: 1 step(s), 0 failed (node n1)", res.stdout
