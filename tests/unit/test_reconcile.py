@@ -1,0 +1,63 @@
+"""Route and entry planning and step validation, without a kernel: the cases of
+test_reconcile.yaml, and each saved step checked against its module's own spec."""
+
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.routednet.fabric.plugins.module_utils import neighbours, routes, state_steps
+
+PROTO = 201
+with open(os.path.join(os.path.dirname(__file__), "test_reconcile.yaml")) as handle:
+    CASES = yaml.safe_load(handle)
+
+
+def present_route(spec):
+    """A route as read_routes reports one."""
+    route = dict(routes.normalize_route(dict(spec, dev=spec.get("dev") or "eth0")), proto=spec["proto"])
+    if not spec.get("dev"):
+        route["dev"] = None  # as desired routes without dev: any device matches
+    return route
+
+
+@pytest.mark.parametrize("case", CASES["routes"], ids=[case["id"] for case in CASES["routes"]])
+def test_route_planning(case):
+    state = case.get("state", "present")
+    current = {routes.route_key(r["table"], r["dst"], r["metric"]): r for r in map(present_route, case["current"])}
+    desired = [routes.normalize_route(spec, removing=state == "absent") for spec in case["desired"]]
+    to_set, to_delete, conflicts = routes.plan_routes(current, desired, PROTO, case.get("prune", False), state)
+    assert [routes.describe(r) for r in to_set] == case.get("set", [])
+    assert [routes.describe(r) for r in to_delete] == case.get("delete", [])
+    assert ["%s would replace %s" % (routes.describe(w), routes.describe(c)) for w, c in conflicts] == case.get("conflicts", [])
+
+
+@pytest.mark.parametrize("case", CASES["route_specs"], ids=[case["id"] for case in CASES["route_specs"]])
+def test_route_specs(case):
+    if "error" in case:
+        with pytest.raises(routes.RouteSpecError) as raised:
+            routes.normalize_route(case["spec"], removing=case.get("removing", False))
+        assert str(raised.value) == case["error"]
+    else:
+        assert routes.normalize_route(case["spec"], removing=case.get("removing", False)) == case["route"]
+
+
+@pytest.mark.parametrize("case", CASES["entries"], ids=[case["id"] for case in CASES["entries"]])
+def test_entry_planning(case):
+    fdb = {tuple(entry) for entry in case.get("fdb", [])}
+    plan = neighbours.plan_entries(case.get("neigh", {}), fdb, case["peers"], case.get("prune", False), case.get("state", "present"))
+    expected = dict({"neigh_set": [], "neigh_del": [], "fdb_add": [], "fdb_del": []}, **case["plan"])
+    got = {key: [list(e) if isinstance(e, tuple) else e for e in plan[key]] for key in expected}
+    assert got == expected
+
+
+def test_steps_get_their_modules_defaults():
+    steps, errors = state_steps.validated([{"module": "ip_forwarding", "params": {}}, {"module": "bridge", "params": {"name": "cni0"}}])
+    assert errors == []
+    assert steps[0]["params"] == {"state": "present", "persist_file": "/etc/sysctl.d/90-routednet.conf"}
+    assert steps[1]["params"]["state"] == "present" and steps[1]["params"]["netns"] is None
+
+
+def test_a_bad_step_is_named_by_its_number_and_module():
+    _steps, errors = state_steps.validated([{"module": "netns", "params": {"name": "p1"}}, {"module": "bridge", "params": {"name": "cni0", "colour": "red"}}])
+    assert len(errors) == 1 and errors[0].startswith("step 2 (bridge): ") and "colour" in errors[0], errors
