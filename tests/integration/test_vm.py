@@ -1,7 +1,8 @@
 """IPIP end to end on Debian's stock kernel in a VM (this machine's kernel has no ipip).
 
 Two parts, each in its own throwaway VM (lab/vm/routednet_vm.py):
-- the IPIP module tests (device, rollback, boot-time restore) run inside the guest;
+- the IPIP module tests (device, rollback, boot-time restore) run inside the guest, with
+  the forwarding ones (test_forwarding_host.py) on a guest whose own forwarding is on;
 - `molecule test -s ipip` runs here, on the host, as an operator's controller would: its
   create step boots a VM and builds the lab's nodes inside it, and Ansible reaches them
   over SSH through the VM's sshd (VXLAN -> IPIP live switch, idempotence, full-size ping
@@ -54,9 +55,9 @@ def test_ipip_module_tests_pass_in_the_vm(vm_ready):
     console = res.stdout + res.stderr
     print(console[-4000:])
     assert res.returncode == 0, console[-6000:]
-    # they ran on the guest's kernel (not skipped for want of ipip)
-    assert "== IPIP module tests on kernel 6." in console
-    assert "3 passed, 1 skipped" in console, console[-6000:]
+    # they ran on the guest's kernel (not skipped for want of ipip), whose own namespace forwards
+    assert "== IPIP module tests on kernel 6." in console and "guest ip_forward=1" in console
+    assert "7 passed, 1 skipped" in console, console[-6000:]
     assert "routednet-vm: command exited 0" in console
 
 
