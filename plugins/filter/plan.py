@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.routednet.fabric.plugins.module_utils import backends
 from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import (
     adjacency_lines,
     adjacency_problems,
@@ -47,6 +48,7 @@ class FilterModule(object):
             "adjacency_lines": adjacency_lines,
             "adjacency_problems": adjacency_problems,
             "adjacency_table": adjacency_table,
+            "backend_facts": backends.facts,
             "departure": departure,
             "host_address_conflicts": host_address_conflicts,
             "hostgw_routes": hostgw_routes,

@@ -68,6 +68,11 @@ sys.exit(restore.main(default_state_file={state_file!r}))
 # rather than found by inspecting imports (which misses a module that only a constant is
 # taken from). tests/unit/test_boot_files.py runs the installed copy on these files alone.
 BOOT_MODULES = (
+    "backends",
+    "backends.hostgw",
+    "backends.hybrid",
+    "backends.ipip",
+    "backends.vxlan",
     "converge.bridge",
     "converge.firewall",
     "converge.hostgw_route",
@@ -96,10 +101,17 @@ def code_files():
     files = {}
     for name in BOOT_MODULES:
         package, _dot, leaf = (PACKAGE + "." + name).rpartition(".")
-        data = pkgutil.get_data(package, leaf + ".py")
+        data, path = None, None
+        for path in (leaf + ".py", leaf + "/__init__.py"):  # a module, or a package
+            try:
+                data = pkgutil.get_data(package, path)
+            except (IOError, OSError):
+                data = None
+            if data is not None:
+                break
         if data is None:
             raise IOError("cannot read the source of %s.%s" % (package, leaf))
-        files[package.replace(".", "/") + "/" + leaf + ".py"] = data
+        files[package.replace(".", "/") + "/" + path] = data
         # every directory is a regular package, so this copy wins over any other on sys.path
         parts = package.split(".")
         for depth in range(1, len(parts) + 1):

@@ -13,14 +13,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils import neighbours, planning, routes
-
-OVERHEAD = {"hostgw": 0, "vxlan": 50, "ipip": 20, "hybrid": None}
-PAIRS = {"hostgw": "direct (host-gw)", "vxlan": "vxlan", "ipip": "ipip"}
+from ansible_collections.routednet.fabric.plugins.module_utils import backends, neighbours, planning, routes
 
 
 def _mtu(backend, encap):
-    overhead = OVERHEAD[backend] if backend != "hybrid" else OVERHEAD[encap]
+    overhead = backends.encapsulation(backend, encap).OVERHEAD
     return "underlay MTU" if not overhead else "underlay MTU - %d" % overhead
 
 
@@ -49,7 +46,8 @@ def node_state_lines(plan, node, backend, devices, underlay_devs, encap="vxlan")
 
 def plan_report(plan, backend, devices, underlay_devs, encap="vxlan", title="Routed network plan"):
     """{'lines': console lines, 'markdown': the same as a Markdown document}."""
-    pair_kind = PAIRS.get(backend, "direct where both share an L2 segment, %s otherwise (decided at run time)" % encap)
+    pairs = backends.get(backend).PAIRS
+    pair_kind = pairs % encap if "%s" in pairs else pairs
     header = ("node", "underlay address", "pod subnet", "gateway", "pods")
     rows = []
     for node, info in sorted(plan["nodes"].items()):

@@ -15,6 +15,7 @@ __metaclass__ = type
 import hashlib
 import ipaddress
 
+from ansible_collections.routednet.fabric.plugins.module_utils import backends
 from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import direct_peers
 
 POD_IFNAME = "eth0"
@@ -341,16 +342,9 @@ def host_address_conflicts(plan, node, addresses, connection=None):
     return problems
 
 
-def _hostgw_route(info, dev):
-    route = {"dst": info["pod_cidr"], "via": info["underlay_ip"]}
-    if dev:
-        route["dev"] = dev
-    return route
-
-
 def hostgw_routes(plan, node, dev=None):
     """The host-gw routes of one node: each peer's pod subnet via the peer's underlay address."""
-    return [_hostgw_route(info, dev) for _peer, info in _peers(plan, node)]
+    return [backends.get("hostgw").route(info, dev) for _peer, info in _peers(plan, node)]
 
 
 def peer_underlay_ips(plan, node):
@@ -388,17 +382,6 @@ def _peers(plan, node):
     return [(peer, info) for peer, info in sorted(plan["nodes"].items()) if peer != node]
 
 
-def _vxlan_route(info, device):
-    return {"dst": info["pod_cidr"], "via": tunnel_address(info), "dev": device, "onlink": True}
-
-
-def _ipip_route(info, device):
-    return {"dst": info["pod_cidr"], "via": info["underlay_ip"], "dev": device, "onlink": True}
-
-
-TUNNEL_ROUTES = {"vxlan": _vxlan_route, "ipip": _ipip_route}
-
-
 def _tunnelled_peers(plan, node, adjacency):
     """Every peer, or with an adjacency table (hybrid) only those not reached directly."""
     direct = direct_peers(adjacency, node) if adjacency else set()
@@ -407,7 +390,7 @@ def _tunnelled_peers(plan, node, adjacency):
 
 def vxlan_routes(plan, node, device):
     """Each peer's pod subnet via the peer's VTEP address, on-link through our VTEP."""
-    return [_vxlan_route(info, device) for _peer, info in _peers(plan, node)]
+    return [backends.get("vxlan").route(info, device) for _peer, info in _peers(plan, node)]
 
 
 def vxlan_peers(plan, node, adjacency=None):
@@ -424,15 +407,15 @@ def vxlan_entry(node, info):
 def ipip_routes(plan, node, device):
     """Each peer's pod subnet via the peer's underlay address, on-link through our one IPIP
     device: the gateway becomes the outer destination, so no per-peer tunnel is needed."""
-    return [_ipip_route(info, device) for _peer, info in _peers(plan, node)]
+    return [backends.get("ipip").route(info, device) for _peer, info in _peers(plan, node)]
 
 
 def hybrid_routes(plan, node, adjacency, underlay_dev, encap, device):
     """Exactly one route per peer subnet: host-gw's where the pair is direct both ways
     (one L2 segment), the tunnel's (VXLAN or IPIP) for every other peer."""
     direct = direct_peers(adjacency, node)
-    tunnel_route = TUNNEL_ROUTES[encap]
-    return [_hostgw_route(info, underlay_dev) if peer in direct else tunnel_route(info, device) for peer, info in _peers(plan, node)]
+    direct_route, tunnel_route = backends.get("hostgw").route, backends.TUNNELS[encap].route
+    return [direct_route(info, underlay_dev) if peer in direct else tunnel_route(info, device) for peer, info in _peers(plan, node)]
 
 
 def renamed_steps(saved, bridge, sysctl_file, table):

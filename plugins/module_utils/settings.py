@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils import backends, netlink
 
 # Settings the nodes must agree on: a node with its own value splits the cluster
 # (another VNI or port, another pod network, another backend).
@@ -29,7 +29,8 @@ CLUSTER_WIDE = (
 
 # Whole-number settings of the VXLAN tunnel: (lowest, highest).
 VXLAN_RANGES = (("routednet_vxlan_vni", 1, 16777215), ("routednet_vxlan_port", 1, 65535))
-TUNNEL_DEVICE = {"vxlan": "routednet_vxlan_device", "ipip": "routednet_ipip_device"}
+# tunnel backend -> the variable naming its device
+TUNNEL_DEVICE = dict((name, backend.DEVICE_VARIABLE) for name, backend in backends.TUNNELS.items())
 
 BOOLEANS = ("routednet_masquerade", "routednet_firewall", "routednet_boot_restore", "routednet_write_leases", "routednet_prune_routes")
 BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}

@@ -16,6 +16,8 @@ __metaclass__ = type
 
 import errno
 
+from ansible_collections.routednet.fabric.plugins.module_utils import backends
+
 # kind -> {our option: (IFLA_INFO_DATA attribute, pyroute2 create keyword)}
 IMMUTABLE = {
     "vxlan": {
@@ -34,7 +36,7 @@ IMMUTABLE = {
 }
 
 # Kernel config option behind each kind, for the message when a kernel lacks it.
-KERNEL_CONFIG = {"vxlan": "CONFIG_VXLAN", "ipip": "CONFIG_NET_IPIP"}
+KERNEL_CONFIG = dict(feature for backend in backends.TUNNELS.values() for feature in backend.KERNEL)
 
 
 def current_settings(msg, kind, names):

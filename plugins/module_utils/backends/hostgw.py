@@ -1,0 +1,27 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""host-gw: each peer's pod subnet via the peer's underlay address; nothing encapsulated,
+so every pair of nodes must share an L2 segment (the seeds' TTL 62 path)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+NAME = "hostgw"
+OVERHEAD = 0
+KERNEL = ()
+TUNNEL_KIND = None
+DEVICE_VARIABLE = None
+# nothing to let in: pod packets arrive as plain IPv4 forwarded traffic
+FIREWALL = {"vxlan_port": False, "ipip": False}
+PAIRS = "direct (host-gw)"
+
+
+def route(peer, underlay_dev=None):
+    """The route to ``peer``'s pods (``peer``: its part of the plan); without a device
+    the kernel picks the one that reaches the peer."""
+    found = {"dst": peer["pod_cidr"], "via": peer["underlay_ip"]}
+    if underlay_dev:
+        found["dev"] = underlay_dev
+    return found

@@ -1,0 +1,65 @@
+"""The backend table (module_utils/backends/): what each backend is, as the roles, the
+plan preview and the preflight read it."""
+
+import pytest
+
+from ansible_collections.routednet.fabric.plugins.module_utils import backends, plan_report, settings, tunnels
+
+# name, hybrid's tunnel -> (encapsulation, overhead, kernel features, tunnel kind, firewall)
+FACTS = [
+    ("hostgw", "vxlan", ("hostgw", 0, [], None, {"vxlan_port": False, "ipip": False})),
+    ("vxlan", "vxlan", ("vxlan", 50, [{"feature": "vxlan", "config": "CONFIG_VXLAN"}], "vxlan", {"vxlan_port": True, "ipip": False})),
+    ("ipip", "vxlan", ("ipip", 20, [{"feature": "ipip", "config": "CONFIG_NET_IPIP"}], "ipip", {"vxlan_port": False, "ipip": True})),
+    ("hybrid", "vxlan", ("vxlan", 50, [{"feature": "vxlan", "config": "CONFIG_VXLAN"}], "vxlan", {"vxlan_port": True, "ipip": False})),
+    ("hybrid", "ipip", ("ipip", 20, [{"feature": "ipip", "config": "CONFIG_NET_IPIP"}], "ipip", {"vxlan_port": False, "ipip": True})),
+]
+
+
+@pytest.mark.parametrize("name, encap, expected", FACTS, ids=["%s/%s" % case[:2] for case in FACTS])
+def test_what_each_backend_is(name, encap, expected):
+    facts = backends.facts(name, encap)
+    assert (facts["encapsulation"], facts["overhead"], facts["kernel_needs"], facts["tunnel_kind"], facts["firewall"]) == expected
+    # whatever runs, a switch removes the devices of every other tunnel
+    assert facts["all_tunnel_kinds"] == ["ipip", "vxlan"]
+
+
+def test_the_registry_is_every_backend_by_its_own_name():
+    assert sorted(backends.BACKENDS) == ["hostgw", "hybrid", "ipip", "vxlan"]
+    assert all(name == backend.NAME for name, backend in backends.BACKENDS.items())
+    assert sorted(backends.TUNNELS) == ["ipip", "vxlan"]
+
+
+def test_an_unknown_backend_names_the_choices():
+    with pytest.raises(KeyError) as raised:
+        backends.get("flannel")
+    assert "'flannel' is not a backend of the collection; choose one of hostgw, hybrid, ipip, vxlan" in str(raised.value)
+
+
+def test_the_others_read_the_table():
+    # the kernel option a tunnel needs, in the message when the kernel lacks it
+    assert tunnels.KERNEL_CONFIG == {"vxlan": "CONFIG_VXLAN", "ipip": "CONFIG_NET_IPIP"}
+    # the variable naming each tunnel's device, in the settings checks
+    assert settings.TUNNEL_DEVICE == {"vxlan": "routednet_vxlan_device", "ipip": "routednet_ipip_device"}
+    # the pods' MTU the preview shows
+    assert [plan_report._mtu(name, "ipip") for name in ("hostgw", "vxlan", "ipip", "hybrid")] == [
+        "underlay MTU",
+        "underlay MTU - 50",
+        "underlay MTU - 20",
+        "underlay MTU - 20",
+    ]
+
+
+PEER = {"pod_cidr": "10.244.2.0/24", "underlay_ip": "192.168.1.12"}
+
+
+@pytest.mark.parametrize(
+    "name, device, route",
+    [
+        ("hostgw", None, {"dst": "10.244.2.0/24", "via": "192.168.1.12"}),
+        ("hostgw", "eth0", {"dst": "10.244.2.0/24", "via": "192.168.1.12", "dev": "eth0"}),
+        ("vxlan", "vxlan-routednet", {"dst": "10.244.2.0/24", "via": "10.244.2.0", "dev": "vxlan-routednet", "onlink": True}),
+        ("ipip", "ipip-routednet", {"dst": "10.244.2.0/24", "via": "192.168.1.12", "dev": "ipip-routednet", "onlink": True}),
+    ],
+)
+def test_a_backends_route_to_a_peers_pods(name, device, route):
+    assert backends.get(name).route(PEER, device) == route
