@@ -60,6 +60,12 @@ PRIVATE_MARK = ".routednet-pyroute2.json"
 
 # routednet_pyroute2_install: where a host's pyroute2 comes from (docs: doc_fragments/pyroute2.py)
 PYROUTE2_INSTALL = ("auto", "distro", "private", "none")
+# The options of the calls that may run on the private copy (node_facts, node_state;
+# documented in the doc fragment routednet.fabric.pyroute2).
+PYROUTE2_OPTIONS = dict(
+    pyroute2_install=dict(type="str", default="auto", choices=list(PYROUTE2_INSTALL)),
+    pyroute2_archive=dict(type="path"),
+)
 
 LOADED = {}  # what load() found: source (system/private/none), version, usable, problem
 

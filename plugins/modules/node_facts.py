@@ -360,8 +360,7 @@ def main():
             firewall_table=dict(type="str"),
             persist_file=dict(type="path"),
             netns=dict(type="str"),
-            pyroute2_install=dict(type="str", default="auto", choices=list(netlink.PYROUTE2_INSTALL)),
-            pyroute2_archive=dict(type="path"),
+            **netlink.PYROUTE2_OPTIONS,
         ),
         supports_check_mode=True,
     )
