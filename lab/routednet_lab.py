@@ -430,8 +430,13 @@ def wait_ssh(lab, topo):
             proc = run(*cmd, check=False)
             if proc.returncode == 0:
                 break
-            if time.time() > deadline:
-                raise LabError("node %s does not answer over SSH: %s" % (node["name"], proc.stderr.strip()))
+            if time.time() > deadline or (node.get("system") and not supervised(lab, node["name"])):
+                console = os.path.join(node_dir(lab, node["name"]), "console.log")
+                tail = ""
+                if node.get("system") and os.path.exists(console):
+                    with open(console, "rb") as handle:
+                        tail = "\n--- its console, last lines:\n" + handle.read()[-3000:].decode("utf-8", "replace")
+                raise LabError("node %s does not answer over SSH: %s%s" % (node["name"], proc.stderr.strip(), tail))
             time.sleep(0.5)
 
 
@@ -449,8 +454,12 @@ def write_created_dirs(paths):
 
 
 def save_state(lab, state):
-    with open(os.path.join(lab_dir(lab), "state.json"), "w") as handle:
+    """Written whole, then renamed into place: a system node's supervisor reads it while
+    up() is still adding nodes (a reader must never find it truncated)."""
+    path = os.path.join(lab_dir(lab), "state.json")
+    with open(path + ".new", "w") as handle:
         json.dump(state, handle)
+    os.replace(path + ".new", path)
 
 
 def load_state(lab):
@@ -704,6 +713,15 @@ def stop_system_nodes(lab):
             run("umount", "-l", root, check=False)
             problems.append("cannot unmount %s" % root)
     return problems
+
+
+def supervised(lab, name):
+    """Whether the system node's supervisor still runs (it ends when its node is off for good)."""
+    try:
+        with open(os.path.join(node_dir(lab, name), "supervisor.pid")) as handle:
+            return start_time(int(handle.read())) is not None
+    except (OSError, ValueError):
+        return False
 
 
 def cut_power(lab, name):
