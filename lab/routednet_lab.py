@@ -689,11 +689,13 @@ def stop_system_nodes(lab):
     names = sorted(os.listdir(nodes)) if os.path.isdir(nodes) else []
     pids = {}
     for name in names:
+        pid = supervisor_pid(lab, name)
+        if pid is None:
+            continue
+        pids[name] = pid
         try:
-            with open(os.path.join(nodes, name, "supervisor.pid")) as handle:
-                pids[name] = int(handle.read())
-            os.kill(pids[name], signal.SIGTERM)
-        except (OSError, ValueError):
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
             pass
     # a node halts in seconds; one that does not within a minute is killed, with its
     # nspawn (the supervisor's process group), and what runs inside goes with its namespace
@@ -715,23 +717,30 @@ def stop_system_nodes(lab):
     return problems
 
 
-def supervised(lab, name):
-    """Whether the system node's supervisor still runs (it ends when its node is off for good)."""
+def supervisor_pid(lab, name):
+    """The PID start_supervisor recorded for the system node (None: none recorded)."""
     try:
         with open(os.path.join(node_dir(lab, name), "supervisor.pid")) as handle:
-            return start_time(int(handle.read())) is not None
+            return int(handle.read())
     except (OSError, ValueError):
-        return False
+        return None
+
+
+def supervised(lab, name):
+    """Whether the system node's supervisor still runs (it ends when its node is off for good)."""
+    pid = supervisor_pid(lab, name)
+    return pid is not None and start_time(pid) is not None
 
 
 def cut_power(lab, name):
     """A system node loses power: its supervisor and nspawn are killed at once, so nothing
     shuts down cleanly and nothing boots it again (power_off then ends what ran inside)."""
-    try:
-        with open(os.path.join(node_dir(lab, name), "supervisor.pid")) as handle:
-            os.killpg(int(handle.read()), signal.SIGKILL)
-    except (OSError, ValueError):
-        pass
+    pid = supervisor_pid(lab, name)
+    if pid is not None:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def remember_mac(lab, state, name):
