@@ -5,9 +5,11 @@
 
 A backend file says what the backend is: the bytes its encapsulation adds to a pod
 packet, the kernel feature it needs, its tunnel device (none: routes via the underlay),
-what the firewall opens for it, and how its route to a peer's pods looks. Planning, the
-plan preview, the preflight and the firewall read them here; adding a backend means
-adding a file (and registering it below).
+what the firewall opens for it, and how its route to a peer's pods looks. Route planning,
+the plan preview, the preflight, the settings checks and the tunnel messages read them
+here; the firewall's parameters and path diagnosis still name the backends themselves
+(roles/node/vars, path_check.py) and are next. Adding a backend means adding a file (and
+registering it below).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -35,7 +37,8 @@ def encapsulation(name, hybrid_encap="vxlan"):
 
 
 def facts(name, hybrid_encap="vxlan"):
-    """What the roles need of a backend, as plain data."""
+    """A backend as plain data for the roles (the preflight reads overhead and kernel needs,
+    the node role all tunnel kinds; tunnel kind and firewall are not read by a role yet)."""
     encap = encapsulation(name, hybrid_encap)
     return {
         "name": name,
