@@ -54,8 +54,11 @@ echo "== ansible-test sanity"
 bash scripts/sanity.sh
 
 echo "== pytest (all but the VM tests)"
+# Two workers, one test file each at a time (a file's tests share its labs; no two files
+# share a lab name): most of a test waits on SSH, Ansible or the kernel, so two overlap
+# well even on two cores beside the VM.
 status=0
-python -m pytest -m "not vm" tests || status=$?
+python -m pytest -n "${ROUTEDNET_TEST_WORKERS:-2}" --dist loadfile -m "not vm" tests || status=$?
 
 echo "== pytest (the VM tests, run beside the others)"
 vm_status=0
