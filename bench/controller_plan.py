@@ -6,9 +6,9 @@
 For N nodes (underlay addresses in 192.168.0.0/16, a /24 pod subnet each of 10.0.0.0/8,
 one pod per node):
   plan          building the node-to-subnet map from the inventory (once per run)
-  host-gw host  one host's steps: its routes to every peer, as the hostgw role derives them
-  VXLAN host    one host's steps: VTEP entries and routes to every peer
-  call size     the node_state arguments of one host as JSON (what goes over SSH to it)
+  host-gw host  one host's node document and its steps: routes to every peer
+  VXLAN host    one host's node document and its steps: VTEP entries and routes to every peer
+  call size     the node_state argument of one host, its document, as JSON (what goes over SSH to it)
 Each host's part is computed on the controller, so a run's planning CPU is N times the
 per-host figure; Ansible's forks spread it over the controller's cores.
 Nothing touches the network; no root needed.
@@ -24,7 +24,22 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "collections"))
 
-from ansible_collections.routednet.fabric.plugins.module_utils import planning  # noqa: E402
+from ansible_collections.routednet.fabric.plugins.module_utils import document_steps, node_document, planning  # noqa: E402
+
+# A node's settings as subnet_plan hands them on: the roles' defaults.
+SETTINGS = {
+    "routednet_hybrid_encap": "vxlan",
+    "routednet_bridge_name": "cni0",
+    "routednet_sysctl_file": "/etc/sysctl.d/90-routednet.conf",
+    "routednet_firewall": True,
+    "routednet_firewall_table": "routednet",
+    "routednet_masquerade": False,
+    "routednet_prune_routes": True,
+    "routednet_vxlan_vni": 1,
+    "routednet_vxlan_port": 8472,
+    "routednet_vxlan_device": "vxlan-routednet",
+    "routednet_ipip_device": "ipip-routednet",
+}
 
 
 def inventory(count):
@@ -46,20 +61,24 @@ def measure(count):
     cluster = "10.0.0.0/8"
     plan_time, (plan, _leases) = timed(lambda: planning.build_plan(nodes, cluster, 24))
     me = "node1"
-    info = plan["nodes"][me]
+    facts = {"underlay_dev": "eth0", "saved_pods": [], "netns_found": {}, "saved": {}}
+
+    def steps_of(backend, mtu):
+        # the controller's document (node_state's argument), and the steps the host makes of it
+        result = {"plan": plan, "settings": {me: dict(SETTINGS, routednet_backend=backend)}}
+        document = node_document.build(result, me, facts, mtu)
+        document_steps.steps(document)
+        return document
 
     def hostgw_steps():
-        steps = planning.node_steps(info, "cni0", 1500, "/etc/sysctl.d/90-routednet.conf")
-        return steps + [{"module": "hostgw_route", "params": {"routes": planning.hostgw_routes(plan, me, "eth0"), "prune": True}}]
+        return steps_of("hostgw", 1500)
 
     def vxlan_steps():
-        steps = planning.node_steps(info, "cni0", 1450, "/etc/sysctl.d/90-routednet.conf")
-        steps.append({"module": "vxlan_fdb", "params": {"device": "vxlan-routednet", "peers": planning.vxlan_peers(plan, me), "prune": True}})
-        return steps + [{"module": "hostgw_route", "params": {"routes": planning.vxlan_routes(plan, me, "vxlan-routednet"), "prune": True}}]
+        return steps_of("vxlan", 1450)
 
     hostgw_time, hostgw = timed(hostgw_steps)
     vxlan_time, vxlan = timed(vxlan_steps)
-    return plan_time, hostgw_time, len(json.dumps({"steps": hostgw})), vxlan_time, len(json.dumps({"steps": vxlan}))
+    return plan_time, hostgw_time, len(json.dumps({"document": hostgw})), vxlan_time, len(json.dumps({"document": vxlan}))
 
 
 def main():

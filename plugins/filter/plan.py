@@ -14,21 +14,12 @@ from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import 
     adjacency_table,
 )
 from ansible_collections.routednet.fabric.plugins.module_utils.diagnosis import path_ends, path_report
+from ansible_collections.routednet.fabric.plugins.module_utils.node_document import build as node_document
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     departure,
     host_address_conflicts,
-    hostgw_routes,
-    hybrid_routes,
-    ipip_routes,
-    node_steps,
     peer_underlay_ips,
     ping_targets,
-    tunnel_address,
-    tunnel_removal_steps,
-    vtep_mac,
-    vxlan_entry,
-    vxlan_peers,
-    vxlan_routes,
 )
 from ansible_collections.routednet.fabric.plugins.module_utils.ownership import conflicts as ownership_conflicts, planned_links, same_machine
 from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_markdown, verify_matrix
@@ -51,10 +42,7 @@ class FilterModule(object):
             "backend_facts": backends.facts,
             "departure": departure,
             "host_address_conflicts": host_address_conflicts,
-            "hostgw_routes": hostgw_routes,
-            "hybrid_routes": hybrid_routes,
-            "ipip_routes": ipip_routes,
-            "node_steps": node_steps,
+            "node_document": node_document,
             "ownership_conflicts": ownership_conflicts,
             "planned_links": planned_links,
             "same_machine": same_machine,
@@ -65,10 +53,4 @@ class FilterModule(object):
             "ping_targets": ping_targets,
             "verify_markdown": verify_markdown,
             "verify_matrix": verify_matrix,
-            "vtep_mac": vtep_mac,
-            "tunnel_address": tunnel_address,
-            "tunnel_removal_steps": tunnel_removal_steps,
-            "vxlan_routes": vxlan_routes,
-            "vxlan_entry": vxlan_entry,
-            "vxlan_peers": vxlan_peers,
         }

@@ -8,7 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import tunnel_address, vtep_mac
+from ansible_collections.routednet.fabric.plugins.module_utils.backends.vxlan import vtep_mac
+from ansible_collections.routednet.fabric.plugins.module_utils.planning import tunnel_address
 
 
 def _pod_view(pod):

@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils import backends, neighbours, planning, routes
+from ansible_collections.routednet.fabric.plugins.module_utils import backends, neighbours, node_document, routes
 
 
 def _mtu(backend, encap):
@@ -25,21 +25,18 @@ def node_state_lines(plan, node, backend, devices, underlay_devs, encap="vxlan")
     """What ``node`` would hold: routes, then neighbour and FDB entries, in iproute2's layout."""
     # a node's underlay device is found on the host at run time unless the inventory names it
     dev = underlay_devs.get(node) or "<underlay>"
-    if backend == "hostgw":
-        wanted = planning.hostgw_routes(plan, node, dev)
-    elif backend == "vxlan":
-        wanted = planning.vxlan_routes(plan, node, devices["vxlan"])
-    elif backend == "ipip":
-        wanted = planning.ipip_routes(plan, node, devices["ipip"])
-    else:
+    kind = backends.encapsulation(backend, encap)
+    if backends.get(backend).MIXED:
         return [
-            "(hybrid: one route per peer subnet, direct or through %s, decided at run time from both nodes' own routes;"
-            " see it with: ansible-playbook playbooks/hybrid.yml --check --diff)" % devices[encap]
+            "(%s: one route per peer subnet, direct or through %s, decided at run time from both nodes' own routes;"
+            " see it with: ansible-playbook playbooks/%s.yml --check --diff)" % (backend, devices[kind.NAME], backend)
         ]
+    device = devices.get(kind.NAME) if kind.TUNNEL_KIND else None
+    wanted = node_document.peer_routes(plan, node, backend, encap, device, dev)
     lines = [routes.describe(dict(routes.normalize_route(r), proto=201)) for r in wanted]
-    if backend == "vxlan":
-        peers = planning.vxlan_peers(plan, node)
-        text = neighbours.entries_text({p["ip"]: p["mac"] for p in peers}, {(p["mac"], p["dst"]) for p in peers}, devices["vxlan"])
+    peers = node_document.peer_entries(plan, node, backend, encap)
+    if peers:
+        text = neighbours.entries_text({p["ip"]: p["mac"] for p in peers}, {(p["mac"], p["dst"]) for p in peers}, device)
         lines += text.splitlines()
     return lines
 

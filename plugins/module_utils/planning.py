@@ -16,7 +16,6 @@ import hashlib
 import ipaddress
 
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
-from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import direct_peers
 
 POD_IFNAME = "eth0"
 
@@ -342,11 +341,6 @@ def host_address_conflicts(plan, node, addresses, connection=None):
     return problems
 
 
-def hostgw_routes(plan, node, dev=None):
-    """The host-gw routes of one node: each peer's pod subnet via the peer's underlay address."""
-    return [backends.get("hostgw").route(info, dev) for _peer, info in _peers(plan, node)]
-
-
 def peer_underlay_ips(plan, node):
     """The underlay addresses of every other node (what the adjacency check looks up)."""
     return [info["underlay_ip"] for _peer, info in _peers(plan, node)]
@@ -363,14 +357,6 @@ def ping_targets(plan, node):
     return targets
 
 
-def vtep_mac(node):
-    """The node's VTEP MAC, derived from its name: the same on every run and after the
-    device is recreated, with no state to keep. Locally administered, unicast."""
-    digest = bytearray(hashlib.sha256(("routednet.fabric vtep " + node).encode("utf-8")).digest()[:6])
-    digest[0] = (digest[0] & 0xFC) | 0x02
-    return ":".join("%02x" % b for b in digest)
-
-
 def tunnel_address(info):
     """The address of a node's tunnel device (VTEP or IPIP): the node subnet's network
     address as a /32, as flannel does, so traffic the node itself sends to remote pods
@@ -382,95 +368,7 @@ def _peers(plan, node):
     return [(peer, info) for peer, info in sorted(plan["nodes"].items()) if peer != node]
 
 
-def _tunnelled_peers(plan, node, adjacency):
-    """Every peer, or with an adjacency table (hybrid) only those not reached directly."""
-    direct = direct_peers(adjacency, node) if adjacency else set()
-    return [(peer, info) for peer, info in _peers(plan, node) if peer not in direct]
-
-
-def vxlan_routes(plan, node, device):
-    """Each peer's pod subnet via the peer's VTEP address, on-link through our VTEP."""
-    return [backends.get("vxlan").route(info, device) for _peer, info in _peers(plan, node)]
-
-
-def vxlan_peers(plan, node, adjacency=None):
-    """Per tunnelled peer: the neighbour entry (VTEP address -> MAC) and FDB entry (MAC -> underlay)."""
-    return [vxlan_entry(peer, info) for peer, info in _tunnelled_peers(plan, node, adjacency)]
-
-
 def vxlan_entry(node, info):
     """What a VTEP holds for ``node`` (its plan entry ``info``): its VTEP address and
     MAC (the neighbour entry) and its underlay address (the FDB entry's destination)."""
-    return {"ip": tunnel_address(info), "mac": vtep_mac(node), "dst": info["underlay_ip"]}
-
-
-def ipip_routes(plan, node, device):
-    """Each peer's pod subnet via the peer's underlay address, on-link through our one IPIP
-    device: the gateway becomes the outer destination, so no per-peer tunnel is needed."""
-    return [backends.get("ipip").route(info, device) for _peer, info in _peers(plan, node)]
-
-
-def hybrid_routes(plan, node, adjacency, underlay_dev, encap, device):
-    """Exactly one route per peer subnet: host-gw's where the pair is direct both ways
-    (one L2 segment), the tunnel's (VXLAN or IPIP) for every other peer."""
-    direct = direct_peers(adjacency, node)
-    direct_route, tunnel_route = backends.get("hostgw").route, backends.TUNNELS[encap].route
-    return [direct_route(info, underlay_dev) if peer in direct else tunnel_route(info, device) for peer, info in _peers(plan, node)]
-
-
-def renamed_steps(saved, bridge, sysctl_file, table):
-    """Clean-up steps for what the last run saved under a name this run no longer uses: the
-    old bridge (deleted before the new one takes the gateway address; the pods' veths move
-    to the new one), the old sysctl.d file, the old firewall table. Each step refuses what
-    is not the collection's. Not saved for boot."""
-    saved = saved or {}
-    steps = []
-    if saved.get("bridge") and saved["bridge"] != bridge:
-        steps.append({"module": "bridge", "params": {"name": saved["bridge"], "state": "absent"}, "save": False})
-    if saved.get("persist_file") and saved["persist_file"] != sysctl_file:
-        steps.append({"module": "ip_forwarding", "params": {"persist_file": saved["persist_file"], "state": "absent"}, "save": False})
-    if saved.get("firewall_table") and saved["firewall_table"] != table:
-        steps.append({"module": "firewall", "params": {"table": saved["firewall_table"], "state": "absent"}, "save": False})
-    return steps
-
-
-def node_steps(info, bridge, mtu, sysctl_file, departed=(), saved=None, table=None):
-    """The node part of its state: forwarding, bridge and pods, as node_state steps in order.
-
-    ``departed``: pods the last run saved that are no longer planned; their namespaces
-    are deleted (a clean-up step, not part of the state restored at boot). ``saved``: the
-    names the last run used (node_facts' ``saved``), whose renames are cleaned up first.
-    The backend role adds its own steps (tunnel device, entries, routes).
-    """
-    gateway_ip = info["gateway"].split("/")[0]
-    steps = renamed_steps(saved, bridge, sysctl_file, table) + [
-        {"module": "ip_forwarding", "params": {"persist_file": sysctl_file}},
-        {"module": "bridge", "params": {"name": bridge, "addresses": [info["gateway"]], "mtu": mtu}},
-    ]
-    steps += [{"module": "netns", "params": {"name": name, "state": "absent"}, "save": False} for name in sorted(departed)]
-    for pod in info["pods"]:
-        steps += [
-            {"module": "netns", "params": {"name": pod["name"]}},
-            {
-                "module": "veth",
-                "params": {
-                    "name": pod["host_ifname"],
-                    "master": bridge,
-                    "peer": pod["pod_ifname"],
-                    "peer_netns": pod["name"],
-                    "peer_addresses": [pod["address"]],
-                    "mtu": mtu,
-                },
-            },
-            {
-                "module": "hostgw_route",
-                "params": {"netns": pod["name"], "routes": [{"dst": "default", "via": gateway_ip, "dev": pod["pod_ifname"]}]},
-            },
-        ]
-    return steps
-
-
-def tunnel_removal_steps(kinds):
-    """Clean-up steps that delete the collection's tunnel devices of ``kinds`` (another
-    backend's, after a switch); an operator's devices are never touched. Not saved for boot."""
-    return [{"module": "tunnel", "params": {"kind": kind, "state": "absent"}, "save": False} for kind in kinds]
+    return backends.get("vxlan").entry(node, info, tunnel_address(info))

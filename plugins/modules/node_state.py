@@ -28,11 +28,24 @@ description:
   - Then, with O(boot_restore=true), the steps marked O(steps[].save) are saved for the
     boot-time restore exactly as M(routednet.fabric.boot_restore) does.
 options:
+  document:
+    description:
+      - The node's whole desired state as one document, as the collection's
+        C(routednet.fabric.node_document) filter computes it from the plan on the
+        controller - forwarding, bridge, pods, tunnel device, entries, routes, firewall and
+        what to clean up.
+      - Applied in one fixed order (the steps it stands for, see
+        C(plugins/module_utils/document_steps.py)) that keeps pods talking while a node
+        changes backend. The roles pass this.
+      - Exactly one of O(document) and O(steps).
+    type: dict
   steps:
-    description: The node's desired state, in the order it is applied.
+    description:
+      - The node's desired state as explicit steps, in the order they are applied (what a
+        O(document) stands for; for a state the roles do not build).
+      - Exactly one of O(document) and O(steps).
     type: list
     elements: dict
-    required: true
     suboptions:
       module:
         description: Short name of the collection module the step runs.
@@ -149,14 +162,21 @@ pyroute2:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, host_lock, netlink, restore, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, document_steps, host_lock, netlink, restore, state_steps
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 
 def run(module):
     """The module's work; Failure from the shared host code becomes its failure (main)."""
     p = module.params
-    steps, errors = state_steps.validated(p["steps"])
+    if p["document"] is not None:
+        wrong = document_steps.problems(p["document"])
+        if wrong:
+            module.fail_json(msg="node_state: the document is not one to apply, nothing was changed: " + "; ".join(wrong))
+        wanted = document_steps.steps(p["document"])
+    else:
+        wanted = p["steps"]
+    steps, errors = state_steps.validated(wanted)
     if errors:
         module.fail_json(msg="node_state: invalid steps, nothing was changed: " + " | ".join(errors))
     installed = netlink.prepare_pyroute2(module)
@@ -200,10 +220,10 @@ def run(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            document=dict(type="dict"),
             steps=dict(
                 type="list",
                 elements="dict",
-                required=True,
                 options=dict(state_steps.STEP_OPTIONS, save=dict(type="bool", default=True)),
             ),
             boot_restore=dict(type="bool", default=True),
@@ -212,6 +232,8 @@ def main():
             **netlink.PYROUTE2_OPTIONS,
             **boot_files.OPTIONS,
         ),
+        required_one_of=[("document", "steps")],
+        mutually_exclusive=[("document", "steps")],
         supports_check_mode=True,
     )
     try:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import vtep_mac
+from ansible_collections.routednet.fabric.plugins.module_utils.backends.vxlan import vtep_mac
 from labhelpers import BIN, in_node_namespaces, in_pod_network, lab_down, lab_up, ns_of, playbook, recap, run, sh
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]

@@ -208,9 +208,9 @@ def test_ansible_doc_is_complete(name):
         ("plan", ["main", "plan", "leases"]),
         ("node", ["main", "apply", "lock", "unlock", "forget", "remove"]),
         ("hostgw", ["main"]),
-        ("vxlan", ["main", "settings", "forget"]),
+        ("vxlan", ["main", "forget"]),
         ("decommission", ["main", "forget", "release", "clean"]),
-        ("ipip", ["main", "settings"]),
+        ("ipip", ["main"]),
         ("hybrid", ["main"]),
     ],
 )

@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import vtep_mac
+from ansible_collections.routednet.fabric.plugins.module_utils.backends.vxlan import vtep_mac
 from conftest import REPO
 from labhelpers import BIN, LAB_TOOL, forwarding_state, holding_locks, in_node_namespaces, node_state, ns_of, playbook, recap, run, running_lab, sh
 

@@ -12,7 +12,8 @@ from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import 
     deciding_routes,
     direct_peers,
 )
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import build_plan, hybrid_routes, vxlan_peers
+from ansible_collections.routednet.fabric.plugins.module_utils.node_document import peer_entries, peer_routes
+from ansible_collections.routednet.fabric.plugins.module_utils.planning import build_plan
 
 # Two segments joined by a router (.1 on each), two nodes on each: the crosssubnet lab.
 ADDRESSES = {"n1": "192.168.1.11", "n2": "192.168.1.12", "n3": "192.168.2.13", "n4": "192.168.2.14"}
@@ -147,7 +148,7 @@ def test_hybrid_gives_exactly_one_route_per_peer_subnet_direct_or_tunnelled():
     plan = plan_of()
     table = adjacency_table(plan, views())
     for encap, device in (("vxlan", "vxlan-routednet"), ("ipip", "ipip-routednet")):
-        routes = hybrid_routes(plan, "n1", table, "eth0", encap, device)
+        routes = peer_routes(plan, "n1", "hybrid", encap, device, "eth0", table)
         by_dst = {r["dst"]: r for r in routes}
         assert len(routes) == len(by_dst) == 3
         n2, n3, n4 = (plan["nodes"][n] for n in ("n2", "n3", "n4"))
@@ -157,8 +158,8 @@ def test_hybrid_gives_exactly_one_route_per_peer_subnet_direct_or_tunnelled():
             assert route["dev"] == device and route["onlink"] is True
             assert route["via"] == (peer["pod_cidr"].split("/")[0] if encap == "vxlan" else peer["underlay_ip"])
     # only the tunnelled peers get a neighbour and FDB entry
-    assert [e["dst"] for e in vxlan_peers(plan, "n1", table)] == ["192.168.2.13", "192.168.2.14"]
-    assert len(vxlan_peers(plan, "n1")) == 3
+    assert [e["dst"] for e in peer_entries(plan, "n1", "hybrid", "vxlan", table)] == ["192.168.2.13", "192.168.2.14"]
+    assert len(peer_entries(plan, "n1", "vxlan")) == 3
 
 
 def test_moving_a_node_flips_its_pairs_on_both_ends():

@@ -2,19 +2,15 @@
 
 import pytest
 
+from ansible_collections.routednet.fabric.plugins.module_utils.backends.vxlan import vtep_mac
+from ansible_collections.routednet.fabric.plugins.module_utils.node_document import peer_entries, peer_routes
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     PlanError,
     build_plan,
     host_address_conflicts,
-    node_steps,
     host_ifname,
-    hostgw_routes,
     ping_targets,
-    vtep_mac,
-    ipip_routes,
     tunnel_address,
-    vxlan_peers,
-    vxlan_routes,
 )
 
 
@@ -64,7 +60,7 @@ def test_pods_get_addresses_after_the_gateway_and_keep_explicit_ones():
 
 def test_routes_and_targets_cover_every_peer_and_only_peers():
     plan = build_plan([node("a", "10.0.0.1", pods=["pa"]), node("b", "10.0.0.2", pods=["pb"]), node("c", "10.0.0.3")], "10.244.0.0/16")[0]
-    assert hostgw_routes(plan, "a", "eth0") == [
+    assert peer_routes(plan, "a", "hostgw", underlay_dev="eth0") == [
         {"dst": "10.244.2.0/24", "via": "10.0.0.2", "dev": "eth0"},
         {"dst": "10.244.3.0/24", "via": "10.0.0.3", "dev": "eth0"},
     ]
@@ -151,13 +147,13 @@ def test_vtep_macs_are_stable_unicast_and_distinct():
 
 def test_vxlan_routes_and_peers_follow_flannel():
     plan = build_plan([node("a", "10.0.0.1"), node("b", "10.0.0.2")], "10.244.0.0/16")[0]
-    assert vxlan_routes(plan, "a", "vx") == [{"dst": "10.244.2.0/24", "via": "10.244.2.0", "dev": "vx", "onlink": True}]
-    assert vxlan_peers(plan, "a") == [{"ip": "10.244.2.0", "mac": vtep_mac("b"), "dst": "10.0.0.2"}]
+    assert peer_routes(plan, "a", "vxlan", device="vx") == [{"dst": "10.244.2.0/24", "via": "10.244.2.0", "dev": "vx", "onlink": True}]
+    assert peer_entries(plan, "a", "vxlan") == [{"ip": "10.244.2.0", "mac": vtep_mac("b"), "dst": "10.0.0.2"}]
 
 
 def test_ipip_routes_go_via_each_peers_underlay_address_through_one_device():
     plan = build_plan([node("a", "10.0.0.1"), node("b", "10.0.0.2"), node("c", "10.0.0.3")], "10.244.0.0/16")[0]
-    assert ipip_routes(plan, "a", "tun") == [
+    assert peer_routes(plan, "a", "ipip", device="tun") == [
         {"dst": "10.244.2.0/24", "via": "10.0.0.2", "dev": "tun", "onlink": True},
         {"dst": "10.244.3.0/24", "via": "10.0.0.3", "dev": "tun", "onlink": True},
     ]
@@ -211,15 +207,6 @@ def test_ansible_host_inside_the_cluster_cidr_is_refused_on_the_controller():
     assert errors == [
         "a: routednet_cluster_cidr 10.244.0.0/16 covers ansible_host 10.244.9.9, the address Ansible connects to; choose a cluster CIDR clear of it"
     ]
-
-
-def test_node_steps_are_the_node_roles_calls_in_order():
-    info = {"gateway": "172.17.0.1/24", "pods": [{"name": "docker1", "address": "172.17.0.2/24", "host_ifname": "vethabc", "pod_ifname": "eth0"}]}
-    steps = node_steps(info, "cni0", 1450, "/etc/sysctl.d/90-routednet.conf")
-    assert [step["module"] for step in steps] == ["ip_forwarding", "bridge", "netns", "veth", "hostgw_route"]
-    assert steps[1]["params"] == {"name": "cni0", "addresses": ["172.17.0.1/24"], "mtu": 1450}
-    assert steps[3]["params"]["peer_netns"] == "docker1" and steps[3]["params"]["peer_addresses"] == ["172.17.0.2/24"]
-    assert steps[4]["params"] == {"netns": "docker1", "routes": [{"dst": "default", "via": "172.17.0.1", "dev": "eth0"}]}
 
 
 @pytest.mark.parametrize(

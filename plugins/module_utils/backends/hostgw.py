@@ -16,6 +16,7 @@ DEVICE_VARIABLE = None
 # nothing to let in: pod packets arrive as plain IPv4 forwarded traffic
 FIREWALL = {"vxlan_port": False, "ipip": False}
 PAIRS = "direct (host-gw)"
+MIXED = False
 
 
 def route(peer, underlay_dev=None):

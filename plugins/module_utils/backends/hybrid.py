@@ -17,3 +17,6 @@ TUNNEL_KIND = None  # the tunnel's
 DEVICE_VARIABLE = None  # the tunnel's
 FIREWALL = {}
 PAIRS = "direct where both share an L2 segment, %s otherwise (decided at run time)"
+# pairs are direct or tunnelled (the plan role's adjacency table): the tunnel's entries
+# for newly tunnelled peers are added before any route moves, the others pruned after
+MIXED = True

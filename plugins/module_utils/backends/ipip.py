@@ -18,6 +18,17 @@ DEVICE_VARIABLE = "routednet_ipip_device"
 # IP protocol 4, from the nodes' underlay addresses only
 FIREWALL = {"vxlan_port": False, "ipip": True}
 PAIRS = "ipip"
+MIXED = False
+
+
+def device(node, settings, local, underlay_dev, mtu, address):
+    """The node's one IPIP device (the tunnel module's parameters): local = the node's
+    underlay address, any remote; each route's gateway is the outer destination."""
+    return {"name": settings[DEVICE_VARIABLE], "kind": TUNNEL_KIND, "local": local, "dev": underlay_dev, "mtu": mtu, "addresses": [address + "/32"]}
+
+
+# no per-peer entries: the kernel needs only the route's gateway
+entry = None
 
 
 def route(peer, device):

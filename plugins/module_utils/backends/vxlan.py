@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+
 NAME = "vxlan"
 # outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
 OVERHEAD = 50
@@ -18,6 +20,39 @@ DEVICE_VARIABLE = "routednet_vxlan_device"
 # UDP to routednet_vxlan_port, from the nodes' underlay addresses only
 FIREWALL = {"vxlan_port": True, "ipip": False}
 PAIRS = "vxlan"
+# pods see one MTU whichever peer they talk to; every pair is tunnelled
+MIXED = False
+
+
+def vtep_mac(node):
+    """The node's VTEP MAC, derived from its name: the same on every run and after the
+    device is recreated, with no state to keep. Locally administered, unicast."""
+    digest = bytearray(hashlib.sha256(("routednet.fabric vtep " + node).encode("utf-8")).digest()[:6])
+    digest[0] = (digest[0] & 0xFC) | 0x02
+    return ":".join("%02x" % b for b in digest)
+
+
+def device(node, settings, local, underlay_dev, mtu, address):
+    """The node's VTEP (the tunnel module's parameters): the node subnet's network address,
+    a MAC derived from the node name, learning off (every entry is static)."""
+    return {
+        "name": settings[DEVICE_VARIABLE],
+        "kind": TUNNEL_KIND,
+        "vni": int(settings["routednet_vxlan_vni"]),
+        "port": int(settings["routednet_vxlan_port"]),
+        "local": local,
+        "dev": underlay_dev,
+        "learning": False,
+        "mtu": mtu,
+        "mac": vtep_mac(node),
+        "addresses": [address + "/32"],
+    }
+
+
+def entry(peer, info, address):
+    """What our VTEP holds for ``peer`` (``info``: its part of the plan, ``address``: its
+    VTEP address): the neighbour entry (address -> MAC) and the FDB entry (MAC -> underlay)."""
+    return {"ip": address, "mac": vtep_mac(peer), "dst": info["underlay_ip"]}
 
 
 def route(peer, device):

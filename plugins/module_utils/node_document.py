@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: routednet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One node's whole desired state as one document, computed on the controller.
+
+``build`` reads the cluster plan, the node's settings as subnet_plan checked them and
+what node_facts found on the host (underlay device, saved names and pods), and returns
+the document: forwarding, bridge, pods, tunnel device, per-peer entries and routes,
+firewall, and what to clean up. It names no backend: each backend's file says how its
+device, entries and routes look (``backends/``). node_state applies a document in the
+fixed order of ``steps`` (document_steps.py), on the host.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.routednet.fabric.plugins.module_utils import backends
+from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import direct_peers
+from ansible_collections.routednet.fabric.plugins.module_utils.document_steps import DOCUMENT_FORMAT
+from ansible_collections.routednet.fabric.plugins.module_utils.planning import tunnel_address
+from ansible_collections.routednet.fabric.plugins.module_utils.settings import strict_bool
+
+
+def _peers(plan, node):
+    return [(peer, info) for peer, info in sorted(plan["nodes"].items()) if peer != node]
+
+
+def _direct(plan, node, backend, encap, adjacency):
+    """The peers this node routes to directly: every one without a tunnel, none with one,
+    and for a backend that mixes both the pairs the adjacency table found direct both ways."""
+    if backend.MIXED:
+        return direct_peers(adjacency, node) if adjacency else set()
+    return set(peer for peer, _info in _peers(plan, node)) if encap.TUNNEL_KIND is None else set()
+
+
+def peer_routes(plan, node, backend_name, hybrid_encap="vxlan", device=None, underlay_dev=None, adjacency=None):
+    """One route per peer's pod subnet: the direct (host-gw) one where the pair is direct,
+    the tunnel's through ``device`` otherwise."""
+    backend, encap = backends.get(backend_name), backends.encapsulation(backend_name, hybrid_encap)
+    direct = _direct(plan, node, backend, encap, adjacency)
+    direct_route = backends.get("hostgw").route
+    return [direct_route(info, underlay_dev) if peer in direct else encap.route(info, device) for peer, info in _peers(plan, node)]
+
+
+def peer_entries(plan, node, backend_name, hybrid_encap="vxlan", adjacency=None):
+    """The tunnel's entry per tunnelled peer (VXLAN: neighbour + FDB); None when the
+    backend's tunnel keeps no per-peer entries (host-gw, IPIP)."""
+    backend, encap = backends.get(backend_name), backends.encapsulation(backend_name, hybrid_encap)
+    if not getattr(encap, "entry", None):
+        return None
+    direct = _direct(plan, node, backend, encap, adjacency)
+    return [encap.entry(peer, info, tunnel_address(info)) for peer, info in _peers(plan, node) if peer not in direct]
+
+
+def _renamed(saved, bridge, sysctl_file, table):
+    """What the last run saved under a name this run no longer uses (None: nothing)."""
+    saved = saved or {}
+    old = {"bridge": bridge, "persist_file": sysctl_file, "firewall_table": table}
+    return dict((key, saved.get(key) if saved.get(key) and saved.get(key) != new else None) for key, new in old.items())
+
+
+def build(plan_result, node, facts, pod_mtu, adjacency=None):
+    """The document of ``node``: ``plan_result`` is subnet_plan's result (plan and each
+    node's checked settings), ``facts`` node_facts' result on the node, ``pod_mtu`` the MTU
+    the preflight chose, ``adjacency`` the plan role's pair table (for a backend that
+    mixes direct and tunnelled pairs)."""
+    plan, settings = plan_result["plan"], plan_result["settings"][node]
+    info = plan["nodes"][node]
+    name = settings.get("routednet_backend") or "hostgw"
+    hybrid_encap = settings.get("routednet_hybrid_encap") or "vxlan"
+    backend, encap = backends.get(name), backends.encapsulation(name, hybrid_encap)
+    bridge, sysctl_file, table = settings["routednet_bridge_name"], settings["routednet_sysctl_file"], settings["routednet_firewall_table"]
+    prune = bool(strict_bool(settings["routednet_prune_routes"]))
+    underlay_dev, mtu = facts["underlay_dev"], int(pod_mtu)
+
+    planned = set(pod["name"] for pod in info["pods"])
+    theirs = set(ns for ns, owner in (facts.get("netns_found") or {}).items() if owner == "theirs")
+    departed = sorted(set(facts.get("saved_pods") or []) - planned - theirs)
+
+    tunnel, device_name = None, None
+    if encap.TUNNEL_KIND:
+        tunnel = encap.device(node, settings, info["underlay_ip"], underlay_dev, mtu, tunnel_address(info))
+        device_name = tunnel["name"]
+    entries = peer_entries(plan, node, name, hybrid_encap, adjacency)
+    in_use = [encap.TUNNEL_KIND] if encap.TUNNEL_KIND else []
+    return {
+        "format": DOCUMENT_FORMAT,
+        "node": node,
+        "backend": name,
+        "renamed": _renamed(facts.get("saved"), bridge, sysctl_file, table),
+        "forwarding": {"persist_file": sysctl_file},
+        "bridge": {"name": bridge, "addresses": [info["gateway"]], "mtu": mtu},
+        "departed_pods": departed,
+        "pods": [dict((key, pod[key]) for key in ("name", "host_ifname", "pod_ifname", "address")) for pod in info["pods"]],
+        "tunnel": tunnel,
+        "entries": None
+        if entries is None
+        else {
+            "device": device_name,
+            "peers": entries,
+            "prune": prune,
+            # a backend that mixes direct and tunnelled pairs adds new entries before the
+            # routes move onto the tunnel and prunes the rest after, so pairs keep talking
+            "prune_after_routes": bool(backend.MIXED),
+        },
+        "routes": {"routes": peer_routes(plan, node, name, hybrid_encap, device_name, underlay_dev, adjacency), "prune": prune},
+        "other_tunnels": [kind for kind in backends.tunnel_kinds() if kind not in in_use],
+        "firewall": {
+            "state": "present" if strict_bool(settings["routednet_firewall"]) else "absent",
+            "table": table,
+            "nodes": [peer["underlay_ip"] for peer in plan["nodes"].values()],
+            "cluster_cidr": plan["cluster_cidr"],
+            # 0, not None, for no VXLAN port: the firewall module's own convention
+            "vxlan_port": int(settings["routednet_vxlan_port"]) if encap.FIREWALL.get("vxlan_port") else 0,
+            "ipip": bool(encap.FIREWALL.get("ipip")),
+            "masquerade": bool(strict_bool(settings["routednet_masquerade"])),
+            "underlay_dev": underlay_dev,
+            "local": info["underlay_ip"],
+        },
+    }
