@@ -40,6 +40,7 @@ class FilterModule(object):
             "adjacency_problems": adjacency_problems,
             "adjacency_table": adjacency_table,
             "backend_facts": backends.facts,
+            "backend_title": backends.title,
             "departure": departure,
             "host_address_conflicts": host_address_conflicts,
             "node_document": node_document,

@@ -134,9 +134,9 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
     for wanted in (
         "plugins/modules/hostgw_route.py",
         "plugins/module_utils/routes.py",
-        "roles/hostgw/tasks/main.yml",
-        "roles/ipip/tasks/main.yml",
-        "roles/hybrid/tasks/main.yml",
+        "roles/node/tasks/main.yml",
+        "plugins/module_utils/node_document.py",
+        "playbooks/site.yml",
         "plugins/module_utils/adjacency.py",
         "roles/node/tasks/apply.yml",
         "playbooks/hostgw.yml",
@@ -207,11 +207,7 @@ def test_ansible_doc_is_complete(name):
     [
         ("plan", ["main", "plan", "leases"]),
         ("node", ["main", "apply", "lock", "unlock", "forget", "remove"]),
-        ("hostgw", ["main"]),
-        ("vxlan", ["main", "forget"]),
         ("decommission", ["main", "forget", "release", "clean"]),
-        ("ipip", ["main"]),
-        ("hybrid", ["main"]),
     ],
 )
 def test_role_entry_points_are_documented(role, entry_points):

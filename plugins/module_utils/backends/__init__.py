@@ -52,6 +52,12 @@ def facts(name, hybrid_encap="vxlan"):
     }
 
 
+def title(name):
+    """The backend as play names spell it (host-gw, VXLAN...); any other name as it is."""
+    backend = BACKENDS.get(name)
+    return backend.TITLE if backend else str(name)
+
+
 def tunnel_kinds():
     """Every kind of tunnel device a backend of the collection creates."""
     return sorted(backend.TUNNEL_KIND for backend in TUNNELS.values())

@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 NAME = "hostgw"
+# as the play names and messages spell it
+TITLE = "host-gw"
 OVERHEAD = 0
 KERNEL = ()
 TUNNEL_KIND = None

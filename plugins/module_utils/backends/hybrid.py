@@ -11,6 +11,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 NAME = "hybrid"
+# as the play names and messages spell it
+TITLE = "hybrid"
 OVERHEAD = None  # the tunnel's
 KERNEL = ()  # the tunnel's
 TUNNEL_KIND = None  # the tunnel's

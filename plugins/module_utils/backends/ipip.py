@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 NAME = "ipip"
+# as the play names and messages spell it
+TITLE = "IPIP"
 # outer IPv4 header
 OVERHEAD = 20
 KERNEL = (("ipip", "CONFIG_NET_IPIP"),)

@@ -12,6 +12,8 @@ __metaclass__ = type
 import hashlib
 
 NAME = "vxlan"
+# as the play names and messages spell it
+TITLE = "VXLAN"
 # outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
 OVERHEAD = 50
 KERNEL = (("vxlan", "CONFIG_VXLAN"),)
