@@ -24,22 +24,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "collections"))
 
+from ansible_collections.routednet.fabric.plugins.action.subnet_plan import role_defaults  # noqa: E402
 from ansible_collections.routednet.fabric.plugins.module_utils import document_steps, node_document, planning  # noqa: E402
 
-# A node's settings as subnet_plan hands them on: the roles' defaults.
-SETTINGS = {
-    "routednet_hybrid_encap": "vxlan",
-    "routednet_bridge_name": "cni0",
-    "routednet_sysctl_file": "/etc/sysctl.d/90-routednet.conf",
-    "routednet_firewall": True,
-    "routednet_firewall_table": "routednet",
-    "routednet_masquerade": False,
-    "routednet_prune_routes": True,
-    "routednet_vxlan_vni": 1,
-    "routednet_vxlan_port": 8472,
-    "routednet_vxlan_device": "vxlan-routednet",
-    "routednet_ipip_device": "ipip-routednet",
-}
+# A node's settings as subnet_plan hands them on when the inventory sets none: the roles' defaults.
+SETTINGS = role_defaults()
 
 
 def inventory(count):

@@ -18,12 +18,8 @@ __metaclass__ = type
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
 from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import direct_peers
 from ansible_collections.routednet.fabric.plugins.module_utils.document_steps import DOCUMENT_FORMAT
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import tunnel_address
+from ansible_collections.routednet.fabric.plugins.module_utils.planning import peers, tunnel_address
 from ansible_collections.routednet.fabric.plugins.module_utils.settings import strict_bool
-
-
-def _peers(plan, node):
-    return [(peer, info) for peer, info in sorted(plan["nodes"].items()) if peer != node]
 
 
 def _direct(plan, node, backend, encap, adjacency):
@@ -31,7 +27,7 @@ def _direct(plan, node, backend, encap, adjacency):
     and for a backend that mixes both the pairs the adjacency table found direct both ways."""
     if backend.MIXED:
         return direct_peers(adjacency, node) if adjacency else set()
-    return set(peer for peer, _info in _peers(plan, node)) if encap.TUNNEL_KIND is None else set()
+    return set(peer for peer, _info in peers(plan, node)) if encap.TUNNEL_KIND is None else set()
 
 
 def peer_routes(plan, node, backend_name, hybrid_encap="vxlan", device=None, underlay_dev=None, adjacency=None):
@@ -40,7 +36,7 @@ def peer_routes(plan, node, backend_name, hybrid_encap="vxlan", device=None, und
     backend, encap = backends.get(backend_name), backends.encapsulation(backend_name, hybrid_encap)
     direct = _direct(plan, node, backend, encap, adjacency)
     direct_route = backends.get("hostgw").route
-    return [direct_route(info, underlay_dev) if peer in direct else encap.route(info, device) for peer, info in _peers(plan, node)]
+    return [direct_route(info, underlay_dev) if peer in direct else encap.route(info, device) for peer, info in peers(plan, node)]
 
 
 def peer_entries(plan, node, backend_name, hybrid_encap="vxlan", adjacency=None):
@@ -50,7 +46,7 @@ def peer_entries(plan, node, backend_name, hybrid_encap="vxlan", adjacency=None)
     if not getattr(encap, "entry", None):
         return None
     direct = _direct(plan, node, backend, encap, adjacency)
-    return [encap.entry(peer, info, tunnel_address(info)) for peer, info in _peers(plan, node) if peer not in direct]
+    return [encap.entry(peer, info, tunnel_address(info)) for peer, info in peers(plan, node) if peer not in direct]
 
 
 def _renamed(saved, bridge, sysctl_file, table):

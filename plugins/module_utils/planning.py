@@ -343,7 +343,7 @@ def host_address_conflicts(plan, node, addresses, connection=None):
 
 def peer_underlay_ips(plan, node):
     """The underlay addresses of every other node (what the adjacency check looks up)."""
-    return [info["underlay_ip"] for _peer, info in _peers(plan, node)]
+    return [info["underlay_ip"] for _peer, info in peers(plan, node)]
 
 
 def ping_targets(plan, node):
@@ -364,7 +364,8 @@ def tunnel_address(info):
     return info["pod_cidr"].split("/")[0]
 
 
-def _peers(plan, node):
+def peers(plan, node):
+    """(name, plan entry) of every other node, in name order."""
     return [(peer, info) for peer, info in sorted(plan["nodes"].items()) if peer != node]
 
 

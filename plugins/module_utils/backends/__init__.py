@@ -5,11 +5,11 @@
 
 A backend file says what the backend is: the bytes its encapsulation adds to a pod
 packet, the kernel feature it needs, its tunnel device (none: routes via the underlay),
-what the firewall opens for it, and how its route to a peer's pods looks. Route planning,
-the plan preview, the preflight, the settings checks and the tunnel messages read them
-here; the firewall's parameters and path diagnosis still name the backends themselves
-(roles/node/vars, path_check.py) and are next. Adding a backend means adding a file (and
-registering it below).
+what the firewall opens for it, how its device, its per-peer entries and its route to a
+peer's pods look. The node document (node_document.py: device, entries, routes, firewall
+ports), the plan preview, the preflight, the settings checks and the tunnel messages read
+them here; path diagnosis still names the backends itself (path_check.py). Adding a
+backend means adding a file (and registering it below).
 """
 
 from __future__ import absolute_import, division, print_function
