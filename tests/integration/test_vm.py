@@ -62,7 +62,8 @@ def test_ipip_module_tests_pass_in_the_vm(vm_ready):
 
 
 def test_ipip_scenario_passes_with_the_nodes_in_the_vm(vm_ready):
-    res = subprocess.run([MOLECULE, "test", "--scenario-name", "ipip"], cwd=REPO, capture_output=True, text=True, timeout=2400, check=False)
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", PY_COLORS="0", NO_COLOR="1")  # the steps' lines are matched below
+    res = subprocess.run([MOLECULE, "test", "--scenario-name", "ipip"], cwd=REPO, env=env, capture_output=True, text=True, timeout=2400, check=False)
     out = res.stdout + res.stderr
     print(out[-6000:])
     assert res.returncode == 0, out[-6000:]
