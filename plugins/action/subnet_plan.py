@@ -152,7 +152,9 @@ def take_out(plan, leases, names, group):
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("nodes_group", "cluster_cidr", "subnet_prefix", "lease_file", "legacy_lease_file", "write_leases", "will_write", "leaving"))
+    _VALID_ARGS = frozenset(
+        ("nodes_group", "cluster_cidr", "subnet_prefix", "lease_file", "legacy_lease_file", "write_leases", "will_write", "leaving", "play_hosts")
+    )
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
@@ -200,6 +202,11 @@ class ActionModule(ActionBase):
             if clashes:
                 raise PlanError(clashes)
             leaving = take_out(plan, new_leases, args.get("leaving") or [], group)
+            strangers = [h for h in args.get("play_hosts") or [] if h not in plan["nodes"] and h not in (args.get("leaving") or [])]
+            if strangers:
+                raise PlanError(
+                    ["%s is in this play but not in the inventory group %s; add it to the group or leave it out of the play." % (h, group) for h in strangers]
+                )
         except PlanError as exc:
             result.update(failed=True, errors=exc.errors, msg="routednet plan refused the inventory:\n" + "\n".join(exc.errors))
             return result

@@ -17,11 +17,11 @@ from ansible_collections.routednet.fabric.plugins.module_utils.diagnosis import 
 from ansible_collections.routednet.fabric.plugins.module_utils.node_document import build as node_document
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
     departure,
-    host_address_conflicts,
     peer_underlay_ips,
     ping_targets,
 )
-from ansible_collections.routednet.fabric.plugins.module_utils.ownership import conflicts as ownership_conflicts, planned_links, same_machine
+from ansible_collections.routednet.fabric.plugins.module_utils.ownership import planned_links, same_machine
+from ansible_collections.routednet.fabric.plugins.module_utils.preflight import node_problems
 from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_markdown, verify_matrix
 
 
@@ -42,9 +42,8 @@ class FilterModule(object):
             "backend_facts": backends.facts,
             "backend_title": backends.title,
             "departure": departure,
-            "host_address_conflicts": host_address_conflicts,
             "node_document": node_document,
-            "ownership_conflicts": ownership_conflicts,
+            "node_problems": node_problems,
             "planned_links": planned_links,
             "same_machine": same_machine,
             "path_ends": path_ends,

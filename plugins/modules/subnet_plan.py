@@ -68,6 +68,13 @@ options:
     type: list
     elements: str
     default: []
+  play_hosts:
+    description:
+      - The hosts of the play (C(ansible_play_hosts)). Each must be a node of the plan or
+        leaving, else the plan is refused, naming it.
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full

@@ -37,8 +37,8 @@ def encapsulation(name, hybrid_encap="vxlan"):
 
 
 def facts(name, hybrid_encap="vxlan"):
-    """A backend as plain data for the roles (the preflight reads overhead and kernel needs,
-    the node role all tunnel kinds; tunnel kind and firewall are not read by a role yet)."""
+    """A backend as plain data for the roles (the preflight reads the overhead, the node
+    role all tunnel kinds; the kernel check reads the backend itself, module_utils/preflight.py)."""
     encap = encapsulation(name, hybrid_encap)
     return {
         "name": name,
