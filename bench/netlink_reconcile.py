@@ -7,7 +7,7 @@ For each size N, in a network namespace of its own (removed at the end, also on 
 the best of --repeat runs of:
 
   routes   ip -batch     `ip -n NS -batch FILE`: N `route replace` lines (ip's start-up included)
-           reconcile     hostgw_route's converge function in this process (what the module and
+           reconcile     the routes module's converge function in this process (what the module and
                          the boot-time restore run): N new routes, one call
            no change     the same call again with the N routes present
            module        the whole module in a new Python process, as on a host (interpreter,
@@ -44,15 +44,15 @@ MODULE_DRIVER = """
 import json, sys
 sys.path.insert(0, %r)
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.routednet.fabric.plugins.modules import hostgw_route
+from ansible_collections.routednet.fabric.plugins.modules import routes
 with patch_module_args(json.load(open(sys.argv[1]))):
-    hostgw_route.main()
+    routes.main()
 """
 IMPORTS_ONLY = """
 import sys
 sys.path.insert(0, %r)
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.routednet.fabric.plugins.modules import hostgw_route
+from ansible_collections.routednet.fabric.plugins.modules import routes
 """
 
 
@@ -131,9 +131,9 @@ def measure_routes(count, tmp):
     with Namespace() as ns:
         routes = [{"dst": d, "via": GATEWAY, "dev": "bench0", "onlink": False, "metric": 0, "table": 254} for d in dsts]
         params = {"routes": routes, "prune": True, "protocol": PROTO, "state": "present", "netns": ns}
-        figures["reconcile"], result = timed(lambda: converge("hostgw_route", params))
+        figures["reconcile"], result = timed(lambda: converge("routes", params))
         assert result["changed"] and len(result["added"]) == count
-        figures["no change"], result = timed(lambda: converge("hostgw_route", params))
+        figures["no change"], result = timed(lambda: converge("routes", params))
         assert not result["changed"], "a second reconcile changed something"
         args_file = os.path.join(tmp, "args.json")
         with open(args_file, "w") as handle:

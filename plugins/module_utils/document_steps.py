@@ -72,7 +72,7 @@ def steps(document):
                 },
             )
         )
-        out.append(_step("hostgw_route", {"netns": pod["name"], "routes": [{"dst": "default", "via": gateway_ip, "dev": pod["pod_ifname"]}]}))
+        out.append(_step("routes", {"netns": pod["name"], "routes": [{"dst": "default", "via": gateway_ip, "dev": pod["pod_ifname"]}]}))
     if document["tunnel"]:
         out.append(_step("tunnel", dict(document["tunnel"])))
     entries = document["entries"]
@@ -84,7 +84,7 @@ def steps(document):
             pruned_entries = _step("vxlan_fdb", dict(params, prune=entries["prune"]))
         else:
             out.append(_step("vxlan_fdb", dict(params, prune=entries["prune"])))
-    out.append(_step("hostgw_route", dict(document["routes"])))
+    out.append(_step("routes", dict(document["routes"])))
     if pruned_entries:
         out.append(pruned_entries)
     out += [_cleanup("tunnel", {"kind": kind, "state": "absent"}) for kind in document["other_tunnels"]]

@@ -22,9 +22,9 @@ from ansible_collections.routednet.fabric.plugins.module_utils.saved_state impor
 from ansible_collections.routednet.fabric.plugins.module_utils.converge import (
     bridge,
     firewall,
-    hostgw_route,
     ip_forwarding,
     netns,
+    routes,
     tunnel,
     veth,
     vxlan_fdb,
@@ -38,21 +38,24 @@ CONVERGE = {
     "veth": veth,
     "tunnel": tunnel,
     "vxlan_fdb": vxlan_fdb,
-    "hostgw_route": hostgw_route,
+    "routes": routes,
     "firewall": firewall,
 }
+# The names earlier versions saved steps under (a state file written before the route
+# module was called routes).
+ALIASES = {"hostgw_route": "routes"}
 
 
 def run_step(step, check_mode=False, diff=False):
     """Apply one saved step; return the result a module would have returned."""
-    converge = CONVERGE.get(step.get("module"))
+    converge = CONVERGE.get(ALIASES.get(step.get("module"), step.get("module")))
     if converge is None:
         return {"failed": True, "msg": "unknown module %r in the state file" % step.get("module")}
     return outcome.call(converge.run, outcome.Request(dict(step.get("params") or {}), check_mode, diff))
 
 
 def what_changed(result):
-    """The module's own account of a change: its changes, or (hostgw_route) the routes added and removed."""
+    """The module's own account of a change: its changes, or (routes) the routes added and removed."""
     if result.get("changes"):
         return result["changes"]
     return ["add %s" % r for r in result.get("added") or []] + ["delete %s" % r for r in result.get("removed") or []]

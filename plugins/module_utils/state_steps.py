@@ -19,7 +19,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils import restore
 
 # A step as the modules that take steps (boot_restore, node_state) accept it.
 STEP_OPTIONS = dict(
-    module=dict(type="str", required=True, choices=sorted(restore.CONVERGE)),
+    module=dict(type="str", required=True, choices=sorted(list(restore.CONVERGE) + list(restore.ALIASES))),
     params=dict(type="dict", default={}),
 )
 
@@ -29,7 +29,8 @@ RULES = ("mutually_exclusive", "required_together", "required_one_of", "required
 def validated(steps):
     """(steps with defaults filled in, error texts): every step checked against its module's spec."""
     checked, errors = [], []
-    for number, step in enumerate(steps, 1):
+    for number, given in enumerate(steps, 1):
+        step = dict(given, module=restore.ALIASES.get(given["module"], given["module"]))
         kwargs = restore.CONVERGE[step["module"]].MODULE_KWARGS
         validator = ArgumentSpecValidator(kwargs["argument_spec"], **dict((rule, kwargs[rule]) for rule in RULES if rule in kwargs))
         result = validator.validate(step["params"] or {})

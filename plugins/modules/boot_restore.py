@@ -34,10 +34,13 @@ options:
     elements: dict
     suboptions:
       module:
-        description: Short name of the collection module the step runs.
+        description:
+          - Short name of the collection module the step runs.
+          - C(hostgw_route) is the route module's name before it was called C(routes); it
+            runs C(routes).
         type: str
         required: true
-        choices: [bridge, firewall, hostgw_route, ip_forwarding, netns, tunnel, veth, vxlan_fdb]
+        choices: [bridge, firewall, hostgw_route, ip_forwarding, netns, routes, tunnel, veth, vxlan_fdb]
       params:
         description: The module's parameters.
         type: dict
@@ -106,7 +109,7 @@ EXAMPLES = r"""
           name: cni0
           addresses: [172.17.0.1/24]
           mtu: 1500
-      - module: hostgw_route
+      - module: routes
         params:
           routes:
             - dst: 172.18.0.0/24
@@ -172,7 +175,7 @@ def forget(module, p):
     dropped = []
     for step in state["steps"]:
         params = step["params"]
-        if step["module"] == "hostgw_route":
+        if step["module"] in ("routes", "hostgw_route"):
             kept = [route for route in params.get("routes") or [] if boot_files.network_text(route["dst"]) not in dsts]
             dropped += ["route %s" % route["dst"] for route in params.get("routes") or [] if route not in kept]
             params["routes"] = kept

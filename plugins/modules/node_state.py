@@ -17,7 +17,7 @@ description:
     of one of the collection's modules (M(routednet.fabric.ip_forwarding),
     M(routednet.fabric.bridge), M(routednet.fabric.netns), M(routednet.fabric.veth),
     M(routednet.fabric.tunnel), M(routednet.fabric.vxlan_fdb),
-    M(routednet.fabric.hostgw_route), M(routednet.fabric.firewall)) through the very code
+    M(routednet.fabric.routes), M(routednet.fabric.firewall)) through the very code
     that module runs, in one process on the host. A run then costs one module call per
     host whatever the cluster's size, instead of one per module and pod.
   - Every step's parameters are checked against its module's own argument spec before any
@@ -48,10 +48,13 @@ options:
     elements: dict
     suboptions:
       module:
-        description: Short name of the collection module the step runs.
+        description:
+          - Short name of the collection module the step runs.
+          - C(hostgw_route) is the route module's name before it was called C(routes); it
+            runs C(routes).
         type: str
         required: true
-        choices: [bridge, firewall, hostgw_route, ip_forwarding, netns, tunnel, veth, vxlan_fdb]
+        choices: [bridge, firewall, hostgw_route, ip_forwarding, netns, routes, tunnel, veth, vxlan_fdb]
       params:
         description: The module's parameters.
         type: dict
@@ -101,7 +104,7 @@ attributes:
     description: Linux hosts; the steps' own needs apply (pyroute2, libnftables for the firewall).
 seealso:
   - module: routednet.fabric.boot_restore
-  - module: routednet.fabric.hostgw_route
+  - module: routednet.fabric.routes
   - module: routednet.fabric.vxlan_fdb
 author:
   - routednet maintainers (@routednet)
@@ -119,11 +122,11 @@ EXAMPLES = r"""
         params: {name: docker1}
       - module: veth
         params: {name: veth-docker1, master: cni0, peer: eth0, peer_netns: docker1, peer_addresses: [172.17.0.2/24], mtu: 1500}
-      - module: hostgw_route
+      - module: routes
         params:
           netns: docker1
           routes: [{dst: default, via: 172.17.0.1, dev: eth0}]
-      - module: hostgw_route
+      - module: routes
         params:
           routes: [{dst: 172.18.0.0/24, via: 192.168.245.172, dev: eth0}]
       - module: tunnel
@@ -137,7 +140,7 @@ changes:
   returned: always
   type: list
   elements: str
-  sample: ["hostgw_route: add 172.19.0.0/24 via 192.168.245.173 dev eth0 proto 201", "boot_restore: write /etc/routednet/boot-state.json"]
+  sample: ["routes: add 172.19.0.0/24 via 192.168.245.173 dev eth0 proto 201", "boot_restore: write /etc/routednet/boot-state.json"]
 steps:
   description: Per step run, its module, whether it changed something, and its changes.
   returned: always

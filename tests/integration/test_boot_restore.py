@@ -21,7 +21,7 @@ def steps(ns):
     """A bridge with an address and a route through it, inside the test's namespace."""
     return [
         {"module": "bridge", "params": {"name": "br-boot", "addresses": ["10.77.0.1/24"], "mtu": 1400, "netns": ns}},
-        {"module": "hostgw_route", "params": {"netns": ns, "routes": [{"dst": "10.78.0.0/24", "via": "10.77.0.9", "dev": "br-boot"}]}},
+        {"module": "routes", "params": {"netns": ns, "routes": [{"dst": "10.78.0.0/24", "via": "10.77.0.9", "dev": "br-boot"}]}},
     ]
 
 
@@ -57,7 +57,7 @@ def test_save_restore_check_forget_absent(module, netns, tmp_path):
     assert not module("boot_restore", args, check=True)["changed"]
 
     saved = json.loads(pathlib.Path(where["state_file"]).read_text())
-    assert saved["node"] == "node9" and [s["module"] for s in saved["steps"]] == ["bridge", "hostgw_route"]
+    assert saved["node"] == "node9" and [s["module"] for s in saved["steps"]] == ["bridge", "routes"]
     assert saved["steps"][1]["params"]["prune"] is True, "defaults are filled in from the module's spec"
     unit = pathlib.Path(where["unit_dir"], "routednet-restore.service").read_text()
     assert "ExecStart=%s %s/routednet-restore %s" % (sys.executable, where["lib_dir"], where["state_file"]) in unit

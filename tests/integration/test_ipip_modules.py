@@ -85,10 +85,10 @@ def test_ipip_device_check_apply_drift_recreate_absent(module, netns):
 
     # routes on-link through it, via a peer's underlay address (the outer destination)
     route = {"dst": "10.244.2.0/24", "via": "192.168.99.2", "dev": "tun0", "onlink": True}
-    assert module("hostgw_route", {"routes": [route], "netns": ns})["changed"]
+    assert module("routes", {"routes": [route], "netns": ns})["changed"]
     shown = subprocess.run(["ip", "-n", ns, "route", "show", "10.244.2.0/24"], capture_output=True, text=True, check=True).stdout
     assert shown.split() == ["10.244.2.0/24", "via", "192.168.99.2", "dev", "tun0", "proto", "201", "onlink"], shown
-    assert not module("hostgw_route", {"routes": [route], "netns": ns})["changed"]
+    assert not module("routes", {"routes": [route], "netns": ns})["changed"]
 
     assert module("tunnel", {"kind": "ipip", "state": "absent", "netns": ns})["changed"]
     assert link(ns, "tun0") is None
@@ -122,7 +122,7 @@ def test_boot_restore_brings_back_the_ipip_device_and_its_routes(module, netns, 
     route = {"dst": "10.244.2.0/24", "via": "192.168.77.2", "dev": "tun0", "onlink": True}
     steps = [
         {"module": "tunnel", "params": dict(DEVICE, netns=ns)},
-        {"module": "hostgw_route", "params": {"netns": ns, "routes": [route]}},
+        {"module": "routes", "params": {"netns": ns, "routes": [route]}},
     ]
     where = paths(tmp_path)
     assert module("boot_restore", dict(where, node="node1", steps=steps))["changed"]

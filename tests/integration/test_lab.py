@@ -132,7 +132,7 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
     with tarfile.open(tarball) as tar:
         names = tar.getnames()
     for wanted in (
-        "plugins/modules/hostgw_route.py",
+        "plugins/modules/routes.py",
         "plugins/module_utils/routes.py",
         "roles/node/tasks/main.yml",
         "plugins/module_utils/node_document.py",
@@ -169,9 +169,12 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
     ):
         assert not [n for n in names if n == unwanted or n.startswith(unwanted + "/")], unwanted
     # installed into an empty collections path, away from the repo's ansible.cfg and in-tree copy
-    assert (installed / "ansible_collections" / "routednet" / "fabric" / "plugins" / "modules" / "hostgw_route.py").exists()
-    res = run(os.path.join(BIN, "ansible-doc"), "routednet.fabric.hostgw_route", env={"ANSIBLE_COLLECTIONS_PATH": str(installed)}, cwd=str(tmp_path))
+    assert (installed / "ansible_collections" / "routednet" / "fabric" / "plugins" / "modules" / "routes.py").exists()
+    res = run(os.path.join(BIN, "ansible-doc"), "routednet.fabric.routes", env={"ANSIBLE_COLLECTIONS_PATH": str(installed)}, cwd=str(tmp_path))
     assert res.returncode == 0 and "prune" in res.stdout, res.stderr
+    # the route module's old name still resolves, to the same module (meta/runtime.yml)
+    old = run(os.path.join(BIN, "ansible-doc"), "routednet.fabric.hostgw_route", env={"ANSIBLE_COLLECTIONS_PATH": str(installed)}, cwd=str(tmp_path))
+    assert old.returncode == 0 and re.search(r"MODULE \S*routednet\.fabric\.routes\b", old.stdout), old.stdout[:500] + old.stderr
 
 
 @pytest.mark.parametrize(
@@ -180,7 +183,7 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
         "netns",
         "veth",
         "bridge",
-        "hostgw_route",
+        "routes",
         "tunnel",
         "vxlan_fdb",
         "node_facts",
@@ -230,8 +233,8 @@ def test_check_mode_on_a_fresh_cluster_changes_nothing(lab):
         "ip_forwarding",
         "bridge cni0",
         "netns docker1",
-        "hostgw_route (netns docker1)",
-        "hostgw_route",
+        "routes (netns docker1)",
+        "routes",
         "firewall routednet",
         "/etc/routednet/boot-state.json",
     ):

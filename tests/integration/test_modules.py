@@ -176,21 +176,21 @@ def test_veth_refuses_a_foreign_link_of_the_same_name(module, netns):
     assert link(node, "up0") is not None
 
 
-# --- hostgw_route ----------------------------------------------------------
+# --- routes ----------------------------------------------------------------
 
 
 def test_routes_refused_part_way_leave_the_host_as_it_was(module, netns):
     """The kernel refuses the third route of a call: the first two (a replace and an add) are undone."""
     ns = netns("rt-undo")
     uplink(ns)
-    module("hostgw_route", {"netns": ns, "routes": [{"dst": "10.1.0.0/24", "via": "192.168.77.2"}]})
+    module("routes", {"netns": ns, "routes": [{"dst": "10.1.0.0/24", "via": "192.168.77.2"}]})
     before = routes(ns)
     want = [
         {"dst": "10.1.0.0/24", "via": "192.168.77.5"},  # replaces ours
         {"dst": "10.2.0.0/24", "via": "192.168.77.6"},  # new
         {"dst": "10.3.0.0/24", "via": "10.99.0.1"},  # no such on-link next hop: refused
     ]
-    res = module("hostgw_route", {"netns": ns, "routes": want})
+    res = module("routes", {"netns": ns, "routes": want})
     assert res.failed and "route 10.3.0.0/24 via 10.99.0.1" in res["msg"], res
     assert "the 2 change(s) this call had made before were undone" in res["msg"] and res["undone"] == 2, res["msg"]
     assert routes(ns) == before
@@ -204,34 +204,34 @@ def test_routes_check_apply_idempotent_drift_prune(module, netns):
     foreign = ("10.50.0.0/24", "192.168.77.99", 4)
     want = [{"dst": "10.244.2.0/24", "via": "192.168.77.2", "dev": "up0"}, {"dst": "10.244.3.0/24", "via": "192.168.77.3"}]
     before = routes(ns)
-    res = module("hostgw_route", {"netns": ns, "routes": want}, check=True)
+    res = module("routes", {"netns": ns, "routes": want}, check=True)
     assert res["changed"] and len(res["added"]) == 2 and routes(ns) == before
 
-    res = module("hostgw_route", {"netns": ns, "routes": want})
+    res = module("routes", {"netns": ns, "routes": want})
     assert res["changed"] and res["routes"] == ["10.244.2.0/24 via 192.168.77.2 dev up0 proto 201", "10.244.3.0/24 via 192.168.77.3 dev up0 proto 201"]
     assert ("10.244.2.0/24", "192.168.77.2", PROTO) in routes(ns)
-    assert not module("hostgw_route", {"netns": ns, "routes": want})["changed"]
-    assert not module("hostgw_route", {"netns": ns, "routes": want}, check=True)["changed"]
+    assert not module("routes", {"netns": ns, "routes": want})["changed"]
+    assert not module("routes", {"netns": ns, "routes": want}, check=True)["changed"]
 
     # drift: a wrong next hop is replaced, a deleted route comes back
     with NetNS(ns, flags=0) as ipr:
         ipr.route("replace", dst="10.244.2.0/24", gateway="192.168.77.9", proto=PROTO)
         ipr.route("del", dst="10.244.3.0/24", proto=PROTO)
-    res = module("hostgw_route", {"netns": ns, "routes": want})
+    res = module("routes", {"netns": ns, "routes": want})
     assert res["changed"] and len(res["added"]) == 2
     assert ("10.244.2.0/24", "192.168.77.2", PROTO) in routes(ns)
 
     # prune: a peer left; its route goes, the operator's stays
-    res = module("hostgw_route", {"netns": ns, "routes": want[:1]})
+    res = module("routes", {"netns": ns, "routes": want[:1]})
     assert res["removed"] == ["10.244.3.0/24 via 192.168.77.3 dev up0 proto 201"]
     assert foreign in routes(ns) and not any(r[0] == "10.244.3.0/24" for r in routes(ns))
 
     # prune off keeps extra routes of ours
-    module("hostgw_route", {"netns": ns, "routes": want})
-    assert not module("hostgw_route", {"netns": ns, "routes": want[:1], "prune": False})["changed"]
+    module("routes", {"netns": ns, "routes": want})
+    assert not module("routes", {"netns": ns, "routes": want[:1], "prune": False})["changed"]
 
     # absent with no routes removes all of ours and nothing else
-    res = module("hostgw_route", {"netns": ns, "state": "absent"})
+    res = module("routes", {"netns": ns, "state": "absent"})
     assert res["changed"] and len(res["removed"]) == 2
     assert [r for r in routes(ns) if r[2] == PROTO] == [] and foreign in routes(ns)
 
@@ -241,7 +241,7 @@ def test_routes_never_overwrite_an_operators_route(module, netns):
     uplink(ns)
     with NetNS(ns, flags=0) as ipr:
         ipr.route("add", dst="10.244.2.0/24", gateway="192.168.77.50", proto=4)
-    res = module("hostgw_route", {"netns": ns, "routes": [{"dst": "10.244.2.0/24", "via": "192.168.77.2"}]})
+    res = module("routes", {"netns": ns, "routes": [{"dst": "10.244.2.0/24", "via": "192.168.77.2"}]})
     assert res.failed and "refusing to overwrite routes that are not ours" in res["msg"]
     assert "10.244.2.0/24 via 192.168.77.2 proto 201 would replace 10.244.2.0/24 via 192.168.77.50 dev up0 proto 4" in res["msg"]
     assert ("10.244.2.0/24", "192.168.77.50", 4) in routes(ns)
@@ -250,14 +250,14 @@ def test_routes_never_overwrite_an_operators_route(module, netns):
 def test_route_kernel_errors_name_the_route(module, netns):
     ns = netns("unreach")
     uplink(ns)
-    res = module("hostgw_route", {"netns": ns, "routes": [{"dst": "10.244.2.0/24", "via": "10.9.9.9"}]})
+    res = module("routes", {"netns": ns, "routes": [{"dst": "10.244.2.0/24", "via": "10.9.9.9"}]})
     assert res.failed and "route 10.244.2.0/24 via 10.9.9.9" in res["msg"] and "Network is unreachable" in res["msg"]
     assert "Traceback" not in json.dumps(res)
-    res = module("hostgw_route", {"netns": ns, "routes": [{"dst": "10.244.2.1/24", "via": "192.168.77.2"}]})
+    res = module("routes", {"netns": ns, "routes": [{"dst": "10.244.2.1/24", "via": "192.168.77.2"}]})
     assert res.failed and "has host bits set" in res["msg"]
-    res = module("hostgw_route", {"netns": ns, "routes": [{"dst": "10.244.2.0/24", "via": "192.168.77.2", "dev": "nope0"}]})
+    res = module("routes", {"netns": ns, "routes": [{"dst": "10.244.2.0/24", "via": "192.168.77.2", "dev": "nope0"}]})
     assert res.failed and "device nope0 does not exist" in res["msg"]
-    res = module("hostgw_route", {"netns": "rnt-does-not-exist", "routes": []})
+    res = module("routes", {"netns": "rnt-does-not-exist", "routes": []})
     assert res.failed and "network namespace 'rnt-does-not-exist' does not exist" in res["msg"]
     assert "rnt-does-not-exist" not in pnetns.listnetns()
 
@@ -266,11 +266,11 @@ def test_onlink_and_metric_and_default(module, netns):
     ns = netns("onlink")
     uplink(ns)
     want = [{"dst": "10.244.5.0/24", "via": "172.31.0.5", "dev": "up0", "onlink": True, "metric": 50}, {"dst": "default", "via": "192.168.77.1"}]
-    res = module("hostgw_route", {"netns": ns, "routes": want})
+    res = module("routes", {"netns": ns, "routes": want})
     assert res["changed"], res
     assert "10.244.5.0/24 via 172.31.0.5 dev up0 onlink metric 50 proto 201" in res["routes"]
     assert "default via 192.168.77.1 dev up0 proto 201" in res["routes"]
-    assert not module("hostgw_route", {"netns": ns, "routes": want})["changed"]
+    assert not module("routes", {"netns": ns, "routes": want})["changed"]
 
 
 # --- node_facts, ip_forwarding, reachability --------------------------------
@@ -338,21 +338,21 @@ def test_reachability_reports_ttl_and_misses(module, netns):
 def test_too_old_pyroute2_is_refused_clearly(module, monkeypatch):
     # what netlink.load() finds on Ubuntu 22.04 (tests/integration/test_pyroute2_sources.py loads such a one)
     monkeypatch.setattr(netlink, "LOADED", {"source": "system", "version": "0.6.4", "usable": False, "problem": "pyroute2 0.6.4, older than 0.7.2"})
-    res = module("hostgw_route", {"routes": []})
+    res = module("routes", {"routes": []})
     assert res.failed and "pyroute2 0.6.4, older than 0.7.2 for %s (Python %d.%d" % ((sys.executable,) + sys.version_info[:2]) in res["msg"]
     assert "routednet.fabric needs pyroute2 >= 0.7.2. Fix: run a provisioning playbook with routednet_pyroute2_install=auto" in res["msg"]
 
 
 def test_check_mode_predicts_inside_a_namespace_not_created_yet(module):
     ghost = "rnt-%d-not-yet" % os.getpid()
-    res = module("hostgw_route", {"netns": ghost, "routes": [{"dst": "default", "via": "10.244.1.1"}]}, check=True)
+    res = module("routes", {"netns": ghost, "routes": [{"dst": "default", "via": "10.244.1.1"}]}, check=True)
     assert res["changed"] and res["added"] == ["default via 10.244.1.1 proto 201"]
     res = module("veth", {"name": "vethx", "peer": "eth0", "peer_netns": ghost, "peer_addresses": ["10.244.1.2/24"]}, check=True)
     assert res["changed"] and "does not exist yet" in res["changes"][0]
     assert module("bridge", {"name": "cni0", "netns": ghost}, check=True)["changed"]
     assert ghost not in pnetns.listnetns()
     # outside check mode a missing namespace is an error, never created on the fly
-    res = module("hostgw_route", {"netns": ghost, "routes": []})
+    res = module("routes", {"netns": ghost, "routes": []})
     assert res.failed and "does not exist" in res["msg"] and ghost not in pnetns.listnetns()
 
 
@@ -469,15 +469,15 @@ def test_prune_leaves_our_protocols_routes_in_tables_it_does_not_write(module, n
     with NetNS(ns, flags=0) as ipr:  # someone else's use of protocol 201, in table 100
         ipr.route("add", dst="10.60.0.0/24", gateway="192.168.77.60", proto=PROTO, table=100)
     want = [{"dst": "10.244.2.0/24", "via": "192.168.77.2"}]
-    res = module("hostgw_route", {"netns": ns, "routes": want})
+    res = module("routes", {"netns": ns, "routes": want})
     assert res["changed"] and res["removed"] == []
-    res = module("hostgw_route", {"netns": ns, "state": "absent"})
+    res = module("routes", {"netns": ns, "state": "absent"})
     assert res["removed"] == ["10.244.2.0/24 via 192.168.77.2 dev up0 proto 201"]
     with NetNS(ns, flags=0) as ipr:
         kept = [r for r in ipr.route("dump", family=2, table=100) if r.get("table") == 100]
     assert [(r.get("dst"), r["proto"]) for r in kept] == [("10.60.0.0", PROTO)]
     # a table a desired route names is one it writes, and prunes
-    res = module("hostgw_route", {"netns": ns, "routes": [{"dst": "10.61.0.0/24", "via": "192.168.77.61", "table": 100}]})
+    res = module("routes", {"netns": ns, "routes": [{"dst": "10.61.0.0/24", "via": "192.168.77.61", "table": 100}]})
     assert res["removed"] == ["10.60.0.0/24 via 192.168.77.60 dev up0 table 100 proto 201"], res
 
 

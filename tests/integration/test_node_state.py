@@ -22,7 +22,7 @@ def steps(ns):
     """A bridge with an address, a route through it, and a clean-up step not saved for boot."""
     return [
         {"module": "bridge", "params": {"name": "br-state", "addresses": ["10.77.0.1/24"], "mtu": 1400, "netns": ns}},
-        {"module": "hostgw_route", "params": {"netns": ns, "routes": [{"dst": "10.78.0.0/24", "via": "10.77.0.9", "dev": "br-state"}]}},
+        {"module": "routes", "params": {"netns": ns, "routes": [{"dst": "10.78.0.0/24", "via": "10.77.0.9", "dev": "br-state"}]}},
         {"module": "tunnel", "params": {"kind": "vxlan", "state": "absent", "netns": ns}, "save": False},
     ]
 
@@ -34,7 +34,7 @@ def test_one_call_checks_applies_saves_and_is_idempotent(module, netns, tmp_path
     res = module("node_state", args, check=True)
     assert res["changed"] and not res.get("failed"), res
     # the route cannot be checked before the bridge exists: predicted as a change
-    assert [s["step"] for s in res["steps"] if s["changed"]] == ["bridge br-state (netns %s)" % ns, "hostgw_route (netns %s)" % ns]
+    assert [s["step"] for s in res["steps"] if s["changed"]] == ["bridge br-state (netns %s)" % ns, "routes (netns %s)" % ns]
     assert "br-state" not in ip(ns, "link") and not (tmp_path / "etc").exists()
 
     res = module("node_state", args)
@@ -42,7 +42,7 @@ def test_one_call_checks_applies_saves_and_is_idempotent(module, netns, tmp_path
     assert "10.78.0.0/24 via 10.77.0.9 dev br-state proto 201" in ip(ns, "route")
     assert any(c.startswith("boot_restore: write ") for c in res["changes"])
     saved = json.loads((tmp_path / "etc" / "boot-state.json").read_text())
-    assert [s["module"] for s in saved["steps"]] == ["bridge", "hostgw_route"], "the clean-up step was saved"
+    assert [s["module"] for s in saved["steps"]] == ["bridge", "routes"], "the clean-up step was saved"
     assert saved["steps"][0]["params"]["adopt"] is False, "defaults are filled in from the module's spec"
 
     assert not module("node_state", args)["changed"]
@@ -52,7 +52,7 @@ def test_one_call_checks_applies_saves_and_is_idempotent(module, netns, tmp_path
     ip(ns, "link", "set", "br-state", "mtu", "1300")
     ip(ns, "route", "del", "10.78.0.0/24")
     res = module("node_state", args)
-    assert [s["step"] for s in res["steps"] if s["changed"]] == ["bridge br-state (netns %s)" % ns, "hostgw_route (netns %s)" % ns], res
+    assert [s["step"] for s in res["steps"] if s["changed"]] == ["bridge br-state (netns %s)" % ns, "routes (netns %s)" % ns], res
     assert "mtu 1400" in ip(ns, "link", "show", "br-state") and "10.78.0.0/24" in ip(ns, "route")
 
 
@@ -63,21 +63,21 @@ def test_invalid_steps_fail_before_any_change(module, netns, tmp_path):
     bad.append({"module": "bridge", "params": {"name": "br-x", "mtu": "big", "netns": ns}})
     res = module("node_state", dict(paths(tmp_path), steps=bad))
     assert res.failed and res["msg"].startswith("node_state: invalid steps, nothing was changed: "), res
-    assert "step 2 (hostgw_route)" in res["msg"] and "step 4 (bridge)" in res["msg"], res["msg"]
+    assert "step 2 (routes)" in res["msg"] and "step 4 (bridge)" in res["msg"], res["msg"]
     assert "br-state" not in ip(ns, "link") and not (tmp_path / "etc").exists()
 
 
 @pytest.mark.parametrize("check", [False, True])
 def test_a_failing_step_stops_the_call_and_is_named(module, netns, tmp_path, check):
     ns = netns("failstep")
-    failing = steps(ns)[:1] + [{"module": "hostgw_route", "params": {"netns": ns, "routes": [{"dst": "10.79.0.0/24", "via": "10.77.0.9", "dev": "nosuchdev"}]}}]
+    failing = steps(ns)[:1] + [{"module": "routes", "params": {"netns": ns, "routes": [{"dst": "10.79.0.0/24", "via": "10.77.0.9", "dev": "nosuchdev"}]}}]
     failing.append({"module": "bridge", "params": {"name": "br-after", "netns": ns}})
     res = module("node_state", dict(paths(tmp_path), steps=failing), check=check)
     if check:
         # the missing device could come from an earlier step: predicted, not a failure
         assert not res.failed and res["changed"], res
         return
-    assert res.failed and res["msg"].startswith("step 2/3 (hostgw_route (netns %s)): " % ns) and "nosuchdev does not exist" in res["msg"], res
+    assert res.failed and res["msg"].startswith("step 2/3 (routes (netns %s)): " % ns) and "nosuchdev does not exist" in res["msg"], res
     assert res["changed"] and res["steps"][0]["changed"], "the first step's change is reported"
     assert "br-state" in ip(ns, "link") and "br-after" not in ip(ns, "link"), "stops at the failing step"
     assert not (tmp_path / "etc").exists(), "nothing is saved for boot after a failure"

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge a set of routes tagged with the collection's protocol.
 
-What the hostgw_route module does, as a function of a Request (outcome.py) that returns the
+What the routes module does, as a function of a Request (outcome.py) that returns the
 module's result or raises Failure, so that node_state and the boot-time restore run the
 very same code without Ansible.
 """

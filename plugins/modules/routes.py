@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENTATION = r"""
-module: hostgw_route
+module: routes
 short_description: Declarative set of a host's routed-network routes, tagged as ours
 version_added: 0.1.0
 description:
@@ -79,21 +79,21 @@ author:
 
 EXAMPLES = r"""
 - name: host-gw routes of node1 (seed 000)
-  routednet.fabric.hostgw_route:
+  routednet.fabric.routes:
     routes:
       - dst: 172.18.0.0/24
         via: 192.168.245.172
         dev: eth0
 
 - name: A pod's default route through the bridge
-  routednet.fabric.hostgw_route:
+  routednet.fabric.routes:
     netns: docker1
     routes:
       - dst: default
         via: 172.17.0.1
 
 - name: Remove every route the collection installed
-  routednet.fabric.hostgw_route:
+  routednet.fabric.routes:
     state: absent
 """
 
@@ -120,7 +120,7 @@ routes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.routednet.fabric.plugins.module_utils import outcome
-from ansible_collections.routednet.fabric.plugins.module_utils.converge import hostgw_route as converge
+from ansible_collections.routednet.fabric.plugins.module_utils.converge import routes as converge
 
 
 def main():
