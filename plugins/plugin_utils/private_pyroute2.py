@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib.util
 import io
 import json
 import os
@@ -27,16 +28,26 @@ from ansible_collections.routednet.fabric.plugins.module_utils import netlink
 
 
 def controller_pyroute2():
-    """(version, package directory, distribution-info directory or None) of the controller's pyroute2."""
+    """(version, package directory, distribution-info directory or None) of the controller's pyroute2.
+
+    Found, not imported: every worker that runs node_facts or node_state asks, and
+    importing pyroute2 costs the controller half a second or more each time. The version
+    is the one its distribution info names (pip's dist-info); only a pyroute2 without
+    one is imported to learn it."""
     try:
-        import pyroute2  # noqa: PLC0415  (a controller without it still plans and previews)
-    except ImportError:
-        return None, None, None
-    package = os.path.dirname(os.path.abspath(pyroute2.__file__))
-    version = netlink.installed_version(pyroute2)
+        spec = importlib.util.find_spec("pyroute2")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return None, None, None  # (a controller without it still plans and previews)
+    package = os.path.abspath(list(spec.submodule_search_locations)[0])
     parent = os.path.dirname(package)
-    info = [n for n in os.listdir(parent) if n.startswith("pyroute2-") and n.endswith(".dist-info")]
-    return version, package, os.path.join(parent, info[0]) if info else None
+    info = sorted(n for n in os.listdir(parent) if n.startswith("pyroute2-") and n.endswith(".dist-info"))
+    if len(info) == 1:
+        return info[0][len("pyroute2-") : -len(".dist-info")], package, os.path.join(parent, info[0])
+    import pyroute2  # noqa: PLC0415  (no single dist-info to read the version from)
+
+    return netlink.installed_version(pyroute2), package, os.path.join(parent, info[-1]) if info else None
 
 
 def archive_file():
