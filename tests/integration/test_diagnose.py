@@ -55,10 +55,21 @@ def assert_healthy(inventory, hops):
         assert recap(res.stdout, node)["changed"] == 0
 
 
+# The nodes' state on the healthy host-gw path, as the first break case found it.
+HEALTHY_HOSTGW = {}
+
+
 @pytest.mark.parametrize("what, node, breaker, hop, shows", HOSTGW_BREAKS, ids=[b[0] for b in HOSTGW_BREAKS])
 def test_a_hostgw_break_is_named(inventory, what, node, breaker, hop, shows):
     assert playbook("playbooks/hostgw.yml", "-i", str(inventory)).returncode == 0
-    assert_healthy(inventory, hops=15)
+    converged = {n: node_state(LAB, n) for n in ("node1", "node2")}
+    if not HEALTHY_HOSTGW:
+        assert_healthy(inventory, hops=15)
+        HEALTHY_HOSTGW.update(converged)
+    else:
+        # the play put the previous case's break back: exactly the state diagnosed healthy
+        # (one diagnose run less per case)
+        assert converged == HEALTHY_HOSTGW, what
     assert on_node(node, breaker).returncode == 0
     before = {n: node_state(LAB, n) for n in ("node1", "node2")}
     named, command = verdict(diagnose(inventory))
