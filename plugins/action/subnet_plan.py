@@ -202,7 +202,7 @@ class ActionModule(ActionBase):
             if clashes:
                 raise PlanError(clashes)
             leaving = take_out(plan, new_leases, args.get("leaving") or [], group)
-            strangers = [h for h in args.get("play_hosts") or [] if h not in plan["nodes"] and h not in (args.get("leaving") or [])]
+            strangers = [h for h in args.get("play_hosts") or [] if h not in plan["nodes"] and h not in leaving]
             if strangers:
                 raise PlanError(
                     ["%s is in this play but not in the inventory group %s; add it to the group or leave it out of the play." % (h, group) for h in strangers]

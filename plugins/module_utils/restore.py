@@ -46,9 +46,14 @@ CONVERGE = {
 ALIASES = {"hostgw_route": "routes"}
 
 
+def module_of(step):
+    """The module a step runs, by its current name (a saved step may use an old one)."""
+    return ALIASES.get(step.get("module"), step.get("module"))
+
+
 def run_step(step, check_mode=False, diff=False):
     """Apply one saved step; return the result a module would have returned."""
-    converge = CONVERGE.get(ALIASES.get(step.get("module"), step.get("module")))
+    converge = CONVERGE.get(module_of(step))
     if converge is None:
         return {"failed": True, "msg": "unknown module %r in the state file" % step.get("module")}
     return outcome.call(converge.run, outcome.Request(dict(step.get("params") or {}), check_mode, diff))

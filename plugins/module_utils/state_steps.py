@@ -30,7 +30,7 @@ def validated(steps):
     """(steps with defaults filled in, error texts): every step checked against its module's spec."""
     checked, errors = [], []
     for number, given in enumerate(steps, 1):
-        step = dict(given, module=restore.ALIASES.get(given["module"], given["module"]))
+        step = dict(given, module=restore.module_of(given))
         kwargs = restore.CONVERGE[step["module"]].MODULE_KWARGS
         validator = ArgumentSpecValidator(kwargs["argument_spec"], **dict((rule, kwargs[rule]) for rule in RULES if rule in kwargs))
         result = validator.validate(step["params"] or {})

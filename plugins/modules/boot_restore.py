@@ -150,7 +150,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, netlink, saved_state, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, netlink, restore, saved_state, state_steps
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 
@@ -175,15 +175,16 @@ def forget(module, p):
     dropped = []
     for step in state["steps"]:
         params = step["params"]
-        if step["module"] in ("routes", "hostgw_route"):
+        module_name = restore.module_of(step)
+        if module_name == "routes":
             kept = [route for route in params.get("routes") or [] if boot_files.network_text(route["dst"]) not in dsts]
             dropped += ["route %s" % route["dst"] for route in params.get("routes") or [] if route not in kept]
             params["routes"] = kept
-        elif step["module"] == "firewall":
+        elif module_name == "firewall":
             gone = [node for node in params.get("nodes") or [] if node in (p["forget"]["underlay_ips"] or [])]
             dropped += ["firewall node %s" % node for node in gone]
             params["nodes"] = [node for node in params.get("nodes") or [] if node not in gone]
-        elif step["module"] == "vxlan_fdb":
+        elif module_name == "vxlan_fdb":
             kept = [peer for peer in params.get("peers") or [] if peer.get("ip") not in peers]
             dropped += ["VTEP entry %s" % peer["ip"] for peer in params.get("peers") or [] if peer not in kept]
             params["peers"] = kept
