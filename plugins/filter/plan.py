@@ -15,8 +15,9 @@ from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import 
 )
 from ansible_collections.routednet.fabric.plugins.module_utils.diagnosis import path_ends, path_report
 from ansible_collections.routednet.fabric.plugins.module_utils.node_document import build as node_document
+from ansible_collections.routednet.fabric.plugins.module_utils.node_document import forget as forget_document
+from ansible_collections.routednet.fabric.plugins.module_utils.node_document import removal as removal_document
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
-    departure,
     peer_underlay_ips,
     ping_targets,
 )
@@ -41,10 +42,11 @@ class FilterModule(object):
             "adjacency_table": adjacency_table,
             "backend_facts": backends.facts,
             "backend_title": backends.title,
-            "departure": departure,
+            "forget_document": forget_document,
             "node_document": node_document,
             "node_problems": node_problems,
             "planned_links": planned_links,
+            "removal_document": removal_document,
             "same_machine": same_machine,
             "path_ends": path_ends,
             "path_report": path_report,

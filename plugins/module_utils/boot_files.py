@@ -12,13 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
 import json
 import os
 import pkgutil
 import sys
 
-from ansible_collections.routednet.fabric.plugins.module_utils import restore, saved_state
+from ansible_collections.routednet.fabric.plugins.module_utils import netlink, restore, saved_state
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 UNIT_NAME = "routednet-restore.service"
@@ -119,22 +118,14 @@ def code_files():
     return files
 
 
-def network_text(dst):
-    """A route destination in one spelling (``10.1.0.0/24``), whatever way it was written."""
-    try:
-        return str(ipaddress.ip_network(str(dst), strict=False))
-    except ValueError:
-        return str(dst)
+def state_text(state):
+    return json.dumps(state, indent=2, sort_keys=True) + "\n"
 
 
-def state_text(node, steps):
-    return json.dumps({"format": saved_state.STATE_FORMAT, "node": node, "steps": steps}, indent=2, sort_keys=True) + "\n"
-
-
-def wanted_files(node, steps, state_file, lib_dir, unit_dir, python):
-    """Path -> (bytes, mode) of everything boot_restore writes."""
+def wanted_files(state, state_file, lib_dir, unit_dir, python):
+    """Path -> (bytes, mode) of everything boot_restore writes (``state``: saved_state.state_of)."""
     launcher = os.path.join(lib_dir, LAUNCHER)
-    files = {state_file: (state_text(node, steps).encode(), 0o644)}
+    files = {state_file: (state_text(state).encode(), 0o644)}
     for rel, data in code_files().items():
         files[os.path.join(lib_dir, rel)] = (data, 0o644)
     files[launcher] = (LAUNCHER_TEXT.format(python=python, lib_dir=lib_dir, state_file=state_file).encode(), 0o755)
@@ -173,13 +164,13 @@ def write_atomically(path, data, mode):
     os.rename(tmp, path)
 
 
-def save(module, steps, p):
+def save(module, p, steps, document=None):
     """Write the state file, the restore program and the unit, and enable the unit; the
-    result a module returns. ``steps`` are validated; ``p`` holds node, state_file,
-    lib_dir, unit_dir and python (None: this Python)."""
+    result a module returns. The state is the validated ``steps`` (and the node
+    ``document`` they were made of, if any); ``p`` holds node, state_file, lib_dir, unit_dir and python (None: this Python)."""
     python = p["python"] or sys.executable
     node = p["node"] or os.uname()[1]
-    wanted = wanted_files(node, steps, p["state_file"], p["lib_dir"], p["unit_dir"], python)
+    wanted = wanted_files(saved_state.state_of(node, steps, document), p["state_file"], p["lib_dir"], p["unit_dir"], python)
     changes, writes = [], []
     for path in sorted(wanted):
         data, mode = wanted[path]
@@ -213,3 +204,53 @@ def save(module, steps, p):
         restore_command="%s %s %s" % (python, os.path.join(p["lib_dir"], LAUNCHER), p["state_file"]),
         diff=dict(before_header=p["state_file"], after_header=p["state_file"], before=before, after=wanted[p["state_file"]][0].decode()),
     )
+
+
+def forget(module, p, departure):
+    """Drop what the state file saved for the nodes of ``departure`` (a forget document),
+    so that a reboot does not bring back their routes and entries; only the state file
+    changes, and nothing happens without one. The result a module returns."""
+    current = read_bytes(p["state_file"])
+    if current is None:
+        return dict(changed=False, changes=[], state_file=p["state_file"])
+    try:
+        state, dropped = saved_state.forget(saved_state.load_state(p["state_file"]), departure)
+    except ValueError as exc:
+        raise Failure("boot_restore: %s" % exc) from None
+    text = state_text(state).encode()
+    changes = ["drop %s from %s" % (what, p["state_file"]) for what in dropped]
+    if changes and not module.check_mode:
+        try:
+            write_atomically(p["state_file"], text, file_mode(p["state_file"]) or 0o644)
+        except (IOError, OSError) as exc:
+            raise Failure("boot_restore: %s" % exc, changes=changes) from exc
+    before = current.decode("utf-8", "replace")
+    return dict(changed=bool(changes), changes=changes, state_file=p["state_file"], diff=dict(before=before, after=text.decode() if changes else before))
+
+
+def remove(module, p, private_pyroute2=False):
+    """Remove the state file, the restore program and the unit (and, with
+    ``private_pyroute2``, the collection's private pyroute2: decommission's very last
+    change). The result a module returns."""
+    link, _target = enable_link(p["unit_dir"])
+    unit = os.path.join(p["unit_dir"], UNIT_NAME)
+    doomed = [path for path in (link, unit, p["state_file"]) if os.path.lexists(path)]
+    launcher = os.path.join(p["lib_dir"], LAUNCHER)
+    # the library directory goes only if our launcher is in it
+    library = os.path.isfile(launcher)
+    changes = ["remove %s" % path for path in doomed] + (["remove %s" % p["lib_dir"]] if library else [])
+    private = private_pyroute2 and os.path.exists(os.path.join(netlink.PRIVATE_LIBRARY, netlink.PRIVATE_MARK))
+    if private:
+        changes.append("remove the collection's private pyroute2 %s" % netlink.PRIVATE_LIBRARY)
+    before = (read_bytes(p["state_file"]) or b"").decode("utf-8", "replace")
+    if changes and not module.check_mode:
+        try:
+            for path in doomed:
+                os.remove(path)
+            if library:
+                netlink.remove_directory(p["lib_dir"])
+            if private:
+                netlink.remove_private()
+        except (IOError, OSError) as exc:
+            raise Failure("boot_restore: %s" % exc, changes=changes) from exc
+    return dict(changed=bool(changes), changes=changes, state_file=p["state_file"], diff=dict(before=before, after=""))

@@ -3,6 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one order in which a node document (node_document.py) is applied, as steps.
 
+A document is of one of three kinds: ``converge`` (the node's whole desired state, what
+every backend play applies and the boot restore saves), ``forget`` (decommission, on every
+remaining node: the leaving nodes' routes, tunnel entries and firewall addresses go) and
+``remove`` (decommission, on a leaving node: everything the collection made goes).
+
 Each step is a call of one of the collection's modules as data (state_steps.py);
 ``save: false`` marks a clean-up step, which has nothing to do at boot. The order is
 what keeps pods talking while a node changes backend, and what lets a rename happen:
@@ -17,6 +22,9 @@ what keeps pods talking while a node changes backend, and what lets a rename hap
    needs any more, only now that no route uses them;
 6. the collection's tunnel devices of other kinds (a switch: the routes left them in 4);
 7. the firewall.
+
+A removal goes the other way: pods, routes, tunnel devices, the bridge, the sysctl.d
+file, the firewall's table (the boot restore's files go after it, node_state).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,14 +32,25 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENT_FORMAT = 1
-SECTIONS = ("node", "renamed", "forwarding", "bridge", "departed_pods", "pods", "tunnel", "entries", "routes", "other_tunnels", "firewall")
+SECTIONS = {
+    "converge": ("node", "renamed", "forwarding", "bridge", "departed_pods", "pods", "tunnel", "entries", "routes", "other_tunnels", "firewall"),
+    "forget": ("node", "routes", "entries", "firewall"),
+    "remove": ("node", "pods", "bridge", "persist_file", "firewall_table", "tunnel_kinds"),
+}
+
+
+def kind(document):
+    """converge, forget or remove (a document without a kind converges)."""
+    return document.get("kind", "converge")
 
 
 def problems(document):
     """Why ``document`` is not a node document node_state can apply (empty: it is)."""
     if not isinstance(document, dict) or document.get("format") != DOCUMENT_FORMAT:
         return ["it is not a node document of format %d (build it with the routednet.fabric.node_document filter)" % DOCUMENT_FORMAT]
-    return ["it has no %s" % key for key in SECTIONS if key not in document]
+    if kind(document) not in SECTIONS:
+        return ["its kind %r is none of %s" % (kind(document), ", ".join(sorted(SECTIONS)))]
+    return ["it has no %s" % key for key in SECTIONS[kind(document)] if key not in document]
 
 
 def _cleanup(module, params):
@@ -44,6 +63,38 @@ def _step(module, params):
 
 def steps(document):
     """The document's steps, in the order above."""
+    return {"converge": _converge, "forget": _forget, "remove": _remove}[kind(document)](document)
+
+
+def without_cleanup(document):
+    """``document`` as the boot restore keeps it: without what this run cleans up (what
+    was saved under another name, pods that left, other backends' devices), which changes
+    from one run to the next and has nothing to do at boot."""
+    if kind(document) != "converge":
+        return document
+    return dict(document, renamed=dict((key, None) for key in document["renamed"]), departed_pods=[], other_tunnels=[])
+
+
+def _forget(document):
+    out = [_cleanup("routes", {"routes": document["routes"], "state": "absent"})]
+    out += [_cleanup("vxlan_fdb", {"device": entries["device"], "peers": entries["peers"], "state": "absent"}) for entries in document["entries"]]
+    out.append(_cleanup("firewall", dict(document["firewall"])))
+    return out
+
+
+def _remove(document):
+    out = [_cleanup("netns", {"name": name, "state": "absent"}) for name in document["pods"]]
+    # (every route of the collection: protocol 201 only)
+    out.append(_cleanup("routes", {"state": "absent"}))
+    out += [_cleanup("tunnel", {"kind": name, "state": "absent"}) for name in document["tunnel_kinds"]]
+    out.append(_cleanup("bridge", {"name": document["bridge"], "state": "absent"}))
+    if document["persist_file"]:
+        out.append(_cleanup("ip_forwarding", {"persist_file": document["persist_file"], "state": "absent"}))
+    out.append(_cleanup("firewall", {"table": document["firewall_table"], "state": "absent"}))
+    return out
+
+
+def _converge(document):
     bridge = document["bridge"]
     renamed = document["renamed"]
     out = []

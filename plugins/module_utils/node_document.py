@@ -115,3 +115,38 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None):
             "local": info["underlay_ip"],
         },
     }
+
+
+def forget(plan_result, node):
+    """The forget document of a remaining ``node`` (decommission): the routes to the
+    leaving nodes' pod subnets (``plan_result["leaving"]``), their entries on each tunnel
+    device that keeps per-peer entries, their underlay addresses in the firewall's set."""
+    leaving, settings = sorted(plan_result["leaving"].items()), plan_result["settings"][node]
+    keeps_entries = [backend for backend in backends.TUNNELS.values() if getattr(backend, "entry", None)]
+    return {
+        "format": DOCUMENT_FORMAT,
+        "kind": "forget",
+        "node": node,
+        "routes": [{"dst": info["pod_cidr"]} for _name, info in leaving],
+        "entries": [
+            {"device": settings[backend.DEVICE_VARIABLE], "peers": [backend.entry(name, info, tunnel_address(info)) for name, info in leaving]}
+            for backend in keeps_entries
+        ],
+        "firewall": {"table": settings["routednet_firewall_table"], "drop_nodes": [info["underlay_ip"] for _name, info in leaving]},
+    }
+
+
+def removal(plan_result, node):
+    """The remove document of a leaving ``node`` (decommission): everything the
+    collection made there, under the names its settings give them."""
+    settings = plan_result["settings"][node]
+    return {
+        "format": DOCUMENT_FORMAT,
+        "kind": "remove",
+        "node": node,
+        "pods": [pod["name"] for pod in plan_result["leaving"][node]["pods"]],
+        "bridge": settings["routednet_bridge_name"],
+        "persist_file": settings["routednet_sysctl_file"],
+        "firewall_table": settings["routednet_firewall_table"],
+        "tunnel_kinds": backends.tunnel_kinds(),
+    }

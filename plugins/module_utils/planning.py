@@ -15,7 +15,6 @@ __metaclass__ = type
 import hashlib
 import ipaddress
 
-from ansible_collections.routednet.fabric.plugins.module_utils import backends
 
 POD_IFNAME = "eth0"
 
@@ -288,17 +287,6 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
     return plan, {host: str(net) for host, net in sorted(assigned.items())}
 
 
-def departure(leaving):
-    """What every remaining node drops for the nodes in ``leaving`` (name -> plan entry):
-    the route to each one's pod subnet, where there is a VTEP its entries, and its
-    underlay address from the firewall's node set."""
-    return {
-        "routes": [{"dst": info["pod_cidr"]} for _name, info in sorted(leaving.items())],
-        "vxlan_entries": [vxlan_entry(name, info) for name, info in sorted(leaving.items())],
-        "underlay_ips": [info["underlay_ip"] for _name, info in sorted(leaving.items())],
-    }
-
-
 def host_address_conflicts(plan, node, addresses, connection=None):
     """Where the plan would take over what a node already uses; one line per problem.
 
@@ -367,9 +355,3 @@ def tunnel_address(info):
 def peers(plan, node):
     """(name, plan entry) of every other node, in name order."""
     return [(peer, info) for peer, info in sorted(plan["nodes"].items()) if peer != node]
-
-
-def vxlan_entry(node, info):
-    """What a VTEP holds for ``node`` (its plan entry ``info``): its VTEP address and
-    MAC (the neighbour entry) and its underlay address (the FDB entry's destination)."""
-    return backends.get("vxlan").entry(node, info, tunnel_address(info))

@@ -1,15 +1,32 @@
 # -*- coding: utf-8 -*-
 # Copyright: routednet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading the state file the boot_restore module writes (kept small: node_facts reads it too)."""
+"""Reading the state file the boot-time restore applies (kept small: node_facts reads it too).
+
+The roles save the node document node_state applied (format 2) with the steps it made of
+it for boot, each validated against its module's spec with the defaults filled in: what
+the restore runs, with no Ansible on the node to fill them in. The boot_restore module
+given explicit steps saves only those (format 1), as earlier versions saved every node's
+state. Either way the restore runs ``steps``.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import json
 
-STATE_FORMAT = 1
+STEPS_FORMAT = 1
+DOCUMENT_FORMAT = 2
+
+
+def state_of(node, steps, document=None):
+    """The state file's content: the validated ``steps`` to run at boot, and the node
+    ``document`` they were made of (None: explicit steps)."""
+    if document is not None:
+        return {"format": DOCUMENT_FORMAT, "node": node, "document": document, "steps": steps}
+    return {"format": STEPS_FORMAT, "node": node, "steps": steps}
 
 
 def load_state(path):
@@ -21,29 +38,75 @@ def load_state(path):
         raise ValueError("cannot read %s: %s" % (path, exc)) from None
     except ValueError as exc:
         raise ValueError("%s is not JSON: %s" % (path, exc)) from None
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT or not isinstance(state.get("steps"), list):
-        raise ValueError("%s is not a routednet.fabric state file of format %d" % (path, STATE_FORMAT))
-    return state
+    fmt = state.get("format") if isinstance(state, dict) else None
+    if fmt in (STEPS_FORMAT, DOCUMENT_FORMAT) and isinstance(state.get("steps"), list) and (fmt == STEPS_FORMAT or isinstance(state.get("document"), dict)):
+        return state
+    raise ValueError("%s is not a routednet.fabric state file (format %d or %d)" % (path, STEPS_FORMAT, DOCUMENT_FORMAT))
+
+
+def network_text(dst):
+    """A route destination in one spelling (``10.1.0.0/24``), whatever way it was written."""
+    try:
+        return str(ipaddress.ip_network(str(dst), strict=False))
+    except ValueError:
+        return str(dst)
+
+
+def _steps_or_none(path):
+    try:
+        return load_state(path)["steps"]
+    except ValueError:
+        return []
 
 
 def saved_pods(path):
     """The pod namespaces in the saved state; none when there is no readable one."""
-    try:
-        state = load_state(path)
-    except ValueError:
-        return []
-    return sorted(step["params"]["name"] for step in state["steps"] if step.get("module") == "netns" and step["params"].get("state", "present") == "present")
+    steps = _steps_or_none(path)
+    return sorted(step["params"]["name"] for step in steps if step.get("module") == "netns" and step["params"].get("state", "present") == "present")
 
 
 def saved_names(path):
     """The names the saved state gives the bridge, the sysctl.d file and the firewall's
     table (None for each without a readable state): what a rename must clean up."""
-    try:
-        steps = load_state(path)["steps"]
-    except ValueError:
-        steps = []
+    steps = _steps_or_none(path)
 
     def first(module, key):
         return next((step["params"].get(key) for step in steps if step.get("module") == module and step["params"].get("state", "present") == "present"), None)
 
     return {"bridge": first("bridge", "name"), "persist_file": first("ip_forwarding", "persist_file"), "firewall_table": first("firewall", "table")}
+
+
+def forget(state, departure):
+    """``state`` without what it saved for the nodes of ``departure`` (a forget document:
+    their pod subnets' routes, their tunnel entries, their underlay addresses): (the new
+    state, what was dropped)."""
+    dsts = set(network_text(route["dst"]) for route in departure["routes"])
+    entry_ips = set(peer["ip"] for entries in departure["entries"] for peer in entries["peers"])
+    underlay_ips = set(departure["firewall"]["drop_nodes"])
+    dropped = []
+
+    def drop(items, gone, what):
+        dropped.extend(what(item) for item in items if gone(item))
+        return [item for item in items if not gone(item)]
+
+    def dropped_route(route):
+        return network_text(route["dst"]) in dsts
+
+    steps = json.loads(json.dumps(state["steps"]))
+    for params in (step["params"] for step in steps):
+        # by parameter, whichever module (and name of it) saved the step
+        if isinstance(params.get("routes"), list):
+            params["routes"] = drop(params["routes"], dropped_route, lambda route: "route %s" % route["dst"])
+        if isinstance(params.get("peers"), list):
+            params["peers"] = drop(params["peers"], lambda peer: peer.get("ip") in entry_ips, lambda peer: "tunnel entry %s" % peer["ip"])
+        if isinstance(params.get("nodes"), list):
+            params["nodes"] = drop(params["nodes"], lambda ip: ip in underlay_ips, lambda ip: "firewall node %s" % ip)
+    if state.get("format") != DOCUMENT_FORMAT:
+        return state_of(state.get("node"), steps), dropped
+    # the document the steps were made of loses the same (what is dropped is named once)
+    document, named = json.loads(json.dumps(state["document"])), list(dropped)
+    document["routes"]["routes"] = drop(document["routes"]["routes"], dropped_route, str)
+    if document.get("entries"):
+        document["entries"]["peers"] = drop(document["entries"]["peers"], lambda peer: peer.get("ip") in entry_ips, str)
+    document["firewall"]["nodes"] = drop(document["firewall"]["nodes"], lambda ip: ip in underlay_ips, str)
+    return state_of(state.get("node"), steps, document), named

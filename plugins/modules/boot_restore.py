@@ -146,11 +146,9 @@ restore_command:
   sample: /usr/bin/python3 /usr/local/lib/routednet/routednet-restore /etc/routednet/boot-state.json
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, netlink, restore, saved_state, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, state_steps
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 
@@ -158,74 +156,18 @@ def present(module, p):
     steps, errors = state_steps.validated(p["steps"] or [])
     if errors:
         module.fail_json(msg="boot_restore: invalid steps: " + " | ".join(errors))
-    module.exit_json(**boot_files.save(module, steps, p))
+    module.exit_json(**boot_files.save(module, p, steps))
 
 
 def forget(module, p):
-    """Drop the leaving nodes' routes and VTEP entries from the saved steps."""
-    current = boot_files.read_bytes(p["state_file"])
-    if current is None:
-        module.exit_json(changed=False, changes=[], state_file=p["state_file"])
-    try:
-        state = saved_state.load_state(p["state_file"])
-    except ValueError as exc:
-        module.fail_json(msg="boot_restore: %s" % exc)
-    dsts = set(boot_files.network_text(route["dst"]) for route in p["forget"]["routes"] or [])
-    peers = set(entry.get("ip") for entry in p["forget"]["vxlan_entries"] or [])
-    dropped = []
-    for step in state["steps"]:
-        params = step["params"]
-        module_name = restore.module_of(step)
-        if module_name == "routes":
-            kept = [route for route in params.get("routes") or [] if boot_files.network_text(route["dst"]) not in dsts]
-            dropped += ["route %s" % route["dst"] for route in params.get("routes") or [] if route not in kept]
-            params["routes"] = kept
-        elif module_name == "firewall":
-            gone = [node for node in params.get("nodes") or [] if node in (p["forget"]["underlay_ips"] or [])]
-            dropped += ["firewall node %s" % node for node in gone]
-            params["nodes"] = [node for node in params.get("nodes") or [] if node not in gone]
-        elif module_name == "vxlan_fdb":
-            kept = [peer for peer in params.get("peers") or [] if peer.get("ip") not in peers]
-            dropped += ["VTEP entry %s" % peer["ip"] for peer in params.get("peers") or [] if peer not in kept]
-            params["peers"] = kept
-    text = boot_files.state_text(state.get("node"), state["steps"]).encode()
-    changes = ["drop %s from %s" % (what, p["state_file"]) for what in dropped]
-    if changes and not module.check_mode:
-        try:
-            boot_files.write_atomically(p["state_file"], text, boot_files.file_mode(p["state_file"]) or 0o644)
-        except (IOError, OSError) as exc:
-            module.fail_json(msg="boot_restore: %s" % exc, changes=changes)
-    module.exit_json(
-        changed=bool(changes),
-        changes=changes,
-        state_file=p["state_file"],
-        diff=dict(before=current.decode("utf-8", "replace"), after=text.decode() if changes else current.decode("utf-8", "replace")),
-    )
-
-
-def absent(module, p):
-    link, _target = boot_files.enable_link(p["unit_dir"])
-    unit = os.path.join(p["unit_dir"], boot_files.UNIT_NAME)
-    doomed = [path for path in (link, unit, p["state_file"]) if os.path.lexists(path)]
-    launcher = os.path.join(p["lib_dir"], boot_files.LAUNCHER)
-    # the library directory goes only if our launcher is in it
-    library = os.path.isfile(launcher)
-    changes = ["remove %s" % path for path in doomed] + (["remove %s" % p["lib_dir"]] if library else [])
-    private = p["private_pyroute2"] and os.path.exists(os.path.join(netlink.PRIVATE_LIBRARY, netlink.PRIVATE_MARK))
-    if private:
-        changes.append("remove the collection's private pyroute2 %s" % netlink.PRIVATE_LIBRARY)
-    before = (boot_files.read_bytes(p["state_file"]) or b"").decode("utf-8", "replace")
-    if changes and not module.check_mode:
-        try:
-            for path in doomed:
-                os.remove(path)
-            if library:
-                netlink.remove_directory(p["lib_dir"])
-            if private:
-                netlink.remove_private()
-        except (IOError, OSError) as exc:
-            module.fail_json(msg="boot_restore: %s" % exc, changes=changes)
-    module.exit_json(changed=bool(changes), changes=changes, state_file=p["state_file"], diff=dict(before=before, after=""))
+    """Drop the leaving nodes' routes, tunnel entries and firewall addresses from the saved state."""
+    given = p["forget"]
+    departure = {
+        "routes": given["routes"] or [],
+        "entries": [{"peers": given["vxlan_entries"] or []}],
+        "firewall": {"drop_nodes": given["underlay_ips"] or []},
+    }
+    module.exit_json(**boot_files.forget(module, p, departure))
 
 
 def run(module):
@@ -235,7 +177,7 @@ def run(module):
         forget(module, p)
     if p["state"] == "present":
         present(module, p)
-    absent(module, p)
+    module.exit_json(**boot_files.remove(module, p, p["private_pyroute2"]))
 
 
 def main():

@@ -37,6 +37,10 @@ options:
       - Applied in one fixed order (the steps it stands for, see
         C(plugins/module_utils/document_steps.py)) that keeps pods talking while a node
         changes backend. The roles pass this.
+      - A document of kind C(forget) (decommission, on each remaining node) drops the
+        leaving nodes' routes, tunnel entries and firewall addresses, and drops them from
+        the saved state too; one of kind C(remove) (on a leaving node) removes everything
+        the collection made, then the boot restore's files and the private pyroute2.
       - Exactly one of O(document) and O(steps).
     type: dict
   steps:
@@ -67,7 +71,10 @@ options:
         type: bool
         default: true
   boot_restore:
-    description: Save the steps marked O(steps[].save) for the boot-time restore (see M(routednet.fabric.boot_restore)).
+    description:
+      - Save the state for the boot-time restore (see M(routednet.fabric.boot_restore)) -
+        the O(document) itself, or the steps marked O(steps[].save).
+      - Documents of kind C(forget) and C(remove) change the saved state whatever this says.
     type: bool
     default: true
   release_lock:
@@ -169,6 +176,23 @@ from ansible_collections.routednet.fabric.plugins.module_utils import boot_files
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 
+def boot_state(module, p, steps):
+    """What the boot restore keeps after this call: the document it converged (or the
+    steps marked to save) with O(boot_restore); a forget document's nodes dropped from the
+    saved state; nothing of it after a removal (the private pyroute2 goes too, last)."""
+    document = p["document"]
+    kind = document_steps.kind(document) if document is not None else None
+    if kind == "remove":
+        return boot_files.remove(module, p, private_pyroute2=True)
+    if kind == "forget":
+        return boot_files.forget(module, p, document)
+    if not p["boot_restore"]:
+        return None
+    # (the steps as validated here, defaults filled in: the restore has no Ansible to do it)
+    saved = [dict(module=s["module"], params=s["params"]) for s in steps if s["save"]]
+    return boot_files.save(module, p, saved, None if document is None else document_steps.without_cleanup(document))
+
+
 def run(module):
     """The module's work; Failure from the shared host code becomes its failure (main)."""
     p = module.params
@@ -205,8 +229,8 @@ def run(module):
             failed_step=dict(extra, step=state_steps.label(step)),
         )
     out = dict(changes=changes, steps=summary, pyroute2=dict(netlink.LOADED))
-    if p["boot_restore"]:
-        saved = boot_files.save(module, [dict(module=s["module"], params=s["params"]) for s in steps if s["save"]], p)
+    saved = boot_state(module, p, steps)
+    if saved:
         changes += ["boot_restore: %s" % text for text in saved["changes"]]
         if saved["changed"]:
             diffs.append(saved["diff"])

@@ -7,7 +7,9 @@ import os
 import subprocess
 import sys
 
-from ansible_collections.routednet.fabric.plugins.module_utils import boot_files
+import pytest
+
+from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, saved_state
 
 # Runs the installed restore, then lists where each module of the collection came from.
 PROBE = r"""
@@ -20,12 +22,12 @@ print(json.dumps({"rc": rc, "modules": where}))
 """
 
 
-def install(tmp_path):
+def install(tmp_path, document=None):
     lib_dir = str(tmp_path / "lib")
     state_file = str(tmp_path / "boot-state.json")
     sysctl = str(tmp_path / "sysctl.d" / "90-routednet.conf")
     steps = [{"module": "ip_forwarding", "params": {"state": "present", "persist_file": sysctl}}]
-    files = boot_files.wanted_files("n1", steps, state_file, lib_dir, str(tmp_path / "units"), sys.executable)
+    files = boot_files.wanted_files(saved_state.state_of("n1", steps, document), state_file, lib_dir, str(tmp_path / "units"), sys.executable)
     for path, (data, mode) in files.items():
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as handle:
@@ -54,8 +56,12 @@ def test_the_installed_program_imports_only_the_files_it_was_given(tmp_path):
     assert not os.path.exists(sysctl), "check mode wrote the file"
 
 
-def test_the_launcher_runs_as_the_unit_runs_it(tmp_path):
-    lib_dir, state_file, sysctl = install(tmp_path)
+# the roles' state file (format 2) keeps the document beside the steps it runs
+@pytest.mark.parametrize("document", [None, {"format": 1, "node": "n1", "forwarding": {}}], ids=["steps", "document"])
+def test_the_launcher_runs_as_the_unit_runs_it(tmp_path, document):
+    lib_dir, state_file, sysctl = install(tmp_path, document)
+    with open(state_file) as handle:
+        assert json.load(handle)["format"] == (1 if document is None else 2)
     res = isolated(os.path.join(lib_dir, boot_files.LAUNCHER), state_file, "--check")
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines()[-1] == "routednet-restore: 1 step(s), 0 failed (node n1)", res.stdout

@@ -6,7 +6,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.routednet.fabric.plugins.module_utils import document_steps, node_document, planning, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils import document_steps, node_document, planning, saved_state, state_steps
 
 with open(os.path.join(os.path.dirname(__file__), "test_node_document.yaml")) as handle:
     DATA = yaml.safe_load(handle)
@@ -36,3 +36,65 @@ def test_what_is_not_a_document_is_named():
     document = document_of(DATA["cases"][0])
     del document["routes"]
     assert document_steps.problems(document) == ["it has no routes"]
+
+
+def decommission_result():
+    case = DATA["decommission"]
+    topology = DATA["topologies"][case["topology"]]
+    plan, _leases = planning.build_plan(topology["nodes"], topology["cluster_cidr"])
+    leaving = {case["leaving"]: plan["nodes"].pop(case["leaving"])}
+    return {"plan": plan, "leaving": leaving, "settings": dict((node["name"], dict(DATA["settings"])) for node in topology["nodes"])}
+
+
+@pytest.mark.parametrize("kind,build", [("forget", node_document.forget), ("remove", node_document.removal)])
+def test_decommission_documents_and_their_steps(kind, build):
+    case = DATA["decommission"][kind]
+    document = build(decommission_result(), case["node"])
+    assert document == case["document"]
+    assert document_steps.problems(document) == []
+    steps = document_steps.steps(document)
+    assert [state_steps.label(step) + ("" if step["save"] else " (clean-up)") for step in steps] == case["steps"]
+    assert [step for step in steps if step["save"]] == [], "nothing of a decommission is restored at boot"
+    _checked, errors = state_steps.validated(steps)
+    assert errors == []
+
+
+def test_an_unknown_kind_is_named():
+    document = dict(DATA["decommission"]["forget"]["document"], kind="rename")
+    assert document_steps.problems(document) == ["its kind 'rename' is none of converge, forget, remove"]
+
+
+def test_the_saved_document_forgets_the_leaving_nodes():
+    """The boot restore's document, as vm1 saved it on VXLAN, loses vm3's route, entry and
+    firewall address, and keeps the rest; so does a state file of explicit steps."""
+    result = decommission_result()
+    full = dict(result, plan=dict(result["plan"], nodes=dict(result["plan"]["nodes"], **result["leaving"])))
+    full["settings"]["vm1"]["routednet_backend"] = "vxlan"
+    facts = {"underlay_dev": "eth0", "saved_pods": [], "netns_found": {}, "saved": {}}
+    document = node_document.build(full, "vm1", facts, 1450)
+    departure = node_document.forget(result, "vm1")
+    steps = [dict(module=step["module"], params=step["params"]) for step in document_steps.steps(document) if step["save"]]
+    state, dropped = saved_state.forget(saved_state.state_of("vm1", steps, document), departure)
+    assert sorted(dropped) == ["firewall node 192.168.32.247", "route 172.247.0.0/24", "tunnel entry 172.247.0.0"]
+    kept = state["document"]
+    assert [route["dst"] for route in kept["routes"]["routes"]] == ["172.246.0.0/24"]
+    assert [peer["ip"] for peer in kept["entries"]["peers"]] == ["172.246.0.0"]
+    assert kept["firewall"]["nodes"] == ["192.168.32.245", "192.168.32.246"]
+    assert dict(kept, routes=None, entries=None, firewall=None) == dict(document, routes=None, entries=None, firewall=None)
+    # the steps the restore runs lose the same: they are the forgotten document's
+    assert state["steps"] == [dict(module=step["module"], params=step["params"]) for step in document_steps.steps(kept) if step["save"]]
+    # and so does a state file of explicit steps
+    state, dropped = saved_state.forget(saved_state.state_of("vm1", steps), departure)
+    assert sorted(dropped) == ["firewall node 192.168.32.247", "route 172.247.0.0/24", "tunnel entry 172.247.0.0"]
+    assert state == {"format": 1, "node": "vm1", "steps": saved_state.forget(saved_state.state_of("vm1", steps, document), departure)[0]["steps"]}
+
+
+def test_the_saved_document_keeps_nothing_of_this_runs_clean_up():
+    """What the boot restore keeps of a document is the same from one run to the next (a
+    re-run rewrites no state file) and makes the same saved steps."""
+    case = next(case for case in DATA["cases"] if any(step.endswith("(clean-up)") for step in case["steps"]))
+    document = document_of(case)
+    kept = document_steps.without_cleanup(document)
+    assert kept["departed_pods"] == [] and kept["other_tunnels"] == [] and set(kept["renamed"].values()) == {None}
+    assert [step for step in document_steps.steps(kept) if not step["save"]] == []
+    assert document_steps.steps(kept) == [step for step in document_steps.steps(document) if step["save"]]
