@@ -19,6 +19,16 @@ __metaclass__ = type
 
 import ipaddress
 
+from ansible_collections.routednet.fabric.plugins.module_utils import backends
+
+
+def tunnel_playbooks():
+    """The playbooks of the backends that tunnel (they cross routed underlays), hybrid's
+    default tunnel first."""
+    first = backends.HYBRID_DEFAULT_TUNNEL
+    return ["%s.yml" % name for name in [first] + sorted(name for name in backends.TUNNELS if name != first)]
+
+
 DIRECT = "direct"
 ROUTED = "routed"
 UNREACHABLE = "unreachable"
@@ -155,18 +165,18 @@ def adjacency_problems(table, backend):
                 "%s: no route to the peer's underlay address (%s). Fix: give the nodes a route to each other's routednet_underlay_ip."
                 % (_pair_text(pair), _paths_text(pair))
             )
-        elif pair["mode"] == ASYMMETRIC and backend in ("hostgw", "hybrid"):
+        elif pair["mode"] == ASYMMETRIC and backends.checks_pairs(backend):
             problems.append(
                 "%s: the two ends disagree whether they share an L2 segment (%s); a route one way and a tunnel back would give"
                 " one-way paths. Fix the netmask or the routes on the underlay interface so that both ends agree." % (_pair_text(pair), _paths_text(pair))
             )
-    if backend == "hostgw":
+    if backends.checks_pairs(backend) and not backends.get(backend).MIXED:  # every pair direct: host-gw
         apart = [p for p in table["pairs"] if p["mode"] == ROUTED]
         if apart:
             problems.append(
                 "host-gw needs every pair of nodes on one L2 segment, and %d pair(s) are not: %s. Fix: run playbooks/hybrid.yml"
-                " (host-gw routes between neighbours, a tunnel for these pairs) or vxlan.yml / ipip.yml."
-                % (len(apart), "; ".join("%s (%s)" % (_pair_text(p), _paths_text(p)) for p in apart))
+                " (host-gw routes between neighbours, a tunnel for these pairs) or %s."
+                % (len(apart), "; ".join("%s (%s)" % (_pair_text(p), _paths_text(p)) for p in apart), " / ".join(tunnel_playbooks()))
             )
     return problems
 

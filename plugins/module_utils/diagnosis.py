@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils.backends.vxlan import vtep_mac
+from ansible_collections.routednet.fabric.plugins.module_utils import backends
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import tunnel_address
 
 
@@ -17,7 +17,12 @@ def _pod_view(pod):
 
 
 def _peer_view(node, info):
-    return {"node": node, "pod_cidr": info["pod_cidr"], "underlay_ip": info["underlay_ip"], "tunnel_ip": tunnel_address(info), "vtep_mac": vtep_mac(node)}
+    view = {"node": node, "pod_cidr": info["pod_cidr"], "underlay_ip": info["underlay_ip"], "tunnel_ip": tunnel_address(info)}
+    # (path_hops' peer option: the MAC the tunnel that keeps per-peer entries gives the node)
+    for backend in backends.TUNNELS.values():
+        if backend.entry:
+            view["vtep_mac"] = backend.entry(node, info, view["tunnel_ip"])["mac"]
+    return view
 
 
 def _all_pods(plan):

@@ -13,12 +13,14 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.routednet.fabric.plugins.module_utils.backends import BACKENDS
+
 SYS_MODULE = "/sys/module"
 MODULES_ROOT = "/lib/modules"
 MODULE_SUFFIXES = (".ko", ".ko.xz", ".ko.zst", ".ko.gz")
 
 # Features a backend needs, as the kernel module that provides each.
-FEATURES = ("vxlan", "ipip")
+FEATURES = tuple(sorted(set(feature for backend in BACKENDS.values() for feature, _config in backend.KERNEL)))
 
 
 def _module_name(index_line):

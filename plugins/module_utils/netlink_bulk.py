@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Netlink in bulk: many requests per write, dumps the kernel filters, a light parser.
 
-A node of a large cluster holds one route (VXLAN: one neighbour and one FDB entry
-more) per peer. One pyroute2 request per entry waits for each acknowledgement and
+A node of a large cluster holds one route (with a tunnel that keeps per-peer entries,
+one neighbour and one FDB entry more) per peer. One pyroute2 request per entry waits for each acknowledgement and
 costs about 150 us of Python encoding; ``ip -batch`` costs ~12 us. The few
 fixed-layout messages the collection sends by the thousand (IPv4 routes,
 neighbour and FDB entries) are therefore packed here with ``struct``, written in
@@ -164,7 +164,7 @@ def neighbour_message(index, ip, mac=None):
 
 
 def fdb_message(index, mac, dst):
-    """A permanent FDB entry of a VXLAN device: ``mac`` behind remote VTEP ``dst``."""
+    """A permanent FDB entry of a tunnel device: ``mac`` behind the remote end ``dst``."""
     return FDB.pack(AF_BRIDGE, index, NUD_PERMANENT, NTF_SELF, 0, 10, NDA_LLADDR, _mac(mac), 8, NDA_DST, _ip(dst))
 
 

@@ -30,16 +30,16 @@ def _direct(plan, node, backend, encap, adjacency):
     return set(peer for peer, _info in peers(plan, node)) if encap.TUNNEL_KIND is None else set()
 
 
-def peer_routes(plan, node, backend_name, hybrid_encap="vxlan", device=None, underlay_dev=None, adjacency=None):
+def peer_routes(plan, node, backend_name, hybrid_encap=None, device=None, underlay_dev=None, adjacency=None):
     """One route per peer's pod subnet: the direct (host-gw) one where the pair is direct,
     the tunnel's through ``device`` otherwise."""
     backend, encap = backends.get(backend_name), backends.encapsulation(backend_name, hybrid_encap)
     direct = _direct(plan, node, backend, encap, adjacency)
-    direct_route = backends.get("hostgw").route
+    direct_route = backends.DIRECT.route
     return [direct_route(info, underlay_dev) if peer in direct else encap.route(info, device) for peer, info in peers(plan, node)]
 
 
-def peer_entries(plan, node, backend_name, hybrid_encap="vxlan", adjacency=None):
+def peer_entries(plan, node, backend_name, hybrid_encap=None, adjacency=None):
     """The tunnel's entry per tunnelled peer (VXLAN: neighbour + FDB); None when the
     backend's tunnel keeps no per-peer entries (host-gw, IPIP)."""
     backend, encap = backends.get(backend_name), backends.encapsulation(backend_name, hybrid_encap)
@@ -63,8 +63,8 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None):
     mixes direct and tunnelled pairs)."""
     plan, settings = plan_result["plan"], plan_result["settings"][node]
     info = plan["nodes"][node]
-    name = settings.get("routednet_backend") or "hostgw"
-    hybrid_encap = settings.get("routednet_hybrid_encap") or "vxlan"
+    name = settings.get("routednet_backend") or backends.DEFAULT.NAME
+    hybrid_encap = settings.get("routednet_hybrid_encap")
     backend, encap = backends.get(name), backends.encapsulation(name, hybrid_encap)
     bridge, sysctl_file, table = settings["routednet_bridge_name"], settings["routednet_sysctl_file"], settings["routednet_firewall_table"]
     prune = bool(strict_bool(settings["routednet_prune_routes"]))

@@ -13,9 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.routednet.fabric.plugins.module_utils import backends
 from ansible_collections.routednet.fabric.plugins.module_utils.settings import TUNNEL_DEVICE, encapsulation
 
-TUNNEL_KINDS = ("vxlan", "ipip")
+TUNNEL_KINDS = tuple(backends.tunnel_kinds())
 # The smallest packet every IPv4 link must carry (RFC 791).
 IPV4_MIN_MTU = 576
 
@@ -74,15 +75,9 @@ def conflicts(plan, node, values, facts, pod_mtu=None):
             "%s: routednet_sysctl_file=%s exists on this host and was not written by routednet.fabric; "
             "choose a file of its own (the default is /etc/sysctl.d/90-routednet.conf)" % (node, values.get("routednet_sysctl_file"))
         )
-    if encapsulation(values) == "vxlan":
-        port = int(values["routednet_vxlan_port"])
-        for device in facts.get("vxlan_devices") or []:
-            if not device["owned"] and device["port"] == port:
-                lines.append(
-                    "%s: the VXLAN device %s (VNI %s) on this host, not the collection's, already uses UDP port %d; set routednet_vxlan_port "
-                    "(for every node) to a port of its own, e.g. 4789 - sharing it would put %s's traffic behind the collection's firewall"
-                    % (node, device["name"], device["vni"], port, device["name"])
-                )
+    tunnel = backends.TUNNELS.get(encapsulation(values))
+    if tunnel and tunnel.host_conflicts:
+        lines += tunnel.host_conflicts(node, values, facts)
     if pod_mtu is not None and int(pod_mtu) < IPV4_MIN_MTU:
         lines.append(
             "%s: the pods' MTU would be %s (%s's MTU %s minus the backend's overhead), below IPv4's minimum of %d; "

@@ -5,7 +5,7 @@
 
 The seeds find a lost packet by hand: the pod's route, its veth on the bridge, the
 bridge's address, forwarding, the node's ``ip route get``, then the underlay neighbour or
-the VTEP's neighbour and FDB entries. Each hop here reads the same state over netlink
+the tunnel's neighbour and FDB entries. Each hop here reads the same state over netlink
 (never changing it) and says whether it is what the plan wants, with the command an
 operator runs on that node to see it.
 """
@@ -16,7 +16,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils import backends, netlink
 from ansible_collections.routednet.fabric.plugins.module_utils import netlink_bulk as bulk
 from ansible_collections.routednet.fabric.plugins.module_utils.converge.ip_forwarding import FORWARD_PATH
 from ansible_collections.routednet.fabric.plugins.module_utils.links import find_link, ipv4_addresses, names_and_kinds
@@ -111,24 +111,29 @@ def _forwarding_hop(hops):
     hops.add("forwarding", value == "1", "net.ipv4.ip_forward = %s" % value, "net.ipv4.ip_forward = 1", "sysctl net.ipv4.ip_forward")
 
 
+def _tunnels(devices):
+    """(backend, its device's name) of every tunnel backend ``devices`` names a device of."""
+    return [(backend, devices[name]) for name, backend in backends.TUNNELS.items() if devices.get(name)]
+
+
 def _gateways(peer, devices):
     """The gateway of a route of ours to the peer's pods, per device: the underlay
-    (host-gw), our VTEP or our IPIP device."""
-    return {
-        "direct": peer["underlay_ip"],
-        devices["vxlan"]: peer["tunnel_ip"],
-        devices["ipip"]: peer["underlay_ip"],
-    }
+    (host-gw, "direct"), or what each tunnel backend's route goes via."""
+    found = {"direct": backends.DIRECT.route(peer)["via"]}
+    for backend, device in _tunnels(devices):
+        found[device] = backend.route(peer, device)["via"]
+    return found
 
 
 def _wanted_route(peer, devices, present):
     """The route of ours the node should have to the peer's pods: host-gw's, or the tunnel's
     whose device this node has (hybrid: either, per pair)."""
-    forms = []
-    if devices["vxlan"] in present:
-        forms.append("%s via %s dev %s onlink (VXLAN)" % (peer["pod_cidr"], peer["tunnel_ip"], devices["vxlan"]))
-    if devices["ipip"] in present:
-        forms.append("%s via %s dev %s onlink (IPIP)" % (peer["pod_cidr"], peer["underlay_ip"], devices["ipip"]))
+    gateways = _gateways(peer, devices)
+    forms = [
+        "%s via %s dev %s onlink (%s)" % (peer["pod_cidr"], gateways[device], device, backend.TITLE)
+        for backend, device in _tunnels(devices)
+        if device in present
+    ]
     forms.append("%s via %s dev <underlay> (host-gw%s)" % (peer["pod_cidr"], peer["underlay_ip"], ", hybrid's direct pairs" if forms else ""))
     return " or ".join(forms)
 
@@ -145,23 +150,25 @@ def _node_route_hop(hops, route, to, peer, devices, names, kinds):
         return False
     oif, gateway, _src = route
     name = names.get(oif)
-    form = name if name in (devices["vxlan"], devices["ipip"]) else ("direct" if kinds.get(oif) not in TUNNEL_KINDS else None)
+    form = name if name in [device for _backend, device in _tunnels(devices)] else ("direct" if kinds.get(oif) not in TUNNEL_KINDS else None)
     ok = form is not None and gateway == _gateways(peer, devices)[form]
     hops.add("route to %s's pods" % peer["node"], ok, _route_text(to, route, names), want, command)
     return ok
 
 
-def _vxlan_entry_hops(hops, channel, device, index, gateway, peer):
-    """The VTEP's permanent neighbour for the peer's VTEP address and its FDB entry."""
-    mac = peer["vtep_mac"]
+def _entry_hops(hops, channel, backend, device, index, gateway, peer):
+    """The tunnel device's permanent neighbour for the peer's tunnel address and its FDB
+    entry, as the backend's ``entry`` says they look."""
+    entry = backend.entry(peer["node"], peer, gateway)
+    mac, dst = entry["mac"], entry["dst"]
     neighbours = {ip: found for state, _flags, ip, found in channel.neighbours(index) if state & bulk.NUD_PERMANENT}
     seen = "%s lladdr %s" % (gateway, neighbours[gateway]) if gateway in neighbours else "no permanent entry for %s" % gateway
     want = "%s lladdr %s PERMANENT" % (gateway, mac)
-    hops.add("VXLAN neighbour of %s" % peer["node"], neighbours.get(gateway) == mac, seen, want, "ip neigh show %s dev %s" % (gateway, device))
+    hops.add("%s neighbour of %s" % (backend.TITLE, peer["node"]), neighbours.get(gateway) == mac, seen, want, "ip neigh show %s dev %s" % (gateway, device))
     fdb = {found: dst for _state, _flags, dst, found in channel.neighbours(index, family=bulk.AF_BRIDGE) if dst}
     seen = "%s dst %s" % (mac, fdb[mac]) if mac in fdb else "no entry for %s" % mac
-    want = "%s dst %s self permanent" % (mac, peer["underlay_ip"])
-    hops.add("VXLAN FDB entry of %s" % peer["node"], fdb.get(mac) == peer["underlay_ip"], seen, want, "bridge fdb show dev %s" % device)
+    want = "%s dst %s self permanent" % (mac, dst)
+    hops.add("%s FDB entry of %s" % (backend.TITLE, peer["node"]), fdb.get(mac) == dst, seen, want, "bridge fdb show dev %s" % device)
 
 
 def _underlay_neighbour_hop(hops, channel, device, index, gateway):
@@ -179,13 +186,15 @@ def _underlay_neighbour_hop(hops, channel, device, index, gateway):
 
 
 def _next_hop_hops(hops, ipr, route, peer, devices, names, kinds):
-    """What the chosen route needs next: the underlay neighbour, or the VXLAN entries, and
-    for a tunnel an underlay route to the peer's outer address."""
+    """What the chosen route needs next: the underlay neighbour, or the tunnel's per-peer
+    entries (a backend that keeps them), and for a tunnel an underlay route to the peer's
+    outer address."""
     oif, gateway, _src = route
     tunnelled = kinds.get(oif) in TUNNEL_KINDS
+    keeping_entries = [backend for backend, device in _tunnels(devices) if device == names[oif] and backend.entry]
     with bulk.Channel(ipr) as channel:
-        if names[oif] == devices["vxlan"]:
-            _vxlan_entry_hops(hops, channel, names[oif], oif, gateway, peer)
+        if keeping_entries:
+            _entry_hops(hops, channel, keeping_entries[0], names[oif], oif, gateway, peer)
         elif not tunnelled:
             _underlay_neighbour_hop(hops, channel, names[oif], oif, gateway)
     if tunnelled:

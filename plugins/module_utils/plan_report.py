@@ -21,7 +21,7 @@ def _mtu(backend, encap):
     return "underlay MTU" if not overhead else "underlay MTU - %d" % overhead
 
 
-def node_state_lines(plan, node, backend, devices, underlay_devs, encap="vxlan"):
+def node_state_lines(plan, node, backend, devices, underlay_devs, encap=None):
     """What ``node`` would hold: routes, then neighbour and FDB entries, in iproute2's layout."""
     # a node's underlay device is found on the host at run time unless the inventory names it
     dev = underlay_devs.get(node) or "<underlay>"
@@ -41,10 +41,10 @@ def node_state_lines(plan, node, backend, devices, underlay_devs, encap="vxlan")
     return lines
 
 
-def plan_report(plan, backend, devices, underlay_devs, encap="vxlan", title="Routed network plan"):
+def plan_report(plan, backend, devices, underlay_devs, encap=None, title="Routed network plan"):
     """{'lines': console lines, 'markdown': the same as a Markdown document}."""
     pairs = backends.get(backend).PAIRS
-    pair_kind = pairs % encap if "%s" in pairs else pairs
+    pair_kind = pairs % backends.encapsulation(backend, encap).NAME if "%s" in pairs else pairs
     header = ("node", "underlay address", "pod subnet", "gateway", "pods")
     rows = []
     for node, info in sorted(plan["nodes"].items()):

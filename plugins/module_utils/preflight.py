@@ -17,6 +17,11 @@ from ansible_collections.routednet.fabric.plugins.module_utils.ownership import 
 from ansible_collections.routednet.fabric.plugins.module_utils.planning import host_address_conflicts
 
 
+def _alternatives(feature):
+    others = backends.crossing_l3(feature)
+    return " (%s also cross%s L3)" % (" or ".join(others), "" if len(others) > 1 else "es") if others else ""
+
+
 def kernel_problems(node, backend, hybrid_encap, facts):
     """One line per kernel feature the backend's tunnel needs and the host has not."""
     lines = []
@@ -25,17 +30,17 @@ def kernel_problems(node, backend, hybrid_encap, facts):
         feature = need["feature"]
         if (facts.get("kernel_features") or {}).get(feature) != "missing":
             continue
-        choice = "routednet_hybrid_encap" if backend == "hybrid" else "routednet_backend"
+        choice = "routednet_hybrid_encap" if backends.get(backend).MIXED else "routednet_backend"
         lines.append(
             "%s: routednet_backend=%s needs the kernel's %s support (%s), and kernel %s on this host has it"
             " neither built in nor as a module under /lib/modules/%s/. Fix: boot a kernel with the %s module"
             " (Debian's linux-image-amd64 has it) and run 'modprobe %s', or choose another %s%s"
-            % (node, backend, feature, need["config"], release, release, feature, feature, choice, " (vxlan also crosses L3)" if feature == "ipip" else "")
+            % (node, backend, feature, need["config"], release, release, feature, feature, choice, _alternatives(feature))
         )
     return lines
 
 
-def node_problems(plan, node, settings, facts, pod_mtu, backend, hybrid_encap="vxlan"):
+def node_problems(plan, node, settings, facts, pod_mtu, backend, hybrid_encap=None):
     """Every reason ``node`` cannot take its part of ``plan``; empty when it can.
 
     ``settings``: the node's settings as subnet_plan checked them, ``facts``: node_facts'

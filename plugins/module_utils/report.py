@@ -72,7 +72,7 @@ def verify_matrix(results_by_node):
     """Render ``{node: [reachability result, ...]}`` as a text grid.
 
     Rows are source pods, columns destination pods; a cell is the reply TTL and the
-    path the source node's kernel picked (``62 direct``, ``62 vxlan``), ``FAIL`` when
+    path the source node's kernel picked (``62 direct``, or 62 and the tunnel device's kind), ``FAIL`` when
     no reply came back, ``-`` for pairs on the same node.
     """
     pods, cells, misses = _grid(results_by_node)

@@ -23,12 +23,7 @@ CLUSTER_WIDE = (
     "routednet_hybrid_encap",
     "routednet_cluster_cidr",
     "routednet_subnet_prefix",
-    "routednet_vxlan_vni",
-    "routednet_vxlan_port",
-)
-
-# Whole-number settings of the VXLAN tunnel: (lowest, highest).
-VXLAN_RANGES = (("routednet_vxlan_vni", 1, 16777215), ("routednet_vxlan_port", 1, 65535))
+) + tuple(var for backend in backends.BACKENDS.values() for var, _lowest, _highest in backend.SETTINGS)
 # tunnel backend -> the variable naming its device
 TUNNEL_DEVICE = dict((name, backend.DEVICE_VARIABLE) for name, backend in backends.TUNNELS.items())
 
@@ -36,7 +31,7 @@ BOOLEANS = ("routednet_masquerade", "routednet_firewall", "routednet_boot_restor
 BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 
 # Link names the collection gives its own devices, per node.
-DEVICE_NAMES = ("routednet_bridge_name", "routednet_vxlan_device", "routednet_ipip_device")
+DEVICE_NAMES = ("routednet_bridge_name",) + tuple(backend.DEVICE_VARIABLE for backend in backends.TUNNELS.values())
 
 # The kernel takes up to 15 bytes and refuses "/", ":" and white space; kept to plain
 # ASCII, which every tool (and every locale a module may run in) prints the same.
@@ -122,23 +117,30 @@ def pod_problems(host, pods):
 
 
 def encapsulation(values):
-    """The tunnel this host's backend uses: vxlan, ipip, or None (host-gw)."""
-    backend = values.get("routednet_backend")
-    if backend == "hybrid":
+    """The tunnel backend this host's backend uses (hybrid: its chosen one), or None."""
+    backend = backends.BACKENDS.get(values.get("routednet_backend"))
+    if backend is not None and backend.MIXED:  # its tunnel is the one routednet_hybrid_encap names
         return values.get("routednet_hybrid_encap")
+    backend = values.get("routednet_backend")
     return backend if backend in TUNNEL_DEVICE else None
+
+
+def _tunnel_choices():
+    first = backends.HYBRID_DEFAULT_TUNNEL
+    return " or ".join(["%s (the default)" % first] + sorted(name for name in backends.TUNNELS if name != first))
 
 
 def host_problems(host, values):
     """Type and range of one host's settings (``values``: variable -> effective value)."""
     problems = pod_problems(host, values.get("routednet_pods"))
-    if values.get("routednet_backend") == "hybrid" and values.get("routednet_hybrid_encap") not in TUNNEL_DEVICE:
+    backend = backends.BACKENDS.get(values.get("routednet_backend"))
+    if backend is not None and backend.MIXED and values.get("routednet_hybrid_encap") not in TUNNEL_DEVICE:
         problems.append(
-            "%s: routednet_hybrid_encap=%s is not a tunnel the hybrid backend can use; set it to vxlan (the default) or ipip"
-            % (host, shown(values.get("routednet_hybrid_encap")))
+            "%s: routednet_hybrid_encap=%s is not a tunnel the hybrid backend can use; set it to %s"
+            % (host, shown(values.get("routednet_hybrid_encap")), _tunnel_choices())
         )
-    if encapsulation(values) == "vxlan":
-        for var, lowest, highest in VXLAN_RANGES:
+    if encapsulation(values) in backends.TUNNELS:
+        for var, lowest, highest in backends.TUNNELS[encapsulation(values)].SETTINGS:
             number = whole_number(values.get(var))
             if var in values and (number is None or not lowest <= number <= highest):
                 problems.append("%s: %s=%s is out of range; set a whole number from %d to %d" % (host, var, shown(values[var]), lowest, highest))

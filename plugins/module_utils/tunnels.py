@@ -3,11 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Tunnel devices: what a device is, and which differences force a recreate.
 
-The kernel cannot change a VXLAN device's VNI, port, local address, underlay
-link or learning mode in place; those differences mean delete and re-add. An
-IPIP device's local address and underlay link are treated the same way (one
-code path, and the device holds no state worth keeping). MTU, MAC, state and
-addresses are changed in place.
+Each tunnel backend names the settings of its device the kernel cannot change in place
+(``IMMUTABLE`` in its file under ``backends/``); those differences mean delete and re-add
+(the device holds no state worth keeping). MTU, MAC, state and addresses are changed in
+place.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,21 +18,7 @@ import errno
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
 
 # kind -> {our option: (IFLA_INFO_DATA attribute, pyroute2 create keyword)}
-IMMUTABLE = {
-    "vxlan": {
-        "vni": ("IFLA_VXLAN_ID", "vxlan_id"),
-        "port": ("IFLA_VXLAN_PORT", "vxlan_port"),
-        "local": ("IFLA_VXLAN_LOCAL", "vxlan_local"),
-        "dev": ("IFLA_VXLAN_LINK", "vxlan_link"),
-        "learning": ("IFLA_VXLAN_LEARNING", "vxlan_learning"),
-    },
-    # One device per node with no fixed remote: each route's gateway (a peer's
-    # underlay address) is the outer destination, as in flannel and Calico.
-    "ipip": {
-        "local": ("IFLA_IPIP_LOCAL", "ipip_local"),
-        "dev": ("IFLA_IPIP_LINK", "ipip_link"),
-    },
-}
+IMMUTABLE = dict((backend.TUNNEL_KIND, backend.IMMUTABLE) for backend in backends.TUNNELS.values())
 
 # Kernel config option behind each kind, for the message when a kernel lacks it.
 KERNEL_CONFIG = dict(feature for backend in backends.TUNNELS.values() for feature in backend.KERNEL)

@@ -3,7 +3,9 @@ plan preview and the preflight read it."""
 
 import pytest
 
-from ansible_collections.routednet.fabric.plugins.module_utils import backends, plan_report, settings, tunnels
+from ansible_collections.routednet.fabric.plugins.module_utils import backends, kernel, plan_report, settings, tunnels
+from ansible_collections.routednet.fabric.plugins.module_utils.converge import tunnel as converge_tunnel
+from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 # name, hybrid's tunnel -> (encapsulation, overhead, kernel features, tunnel kind, firewall)
 FACTS = [
@@ -63,3 +65,46 @@ PEER = {"pod_cidr": "10.244.2.0/24", "underlay_ip": "192.168.1.12"}
 )
 def test_a_backends_route_to_a_peers_pods(name, device, route):
     assert backends.get(name).route(PEER, device) == route
+
+
+def test_the_shared_code_reads_what_moved_into_the_backend_files():
+    # the settings checks: each tunnel's cluster-wide numbers and its device's name
+    assert settings.CLUSTER_WIDE[-2:] == ("routednet_vxlan_vni", "routednet_vxlan_port")
+    assert settings.DEVICE_NAMES == ("routednet_bridge_name", "routednet_vxlan_device", "routednet_ipip_device")
+    # what a tunnel device cannot change in place
+    assert sorted(tunnels.IMMUTABLE) == ["ipip", "vxlan"] and sorted(tunnels.IMMUTABLE["ipip"]) == ["dev", "local"]
+    assert sorted(tunnels.IMMUTABLE["vxlan"]) == ["dev", "learning", "local", "port", "vni"]
+    # the kernel features node_facts reports, hybrid's default tunnel, the direct pairs' backend
+    assert kernel.FEATURES == ("ipip", "vxlan")
+    assert backends.HYBRID_DEFAULT_TUNNEL == "vxlan" and backends.encapsulation("hybrid").NAME == "vxlan"
+    assert backends.DIRECT.NAME == "hostgw"
+    # the alternatives a kernel without a tunnel is offered
+    assert backends.crossing_l3("ipip") == ["vxlan"] and backends.crossing_l3("vxlan") == ["ipip"]
+
+
+def test_a_foreign_vtep_on_our_port_is_named_by_the_vxlan_backend():
+    values = {"routednet_vxlan_port": 8472}
+    facts = {"vxlan_devices": [{"name": "flannel.1", "vni": 1, "port": 8472, "owned": False}, {"name": "vx", "vni": 2, "port": 4789, "owned": False}]}
+    lines = backends.get("vxlan").host_conflicts("n1", values, facts)
+    assert len(lines) == 1 and lines[0].startswith("n1: the VXLAN device flannel.1 (VNI 1) on this host, not the collection's, already uses UDP port 8472;")
+    assert backends.get("ipip").host_conflicts is None
+
+
+@pytest.mark.parametrize(
+    "kind, given, message",
+    [
+        ("vxlan", {}, "vxlan t1: vni is required to create a VXLAN device"),
+        ("ipip", {"mac": "02:00:00:00:00:01"}, "ipip t1: vni and mac apply to VXLAN devices only"),
+        ("ipip", {"vni": 0}, "ipip t1: vni and mac apply to VXLAN devices only"),
+        ("vxlan", {"vni": 1, "mac": "02:00:00:00:00:01"}, None),
+        ("ipip", {"mac": ""}, None),
+    ],
+)
+def test_the_tunnel_module_takes_each_kinds_own_options(kind, given, message):
+    params = dict({"vni": None, "mac": None}, **given)
+    if message is None:
+        converge_tunnel._check_options(params, kind, "t1")
+        return
+    with pytest.raises(Failure) as raised:
+        converge_tunnel._check_options(params, kind, "t1")
+    assert raised.value.msg == message

@@ -15,6 +15,7 @@ OVERHEAD = 0
 KERNEL = ()
 TUNNEL_KIND = None
 DEVICE_VARIABLE = None
+SETTINGS = ()
 # nothing to let in: pod packets arrive as plain IPv4 forwarded traffic
 FIREWALL = {"vxlan_port": False, "ipip": False}
 PAIRS = "direct (host-gw)"

@@ -17,6 +17,7 @@ OVERHEAD = None  # the tunnel's
 KERNEL = ()  # the tunnel's
 TUNNEL_KIND = None  # the tunnel's
 DEVICE_VARIABLE = None  # the tunnel's
+SETTINGS = ()  # the tunnel's
 FIREWALL = {}
 PAIRS = "direct where both share an L2 segment, %s otherwise (decided at run time)"
 # pairs are direct or tunnelled (the plan role's adjacency table): the tunnel's entries

@@ -17,6 +17,16 @@ OVERHEAD = 20
 KERNEL = (("ipip", "CONFIG_NET_IPIP"),)
 TUNNEL_KIND = "ipip"
 DEVICE_VARIABLE = "routednet_ipip_device"
+SETTINGS = ()
+DEVICE_OPTIONS = ()
+DEVICE_REQUIRED = ()
+KEEPS_MAC = False
+# as vxlan.py's; one device per node with no fixed remote (each route's gateway is the
+# outer destination), so only its own end is fixed
+IMMUTABLE = {
+    "local": ("IFLA_IPIP_LOCAL", "ipip_local"),
+    "dev": ("IFLA_IPIP_LINK", "ipip_link"),
+}
 # IP protocol 4, from the nodes' underlay addresses only
 FIREWALL = {"vxlan_port": False, "ipip": True}
 PAIRS = "ipip"
@@ -31,6 +41,8 @@ def device(node, settings, local, underlay_dev, mtu, address):
 
 # no per-peer entries: the kernel needs only the route's gateway
 entry = None
+# nothing on the host besides the names (checked for every backend) stops it
+host_conflicts = None
 
 
 def route(peer, device):

@@ -19,9 +19,27 @@ OVERHEAD = 50
 KERNEL = (("vxlan", "CONFIG_VXLAN"),)
 TUNNEL_KIND = "vxlan"
 DEVICE_VARIABLE = "routednet_vxlan_device"
+# what the kernel cannot change in place (a difference recreates the device): our option ->
+# (IFLA_INFO_DATA attribute, pyroute2 create keyword)
+IMMUTABLE = {
+    "vni": ("IFLA_VXLAN_ID", "vxlan_id"),
+    "port": ("IFLA_VXLAN_PORT", "vxlan_port"),
+    "local": ("IFLA_VXLAN_LOCAL", "vxlan_local"),
+    "dev": ("IFLA_VXLAN_LINK", "vxlan_link"),
+    "learning": ("IFLA_VXLAN_LEARNING", "vxlan_learning"),
+}
+# the tunnel module's options only this kind takes, those it cannot do without, and
+# whether a recreated device gets its MAC back (its peers' entries name it)
+DEVICE_OPTIONS = ("vni", "mac")
+DEVICE_REQUIRED = ("vni",)
+KEEPS_MAC = True
+# cluster-wide whole-number settings: (variable, lowest, highest)
+SETTINGS = (("routednet_vxlan_vni", 1, 16777215), ("routednet_vxlan_port", 1, 65535))
 # UDP to routednet_vxlan_port, from the nodes' underlay addresses only
 FIREWALL = {"vxlan_port": True, "ipip": False}
 PAIRS = "vxlan"
+# hybrid's tunnel unless routednet_hybrid_encap names another
+HYBRID_DEFAULT = True
 # pods see one MTU whichever peer they talk to; every pair is tunnelled
 MIXED = False
 
@@ -49,6 +67,19 @@ def device(node, settings, local, underlay_dev, mtu, address):
         "mac": vtep_mac(node),
         "addresses": [address + "/32"],
     }
+
+
+def host_conflicts(node, values, facts):
+    """What on the host stops the node's VTEP (``values``: its checked settings,
+    ``facts``: node_facts'): a VXLAN device of somebody else's on the same UDP port."""
+    port = int(values["routednet_vxlan_port"])
+    return [
+        "%s: the VXLAN device %s (VNI %s) on this host, not the collection's, already uses UDP port %d; set routednet_vxlan_port "
+        "(for every node) to a port of its own, e.g. 4789 - sharing it would put %s's traffic behind the collection's firewall"
+        % (node, device["name"], device["vni"], port, device["name"])
+        for device in facts.get("vxlan_devices") or []
+        if not device["owned"] and device["port"] == port
+    ]
 
 
 def entry(peer, info, address):

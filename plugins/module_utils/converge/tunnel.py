@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: routednet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Converge one VXLAN or IPIP device of the collection.
+"""Converge one tunnel device of the collection (of a kind a backend of backends/ makes).
 
 What the tunnel module does, as a function of a Request (outcome.py) that returns the
 module's result or raises Failure, so that node_state and the boot-time restore run the
@@ -12,8 +12,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils import kernel, links, netlink, tunnels
+from ansible_collections.routednet.fabric.plugins.module_utils import backends, kernel, links, netlink, tunnels
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
+
+
+def _check_options(p, kind, name):
+    """The options this kind cannot do without, and none that only another kind takes."""
+    backend = backends.of_kind(kind)
+    for option in backend.DEVICE_REQUIRED:
+        if p[option] is None:
+            raise Failure("%s %s: %s is required to create a %s device" % (kind, name, option, backend.TITLE))
+    others = [other for other in backends.TUNNELS.values() if other is not backend and other.DEVICE_OPTIONS]
+    foreign = [option for other in others for option in other.DEVICE_OPTIONS if option not in backend.DEVICE_OPTIONS]
+    if any(p[option] not in (None, "") for option in foreign):
+        raise Failure("%s %s: %s apply to %s devices only" % (kind, name, " and ".join(foreign), " and ".join(other.TITLE for other in others)))
 
 
 def owned_of_kind(ipr, kind):
@@ -45,7 +57,7 @@ def remaker(ipr, msg, names):
     dev_index = data.get(tunnels.IMMUTABLE[kind]["dev"][0]) if data is not None else None
     args = tunnels.create_args(kind, tunnels.current_settings(msg, kind, names), dev_index or None)
     args["mtu"] = msg.get("mtu")
-    if kind == "vxlan":
+    if backends.of_kind(kind).KEEPS_MAC:
         args["address"] = msg.get("address")
     settings = dict(ifalias=msg.get("ifalias") or "", state="up" if msg["flags"] & netlink.IFF_UP else "down")
     addresses = links.ipv4_addresses(ipr, msg["index"])
@@ -63,7 +75,7 @@ def remaker(ipr, msg, names):
 MODULE_KWARGS = dict(
     argument_spec=dict(
         name=dict(type="str"),
-        kind=dict(type="str", default="vxlan", choices=sorted(tunnels.IMMUTABLE)),
+        kind=dict(type="str", default=backends.HYBRID_DEFAULT_TUNNEL, choices=sorted(tunnels.IMMUTABLE)),
         vni=dict(type="int"),
         port=dict(type="int", default=8472),
         local=dict(type="str"),
@@ -86,10 +98,7 @@ def run(request):
     place = netlink.where(p["netns"])
     name, kind = p["name"], p["kind"]
     if p["state"] == "present":
-        if kind == "vxlan" and p["vni"] is None:
-            raise Failure("vxlan %s: vni is required to create a VXLAN device" % name)
-        if kind != "vxlan" and (p["vni"] is not None or p["mac"]):
-            raise Failure("%s %s: vni and mac apply to VXLAN devices only" % (kind, name))
+        _check_options(p, kind, name)
     try:
         addresses = None if p["addresses"] is None else links.normalize_interfaces(p["addresses"])
     except ValueError as exc:
