@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Netlink in bulk: many requests per write, dumps the kernel filters, a light parser.
 
-A node of a large cluster holds one route (with a tunnel that keeps per-peer entries,
-one neighbour and one FDB entry more) per peer. One pyroute2 request per entry waits for each acknowledgement and
-costs about 150 us of Python encoding; ``ip -batch`` costs ~12 us. The few
+A node of a large cluster holds one route per peer (with a tunnel that keeps per-peer
+entries, one neighbour and one FDB entry more). One pyroute2 request per entry waits for
+each acknowledgement and costs about 150 us of Python encoding; ``ip -batch`` costs ~12 us. The few
 fixed-layout messages the collection sends by the thousand (IPv4 routes,
 neighbour and FDB entries) are therefore packed here with ``struct``, written in
 chunks on the pyroute2 socket already open in the right namespace, and every

@@ -122,7 +122,7 @@ def forget(plan_result, node):
     leaving nodes' pod subnets (``plan_result["leaving"]``), their entries on each tunnel
     device that keeps per-peer entries, their underlay addresses in the firewall's set."""
     leaving, settings = sorted(plan_result["leaving"].items()), plan_result["settings"][node]
-    keeps_entries = [backend for backend in backends.TUNNELS.values() if getattr(backend, "entry", None)]
+    keeps_entries = [backend for backend in backends.TUNNELS.values() if backend.entry]
     return {
         "format": DOCUMENT_FORMAT,
         "kind": "forget",

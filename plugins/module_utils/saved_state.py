@@ -83,30 +83,30 @@ def forget(state, departure):
     dsts = set(network_text(route["dst"]) for route in departure["routes"])
     entry_ips = set(peer["ip"] for entries in departure["entries"] for peer in entries["peers"])
     underlay_ips = set(departure["firewall"]["drop_nodes"])
-    dropped = []
+    # (the parameter that holds them, whether an item is a leaving node's, how it is named)
+    kinds = (
+        ("routes", lambda route: network_text(route["dst"]) in dsts, lambda route: "route %s" % route["dst"]),
+        ("peers", lambda peer: peer.get("ip") in entry_ips, lambda peer: "tunnel entry %s" % peer["ip"]),
+        ("nodes", lambda ip: ip in underlay_ips, lambda ip: "firewall node %s" % ip),
+    )
+    gone_of = dict((key, gone) for key, gone, _name in kinds)
 
-    def drop(items, gone, what):
-        dropped.extend(what(item) for item in items if gone(item))
-        return [item for item in items if not gone(item)]
+    def kept(items, key):
+        return [item for item in items if not gone_of[key](item)]
 
-    def dropped_route(route):
-        return network_text(route["dst"]) in dsts
-
-    steps = json.loads(json.dumps(state["steps"]))
+    steps, dropped = json.loads(json.dumps(state["steps"])), []
     for params in (step["params"] for step in steps):
         # by parameter, whichever module (and name of it) saved the step
-        if isinstance(params.get("routes"), list):
-            params["routes"] = drop(params["routes"], dropped_route, lambda route: "route %s" % route["dst"])
-        if isinstance(params.get("peers"), list):
-            params["peers"] = drop(params["peers"], lambda peer: peer.get("ip") in entry_ips, lambda peer: "tunnel entry %s" % peer["ip"])
-        if isinstance(params.get("nodes"), list):
-            params["nodes"] = drop(params["nodes"], lambda ip: ip in underlay_ips, lambda ip: "firewall node %s" % ip)
+        for key, gone, name in kinds:
+            if isinstance(params.get(key), list):
+                dropped += [name(item) for item in params[key] if gone(item)]
+                params[key] = kept(params[key], key)
     if state.get("format") != DOCUMENT_FORMAT:
         return state_of(state.get("node"), steps), dropped
-    # the document the steps were made of loses the same (what is dropped is named once)
-    document, named = json.loads(json.dumps(state["document"])), list(dropped)
-    document["routes"]["routes"] = drop(document["routes"]["routes"], dropped_route, str)
+    # the document the steps were made of loses the same
+    document = json.loads(json.dumps(state["document"]))
+    document["routes"]["routes"] = kept(document["routes"]["routes"], "routes")
     if document.get("entries"):
-        document["entries"]["peers"] = drop(document["entries"]["peers"], lambda peer: peer.get("ip") in entry_ips, str)
-    document["firewall"]["nodes"] = drop(document["firewall"]["nodes"], lambda ip: ip in underlay_ips, str)
-    return state_of(state.get("node"), steps, document), named
+        document["entries"]["peers"] = kept(document["entries"]["peers"], "peers")
+    document["firewall"]["nodes"] = kept(document["firewall"]["nodes"], "nodes")
+    return state_of(state.get("node"), steps, document), dropped
