@@ -116,9 +116,7 @@ def load(use_private=True, private_dir=None):
         source = "private"
     try:
         # here, not at the top: the private copy's directory must be on the path first
-        import pyroute2  # noqa: PLC0415
-        from pyroute2 import IPRoute as iproute, netns as netns_module  # noqa: PLC0415
-        from pyroute2.netlink.exceptions import NetlinkError as error_class  # noqa: PLC0415
+        pyroute2, iproute, netns_module, error_class = _import_pyroute2()
     except ImportError as exc:
         LOADED.update(source="none", version=None, usable=False, problem="no pyroute2 (%s)" % exc)
         return LOADED
@@ -130,6 +128,53 @@ def load(use_private=True, private_dir=None):
     IPRoute, pyroute2_netns, PYROUTE2_VERSION, NetlinkError = iproute, netns_module, version, error_class
     _short_attribute_names()
     return LOADED
+
+
+def _import_whole():
+    import pyroute2  # noqa: PLC0415
+    from pyroute2 import IPRoute as iproute, netns as netns_module  # noqa: PLC0415
+    from pyroute2.netlink.exceptions import NetlinkError as error_class  # noqa: PLC0415
+
+    return pyroute2, iproute, netns_module, error_class
+
+
+def _import_pyroute2():
+    """pyroute2, its IPRoute, netns and NetlinkError: all the modules use of it.
+
+    pyroute2's own __init__ imports every part of it (NDB, asyncio, unittest.mock, and on
+    0.7 every installed package's entry points): about 0.3 s of CPU, in each of the two
+    calls per host and run, more than their netlink work. So the package is first put in
+    place bare - its directory, not its __init__ - and only the three parts are imported.
+    A pyroute2 laid out otherwise, or whose version only its __init__ knows, is imported
+    the ordinary way instead."""
+    if "pyroute2" in sys.modules:
+        return _import_whole()
+    import importlib.util  # noqa: PLC0415
+    import types  # noqa: PLC0415
+
+    spec = importlib.util.find_spec("pyroute2")
+    if spec is None or not spec.submodule_search_locations:
+        return _import_whole()  # (which says what is missing)
+    bare = types.ModuleType("pyroute2")
+    bare.__path__, bare.__spec__, bare.__file__, bare.__package__ = list(spec.submodule_search_locations), spec, spec.origin, "pyroute2"
+    sys.modules["pyroute2"] = bare
+    try:
+        from pyroute2 import netns as netns_module  # noqa: PLC0415
+        from pyroute2.iproute.linux import IPRoute as iproute  # noqa: PLC0415
+        from pyroute2.netlink.exceptions import NetlinkError as error_class  # noqa: PLC0415
+
+        try:
+            from pyroute2.config.version import __version__ as version  # noqa: PLC0415
+        except ImportError:  # Debian's 0.7.2 has none: its metadata knows (installed_version)
+            version = "unknown"
+        bare.__version__ = version
+        if not installed_version(bare)[:1].isdigit():
+            raise ImportError("pyroute2's version is known only to its __init__")
+    except Exception:
+        for name in [n for n in sys.modules if n == "pyroute2" or n.startswith("pyroute2.")]:
+            del sys.modules[name]
+        return _import_whole()
+    return bare, iproute, netns_module, error_class
 
 
 def _short_attribute_names():
