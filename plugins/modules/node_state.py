@@ -74,6 +74,9 @@ options:
     description:
       - Save the state for the boot-time restore (see M(routednet.fabric.boot_restore)) -
         the O(document) itself, or the steps marked O(steps[].save).
+      - With V(false), remove the boot restore's state file, program and unit where an
+        earlier run left them, as M(routednet.fabric.boot_restore) does with
+        O(routednet.fabric.boot_restore#module:state=absent).
       - Documents of kind C(forget) and C(remove) change the saved state whatever this says.
     type: bool
     default: true
@@ -187,7 +190,7 @@ def boot_state(module, p, steps):
     if kind == "forget":
         return boot_files.forget(module, p, document)
     if not p["boot_restore"]:
-        return None
+        return boot_files.remove(module, p)
     # (the steps as validated here, defaults filled in: the restore has no Ansible to do it)
     saved = [dict(module=s["module"], params=s["params"]) for s in steps if s["save"]]
     return boot_files.save(module, p, saved, None if document is None else document_steps.without_cleanup(document))
