@@ -92,9 +92,15 @@ def node_state(lab, node):
     show = [["ip", "-n", ns, "-o", "link"], ["ip", "-n", ns, "-4", "-o", "addr"], ["ip", "-n", ns, "-4", "route", "show", "table", "all"]]
     state = ["\n".join(sorted(sh(*cmd).splitlines())) for cmd in show]
     state.append(sh("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward").strip())
-    # what else the collection may write on a node: namespaces, its files (the lock's
-    # too), nftables tables
-    files = "ip netns list; for d in /run/routednet /etc/sysctl.d /etc/routednet; do ls -a $d 2>&1; done; cat /etc/sysctl.d/* 2>/dev/null; nft -s list ruleset"
+    # what else the collection may write on a node: namespaces, its files, nftables
+    # tables; and whether anybody holds the host's lock (a run reads a host under its lock,
+    # and a refused run must give it back; the lock file itself, in /run, stays - it is
+    # never deleted, see host_lock)
+    files = (
+        "ip netns list; ls -A /run/routednet 2>/dev/null | grep -vx lock; for d in /etc/sysctl.d /etc/routednet; do ls -a $d 2>&1; done; "
+        "cat /etc/sysctl.d/* 2>/dev/null; nft -s list ruleset; "
+        "if [ ! -e /run/routednet/lock ] || flock -n /run/routednet/lock true; then echo lock free; else echo lock held; fi"
+    )
     state.append(sh(*in_node_namespaces(lab, node, "sh", "-c", files)))
     return state
 

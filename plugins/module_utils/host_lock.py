@@ -184,6 +184,33 @@ def try_once(path, holder, ttl, anchor=None):
         os.close(fd)
 
 
+def attempt(path, run_id, label="", controller_run="", ttl=3600, check_mode=False, break_run=None):
+    """One try at the lock, as a module makes it (host_lock, node_facts): a dict with
+    ``acquired``, ``now``, ``taken_over`` (the dead run it took over from, described) and,
+    when another run holds it, ``holder`` and ``held_by``. ``break_run`` names a run the
+    controller knows is dead, whose keeper is stopped first. In check mode it writes
+    nothing (no file, no keeper), and a free or dead run's lock counts as taken.
+    Raises OSError."""
+    ssh = (os.environ.get("SSH_CONNECTION") or "").split()
+    holder = {"run_id": run_id, "label": label, "controller": ssh[0] if ssh else "local", "since": time.time(), "controller_run": controller_run}
+    current = read_holder(path) or {}
+    dead = bool(break_run) and current.get("run_id") == break_run
+    taken_over = None
+    if check_mode:
+        taken = dead or not is_held(path)
+    else:
+        if dead:
+            break_dead(path, break_run)
+        taken, current, taken_over = try_once(path, holder, ttl)
+    result = dict(acquired=bool(taken), now=holder["since"])
+    if taken_over:
+        result["taken_over"] = describe(taken_over, now=holder["since"])
+    if not taken:
+        result["holder"] = current
+        result["held_by"] = describe(current, now=holder["since"])
+    return result
+
+
 def _keeper_alive(record):
     """True when the keeper ``record`` names still runs (not a later process of its pid)."""
     return bool(record.get("keeper")) and record.get("keeper_start") is not None and start_time(record["keeper"]) == record["keeper_start"]

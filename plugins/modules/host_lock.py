@@ -135,9 +135,6 @@ released:
   type: bool
 """
 
-import os
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.routednet.fabric.plugins.module_utils import host_lock
@@ -162,28 +159,11 @@ def main():
     if p["state"] == "released":
         module.exit_json(changed=False, released=False if module.check_mode else host_lock.release(p["path"], p["run_id"]))
     # one attempt; the action plugin on the controller waits and retries
-    ssh = (os.environ.get("SSH_CONNECTION") or "").split()
-    holder = {"run_id": p["run_id"], "label": p["label"], "controller": ssh[0] if ssh else "local", "since": time.time(), "controller_run": p["controller_run"]}
-    taken_over = None
     try:
-        current = host_lock.read_holder(p["path"]) or {}
-        dead = bool(p["break_run"]) and current.get("run_id") == p["break_run"]
-        if module.check_mode:
-            # writes nothing: no lock file, no keeper; a dead run's lock counts as free
-            taken = dead or not host_lock.is_held(p["path"])
-        else:
-            if dead:
-                host_lock.break_dead(p["path"], p["break_run"])
-            taken, current, taken_over = host_lock.try_once(p["path"], holder, p["ttl"])
+        result = host_lock.attempt(p["path"], p["run_id"], p["label"], p["controller_run"], p["ttl"], module.check_mode, p["break_run"])
     except (IOError, OSError) as exc:
         module.fail_json(msg="host_lock: %s: %s" % (p["path"], exc))
-    result = dict(changed=False, acquired=bool(taken), now=holder["since"])
-    if taken_over:
-        result["taken_over"] = host_lock.describe(taken_over, now=holder["since"])
-    if not taken:
-        result["holder"] = current
-        result["held_by"] = host_lock.describe(current, now=holder["since"])
-    module.exit_json(**result)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

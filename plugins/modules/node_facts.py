@@ -19,7 +19,11 @@ description:
     reaches each peer's underlay address (the longest match for at least one of them), so
     that the controller can tell which pairs of nodes share an L2 segment.
   - Fails, naming the address, when no interface of the host holds the underlay address.
-  - Never changes anything. On a host whose Python has no usable pyroute2 it runs on the
+  - With O(lock_run_id), it also takes the host's lock for that run, as
+    M(routednet.fabric.host_lock) does with O(routednet.fabric.host_lock#module:wait=false)
+    - one attempt, no waiting; RV(lock) says whether it was taken. The playbooks that change
+    hosts read each host under the lock they converge it with, in one call.
+  - Never changes the host's configuration. On a host whose Python has no usable pyroute2 it runs on the
     collection's private copy, sent by its action plugin into the task's temporary
     directory (O(pyroute2_install)); node_state installs the copy, once every check passed.
 options:
@@ -58,6 +62,21 @@ options:
   persist_file:
     description: The collection's sysctl.d file; its owner is returned as RV(persist_file_owner).
     type: path
+  lock_run_id:
+    description: Take the host's lock for this run (see M(routednet.fabric.host_lock)); without it no lock is touched.
+    type: str
+  lock_label:
+    description: What the run is, for the message another run prints while it waits.
+    type: str
+    default: ""
+  lock_path:
+    description: The lock file.
+    type: path
+    default: /run/routednet/lock
+  controller_run:
+    description: Who the run is on the controller, recorded with the lock. Filled in by the action plugin; leave it out.
+    type: str
+    default: ""
 extends_documentation_fragment:
   - routednet.fabric.pyroute2
   - routednet.fabric.netlink
@@ -182,6 +201,14 @@ identity:
   returned: always
   type: str
   sample: 6a1e...:4026531840
+lock:
+  description:
+    - With O(lock_run_id), whether this run holds the host's lock now (V(acquired)) and,
+      when another run holds it, who (V(held_by)); V(taken_over) names a dead run whose
+      lock this one took.
+  returned: when O(lock_run_id) is given
+  type: dict
+  sample: {"acquired": false, "held_by": "run 5f2a from 192.168.245.1, Provision the VXLAN network, holding it for 3 s"}
 saved:
   description: The names the saved state gives the bridge, the sysctl.d file and the nftables table (null without one).
   returned: always
@@ -207,7 +234,7 @@ import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import kernel, netlink, nft
+from ansible_collections.routednet.fabric.plugins.module_utils import host_lock, kernel, netlink, nft
 from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import deciding_routes
 from ansible_collections.routednet.fabric.plugins.module_utils.converge import ip_forwarding, netns as converge_netns
 from ansible_collections.routednet.fabric.plugins.module_utils.links import is_owned, link_kind
@@ -284,8 +311,19 @@ def identity():
     return "%s:%d" % (boot, os.stat("/proc/self/ns/net").st_ino)
 
 
+def take_lock(params, check_mode):
+    """One try at the host's lock (lock_run_id), first: the rest is then read under it."""
+    try:
+        result = host_lock.attempt(params["lock_path"], params["lock_run_id"], params["lock_label"], params["controller_run"], check_mode=check_mode)
+    except (IOError, OSError) as exc:
+        raise Failure("host_lock: %s: %s" % (params["lock_path"], exc)) from exc
+    result.pop("now")
+    return result
+
+
 def run(module):
     """The module's work; Failure from the shared host code becomes its failure (main)."""
+    lock = take_lock(module.params, module.check_mode) if module.params["lock_run_id"] else None
     due = netlink.prepare_pyroute2(module, install=False)  # node_state installs it, once nothing was refused
     netlink.require_pyroute2()
     try:
@@ -325,6 +363,7 @@ def run(module):
         )
     with open(FORWARD_PATH) as handle:
         forward = handle.read().strip() == "1"
+    extra = {} if lock is None else {"lock": lock}
     module.exit_json(
         changed=False,
         pyroute2=dict(netlink.LOADED, python=sys.executable, due=due),
@@ -346,6 +385,7 @@ def run(module):
         persist_file_owner=file_owner(module.params["persist_file"]),
         vxlan_devices=vxlan_devices,
         identity=identity(),
+        **extra,
     )
 
 
@@ -360,6 +400,10 @@ def main():
             firewall_table=dict(type="str"),
             persist_file=dict(type="path"),
             netns=dict(type="str"),
+            lock_run_id=dict(type="str"),
+            lock_label=dict(type="str", default=""),
+            lock_path=dict(type="path", default="/run/routednet/lock"),
+            controller_run=dict(type="str", default=""),
             **netlink.PYROUTE2_OPTIONS,
         ),
         supports_check_mode=True,

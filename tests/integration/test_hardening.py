@@ -54,15 +54,13 @@ def test_check_mode_on_a_node_never_run_writes_no_lock(lab):
 
 def test_a_killed_run_does_not_block_the_next(lab):
     converge("hostgw", lab)
-    # killed like a controller is (the whole process group, SIGKILL) while it converges
-    # the switch to VXLAN. Without the boot restore, the lock is given back by a task after
-    # the converge, which the dead run never reaches. (With it, the converge call gives the
-    # lock back itself, so a run killed during that call frees its lock once the host
-    # finishes the call: nothing for the next run to break.)
+    # killed like a controller is (the whole process group, SIGKILL) once it has read every
+    # host, and with it taken its lock, on the way to VXLAN: the converge call, which gives
+    # the lock back, never comes.
     log = lab.parent / "killed.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [os.path.join(BIN, "ansible-playbook"), "playbooks/vxlan.yml", "-i", str(lab), "-e", "routednet_boot_restore=false"],
+            [os.path.join(BIN, "ansible-playbook"), "playbooks/vxlan.yml", "-i", str(lab)],
             cwd=REPO,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -70,12 +68,12 @@ def test_a_killed_run_does_not_block_the_next(lab):
         )
     try:
         deadline = time.time() + 120
-        while "Converge this node" not in log.read_text() and time.time() < deadline:
+        while "Remember this node's own part" not in log.read_text() and time.time() < deadline:
             time.sleep(0.1)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    assert "Converge this node" in log.read_text()
+    assert "Remember this node's own part" in log.read_text()
     assert not all(lock_is_free(node) for node in NODES), "the killed run held no lock: the test did not test anything"
     start = time.time()
     res = converge("vxlan", lab, "-e", "routednet_lock_timeout=120")
@@ -85,6 +83,17 @@ def test_a_killed_run_does_not_block_the_next(lab):
     assert all(lock_is_free(node) for node in NODES)
     again = converge("vxlan", lab)
     assert all(recap(again.stdout, node)["changed"] == 0 for node in NODES), again.stdout[-3000:]
+
+
+def test_a_refused_run_gives_every_lock_back(lab):
+    """Refused once every host was read, and with it locked (a planned name the host's own
+    underlay link holds): the run stops before any change and no host keeps its lock."""
+    res = playbook("playbooks/hostgw.yml", "-i", str(lab), "-e", "routednet_bridge_name=eth0")
+    assert res.returncode != 0 and "Nothing was changed." in res.stdout, res.stdout[-4000:]
+    assert "eth0" in res.stdout and "Traceback" not in res.stdout + res.stderr
+    assert res.stdout.index("TASK [routednet.fabric.plan : Find the underlay interface") < res.stdout.index("Nothing was changed.")
+    assert "TASK [routednet.fabric.node : Let the next run in]" in res.stdout, res.stdout[-4000:]
+    assert all(lock_is_free(node) for node in NODES)
 
 
 def test_waiting_for_several_locked_hosts_costs_one_timeout(lab):

@@ -209,7 +209,7 @@ def test_ansible_doc_is_complete(name):
     "role, entry_points",
     [
         ("plan", ["main", "plan", "leases"]),
-        ("node", ["main", "apply", "lock", "unlock", "forget", "remove"]),
+        ("node", ["main", "apply", "run_id", "lock", "unlock", "forget", "remove"]),
         ("decommission", ["main", "forget", "release", "clean"]),
     ],
 )

@@ -200,7 +200,7 @@ def test_node_unreachable_mid_run(seed001_down):
         lines = []
         for line in proc.stdout:
             lines.append(line)
-            if line.startswith("PLAY [Provision"):
+            if line.startswith("TASK [routednet.fabric.node : This node's whole desired state"):
                 assert run(sys.executable, LAB_TOOL, "power-off", "--name", lab, "--node", "vm3").returncode == 0
                 break
         lines += proc.stdout.readlines()
