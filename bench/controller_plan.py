@@ -25,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "collections"))
 
 from ansible_collections.routednet.fabric.plugins.action.subnet_plan import role_defaults  # noqa: E402
-from ansible_collections.routednet.fabric.plugins.module_utils import document_steps, node_document, planning  # noqa: E402
+from ansible_collections.routednet.fabric.plugins.module_utils.plan import node_document, planning  # noqa: E402
+from ansible_collections.routednet.fabric.plugins.module_utils.state import document_steps  # noqa: E402
 
 # A node's settings as subnet_plan hands them on when the inventory sets none: the roles' defaults.
 SETTINGS = role_defaults()

@@ -33,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTIONS = os.path.join(os.path.dirname(HERE), "collections")
 sys.path.insert(0, COLLECTIONS)
 
-from ansible_collections.routednet.fabric.plugins.module_utils.restore import run_step  # noqa: E402
+from ansible_collections.routednet.fabric.plugins.module_utils.state.restore import run_step  # noqa: E402
 
 GATEWAY = "10.254.0.2"
 PROTO = 201

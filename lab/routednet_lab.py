@@ -40,7 +40,7 @@ import time
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "collections"))
-from ansible_collections.routednet.fabric.plugins.module_utils.host_lock import start_time  # noqa: E402  (whether a process still runs)
+from ansible_collections.routednet.fabric.plugins.module_utils.host.host_lock import start_time  # noqa: E402  (whether a process still runs)
 
 LAB_ROOT = "/run/routednet-lab"
 # The mount points of PRIVATE_PATHS some lab had to create on this machine. Shared by

@@ -19,7 +19,7 @@ import time
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.routednet.fabric.plugins.module_utils import host_lock
+from ansible_collections.routednet.fabric.plugins.module_utils.host import host_lock
 
 
 class ActionModule(ActionBase):

@@ -13,7 +13,7 @@ import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.routednet.fabric.plugins.module_utils import host_lock
+from ansible_collections.routednet.fabric.plugins.module_utils.host import host_lock
 
 from ansible_collections.routednet.fabric.plugins.plugin_utils import private_pyroute2
 

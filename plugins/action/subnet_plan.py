@@ -13,8 +13,8 @@ import os
 import yaml
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.routednet.fabric.plugins.module_utils import settings
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import PlanError, build_plan
+from ansible_collections.routednet.fabric.plugins.module_utils.plan import settings
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import PlanError, build_plan
 
 # The collection's roles: their defaults are the values of settings the inventory leaves unset.
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")

@@ -8,28 +8,28 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
-from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import (
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency import (
     adjacency_lines,
     adjacency_problems,
     adjacency_table,
 )
-from ansible_collections.routednet.fabric.plugins.module_utils.diagnosis import path_ends, path_report
-from ansible_collections.routednet.fabric.plugins.module_utils.node_document import build as node_document
-from ansible_collections.routednet.fabric.plugins.module_utils.node_document import forget as forget_document
-from ansible_collections.routednet.fabric.plugins.module_utils.node_document import removal as removal_document
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.diagnosis import path_ends, path_report
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.node_document import build as node_document
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.node_document import forget as forget_document
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.node_document import removal as removal_document
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import (
     peer_underlay_ips,
     ping_targets,
 )
-from ansible_collections.routednet.fabric.plugins.module_utils.ownership import planned_links, same_machine
-from ansible_collections.routednet.fabric.plugins.module_utils.preflight import node_problems
-from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_markdown, verify_matrix
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.ownership import planned_links, same_machine
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.preflight import node_problems
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.report import verify_markdown, verify_matrix
 
 
 def plan_report_filter(*args, **kwargs):
     # imported here: the report shares code with the modules, which load pyroute2 (half a
     # second), and every worker process that templates any filter of this file imports it
-    from ansible_collections.routednet.fabric.plugins.module_utils.plan_report import plan_report  # noqa: PLC0415
+    from ansible_collections.routednet.fabric.plugins.module_utils.plan.plan_report import plan_report  # noqa: PLC0415
 
     return plan_report(*args, **kwargs)
 

@@ -148,7 +148,7 @@ restore_command:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils.state import boot_files, state_steps
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 

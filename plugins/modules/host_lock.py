@@ -137,7 +137,7 @@ released:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import host_lock
+from ansible_collections.routednet.fabric.plugins.module_utils.host import host_lock
 
 
 def main():

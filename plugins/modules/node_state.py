@@ -35,7 +35,7 @@ options:
         controller - forwarding, bridge, pods, tunnel device, entries, routes, firewall and
         what to clean up.
       - Applied in one fixed order (the steps it stands for, see
-        C(plugins/module_utils/document_steps.py)) that keeps pods talking while a node
+        C(plugins/module_utils/state/document_steps.py)) that keeps pods talking while a node
         changes backend. The roles pass this.
       - A document of kind C(forget) (decommission, on each remaining node) drops the
         leaving nodes' routes, tunnel entries and firewall addresses, and drops them from
@@ -175,7 +175,8 @@ pyroute2:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import boot_files, document_steps, host_lock, netlink, restore, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils.host import host_lock, netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.state import boot_files, document_steps, restore, state_steps
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 

@@ -141,7 +141,7 @@ import platform
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink, path_check
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink, path_check
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 POD_OPTIONS = dict(

@@ -82,9 +82,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink
-from ansible_collections.routednet.fabric.plugins.module_utils.links import names_and_kinds
-from ansible_collections.routednet.fabric.plugins.module_utils.tunnels import IMMUTABLE as TUNNEL_KINDS
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.host.links import names_and_kinds
+from ansible_collections.routednet.fabric.plugins.module_utils.host.tunnels import IMMUTABLE as TUNNEL_KINDS
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 TTL_RE = re.compile(r"ttl=(\d+)")

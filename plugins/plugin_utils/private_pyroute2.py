@@ -24,7 +24,7 @@ import zipfile
 from ansible import constants as C
 from ansible.errors import AnsibleError
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink
 
 
 def controller_pyroute2():

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from pyroute2 import NetNS
 
-from ansible_collections.routednet.fabric.plugins.module_utils.kernel import feature_state
+from ansible_collections.routednet.fabric.plugins.module_utils.host.kernel import feature_state
 from test_boot_restore import paths, restore
 from test_modules import addrs, link, uplink
 

@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from ansible_collections.routednet.fabric.plugins.module_utils.kernel import feature_state
+from ansible_collections.routednet.fabric.plugins.module_utils.host.kernel import feature_state
 from conftest import REPO as REPO_ROOT
 from labhelpers import BIN, LAB_TOOL, TOPOLOGIES, assert_clean, assert_refused_without_change, node_state, playbook, run
 
@@ -133,11 +133,11 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
         names = tar.getnames()
     for wanted in (
         "plugins/modules/routes.py",
-        "plugins/module_utils/routes.py",
+        "plugins/module_utils/host/routes.py",
         "roles/node/tasks/main.yml",
-        "plugins/module_utils/node_document.py",
+        "plugins/module_utils/plan/node_document.py",
         "playbooks/site.yml",
-        "plugins/module_utils/adjacency.py",
+        "plugins/module_utils/plan/adjacency.py",
         "roles/node/tasks/apply.yml",
         "playbooks/hostgw.yml",
         "playbooks/ipip.yml",

@@ -8,7 +8,7 @@ import sys
 from pyroute2 import NetNS
 from pyroute2 import netns as pnetns
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink
 from conftest import REPO
 
 PROTO = 201

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ansible_collections.routednet.fabric.plugins.module_utils import host_lock
+from ansible_collections.routednet.fabric.plugins.module_utils.host import host_lock
 
 
 def paths(tmp_path):

@@ -18,7 +18,7 @@ import zipfile
 import pytest
 
 from conftest import REPO
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink
 from ansible_collections.routednet.fabric.plugins.plugin_utils import private_pyroute2
 
 sys.path.insert(0, os.path.join(REPO, "lab"))
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: makes net
 # open_rtnl (setns + IPRoute), with the names read the way the modules read them.
 PROBE = r"""
 import json, sys
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 private_dir, netns = sys.argv[1], sys.argv[2]

@@ -1,6 +1,6 @@
 """Pairs of nodes: direct (one L2 segment, both ways), routed, asymmetric, unreachable."""
 
-from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import (
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency import (
     ASYMMETRIC,
     DIRECT,
     ROUTED,
@@ -12,8 +12,8 @@ from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import 
     deciding_routes,
     direct_peers,
 )
-from ansible_collections.routednet.fabric.plugins.module_utils.node_document import peer_entries, peer_routes
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import build_plan
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.node_document import peer_entries, peer_routes
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import build_plan
 
 # Two segments joined by a router (.1 on each), two nodes on each: the crosssubnet lab.
 ADDRESSES = {"n1": "192.168.1.11", "n2": "192.168.1.12", "n3": "192.168.2.13", "n4": "192.168.2.14"}

@@ -3,7 +3,9 @@ plan preview and the preflight read it."""
 
 import pytest
 
-from ansible_collections.routednet.fabric.plugins.module_utils import backends, kernel, plan_report, settings, tunnels
+from ansible_collections.routednet.fabric.plugins.module_utils import backends
+from ansible_collections.routednet.fabric.plugins.module_utils.host import kernel, tunnels
+from ansible_collections.routednet.fabric.plugins.module_utils.plan import plan_report, settings
 from ansible_collections.routednet.fabric.plugins.module_utils.converge import tunnel as converge_tunnel
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 

@@ -1,8 +1,8 @@
 """Path diagnosis on the controller: finding both ends in the plan, and the report."""
 
-from ansible_collections.routednet.fabric.plugins.module_utils.diagnosis import path_ends, path_report
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.diagnosis import path_ends, path_report
 from ansible_collections.routednet.fabric.plugins.module_utils.backends.vxlan import vtep_mac
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import build_plan
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import build_plan
 
 
 def plan():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.routednet.fabric.plugins.module_utils.kernel import feature_state
+from ansible_collections.routednet.fabric.plugins.module_utils.host.kernel import feature_state
 
 RELEASE = "6.1.0-test"
 

@@ -1,11 +1,11 @@
-"""The hand-packed netlink messages (module_utils/netlink_bulk.py), byte for byte against
+"""The hand-packed netlink messages (module_utils/host/netlink_bulk.py), byte for byte against
 pyroute2's own encoder, and the attribute parser on what pyroute2 encodes. No kernel."""
 
 import pytest
 from pyroute2.netlink.rtnl.ndmsg import ndmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink_bulk as bulk
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink_bulk as bulk
 
 AF_INET, AF_BRIDGE = 2, 7
 PROTO = 201

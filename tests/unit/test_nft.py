@@ -1,6 +1,6 @@
 """The collection's nftables table as data: what each setting puts in it."""
 
-from ansible_collections.routednet.fabric.plugins.module_utils import nft
+from ansible_collections.routednet.fabric.plugins.module_utils.host import nft
 
 NODES = ["192.168.32.247", "192.168.32.245", "192.168.32.246"]
 

@@ -6,7 +6,8 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.routednet.fabric.plugins.module_utils import document_steps, node_document, planning, saved_state, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils.plan import node_document, planning
+from ansible_collections.routednet.fabric.plugins.module_utils.state import document_steps, saved_state, state_steps
 
 with open(os.path.join(os.path.dirname(__file__), "test_node_document.yaml")) as handle:
     DATA = yaml.safe_load(handle)

@@ -4,7 +4,8 @@ Runs without root: the steps here fail or decide before touching the kernel."""
 
 import pytest
 
-from ansible_collections.routednet.fabric.plugins.module_utils import outcome, restore
+from ansible_collections.routednet.fabric.plugins.module_utils import outcome
+from ansible_collections.routednet.fabric.plugins.module_utils.state import restore
 from ansible_collections.routednet.fabric.plugins.module_utils.converge import ip_forwarding
 
 

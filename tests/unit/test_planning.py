@@ -3,8 +3,8 @@
 import pytest
 
 from ansible_collections.routednet.fabric.plugins.module_utils.backends.vxlan import vtep_mac
-from ansible_collections.routednet.fabric.plugins.module_utils.node_document import peer_entries, peer_routes
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import (
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.node_document import peer_entries, peer_routes
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import (
     PlanError,
     build_plan,
     host_address_conflicts,

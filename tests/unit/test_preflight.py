@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import build_plan
-from ansible_collections.routednet.fabric.plugins.module_utils.preflight import node_problems
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import build_plan
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.preflight import node_problems
 
 PLAN = build_plan([{"name": "n1", "underlay_ip": "192.168.1.11"}, {"name": "n2", "underlay_ip": "192.168.1.12"}], "10.244.0.0/16")[0]
 SETTINGS = {

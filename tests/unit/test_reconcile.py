@@ -6,7 +6,8 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.routednet.fabric.plugins.module_utils import neighbours, routes, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils.host import neighbours, routes
+from ansible_collections.routednet.fabric.plugins.module_utils.state import state_steps
 
 PROTO = 201
 with open(os.path.join(os.path.dirname(__file__), "test_reconcile.yaml")) as handle:

@@ -1,6 +1,6 @@
 """The verify matrix."""
 
-from ansible_collections.routednet.fabric.plugins.module_utils.report import verify_markdown, verify_matrix
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.report import verify_markdown, verify_matrix
 
 
 def test_verify_matrix_marks_misses_and_same_node_pairs():

@@ -5,8 +5,8 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.routednet.fabric.plugins.module_utils import settings
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import build_plan, host_ifname
+from ansible_collections.routednet.fabric.plugins.module_utils.plan import settings
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import build_plan, host_ifname
 
 with open(os.path.join(os.path.dirname(__file__), "test_settings.yaml")) as handle:
     CASES = yaml.safe_load(handle)

@@ -1,6 +1,6 @@
 """Steps as node_state and the boot restore take them: each checked against its module's spec."""
 
-from ansible_collections.routednet.fabric.plugins.module_utils import restore, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils.state import restore, state_steps
 
 
 def test_a_step_saved_under_the_route_modules_old_name_runs_the_routes_module():

@@ -50,7 +50,7 @@ def crossing_l3(feature):
 
 def facts(name, hybrid_encap=None):
     """A backend as plain data for the roles (the preflight reads the overhead, the node
-    role all tunnel kinds; the kernel check reads the backend itself, module_utils/preflight.py)."""
+    role all tunnel kinds; the kernel check reads the backend itself, module_utils/plan/preflight.py)."""
     encap = encapsulation(name, hybrid_encap)
     return {
         "name": name,

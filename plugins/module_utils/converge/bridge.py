@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils import links, netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.host import links, netlink
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 

@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.routednet.fabric.plugins.module_utils import nft
+from ansible_collections.routednet.fabric.plugins.module_utils.host import nft
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 # What the module accepts; the boot-time restore validates its state file against it too.

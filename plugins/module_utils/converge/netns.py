@@ -15,7 +15,7 @@ __metaclass__ = type
 import re
 
 
-from ansible_collections.routednet.fabric.plugins.module_utils import links, netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.host import links, netlink
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 # What ip-netns accepts as a name: no slash, not . or ..

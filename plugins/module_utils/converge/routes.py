@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink, netlink_bulk as bulk, routes as rt
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink, netlink_bulk as bulk, routes as rt
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 ROUTE_SPEC = dict(

@@ -12,7 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils import backends, kernel, links, netlink, tunnels
+from ansible_collections.routednet.fabric.plugins.module_utils import backends
+from ansible_collections.routednet.fabric.plugins.module_utils.host import kernel, links, netlink, tunnels
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 

@@ -16,7 +16,8 @@ import ipaddress
 import re
 
 
-from ansible_collections.routednet.fabric.plugins.module_utils import ipv4, links, neighbours, netlink, netlink_bulk as bulk
+from ansible_collections.routednet.fabric.plugins.module_utils import ipv4
+from ansible_collections.routednet.fabric.plugins.module_utils.host import links, neighbours, netlink, netlink_bulk as bulk
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 MAC_RE = re.compile(r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$")

@@ -2,14 +2,14 @@
 # Copyright: routednet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Path diagnosis on the controller: which nodes and pods a path joins (from the plan),
-and the report of the hops each end's node read (module_utils/path_check.py)."""
+and the report of the hops each end's node read (module_utils/host/path_check.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import tunnel_address
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import tunnel_address
 
 
 def _pod_view(pod):

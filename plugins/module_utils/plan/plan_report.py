@@ -13,7 +13,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils import backends, neighbours, node_document, routes
+from ansible_collections.routednet.fabric.plugins.module_utils import backends
+from ansible_collections.routednet.fabric.plugins.module_utils.host import neighbours, routes
+from ansible_collections.routednet.fabric.plugins.module_utils.plan import node_document
 
 
 def _mtu(backend, encap):

@@ -13,8 +13,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
-from ansible_collections.routednet.fabric.plugins.module_utils.ownership import conflicts as ownership_conflicts
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import host_address_conflicts
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.ownership import conflicts as ownership_conflicts
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import host_address_conflicts
 
 
 def _alternatives(feature):

@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink_bulk as bulk
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink_bulk as bulk
 
 NUD_PERMANENT = bulk.NUD_PERMANENT
 ENOENT = 2

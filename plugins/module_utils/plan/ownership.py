@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
-from ansible_collections.routednet.fabric.plugins.module_utils.settings import TUNNEL_DEVICE, encapsulation
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.settings import TUNNEL_DEVICE, encapsulation
 
 TUNNEL_KINDS = tuple(backends.tunnel_kinds())
 # The smallest packet every IPv4 link must carry (RFC 791).

@@ -24,8 +24,8 @@ import os
 import socket
 import struct
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink
-from ansible_collections.routednet.fabric.plugins.module_utils.netlink import AF_INET, RTN_UNICAST, RTNH_F_ONLINK
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.host.netlink import AF_INET, RTN_UNICAST, RTNH_F_ONLINK
 
 NLMSG_NOOP = 1
 NLMSG_ERROR = 2

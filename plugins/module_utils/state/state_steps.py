@@ -15,7 +15,7 @@ __metaclass__ = type
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.routednet.fabric.plugins.module_utils import restore
+from ansible_collections.routednet.fabric.plugins.module_utils.state import restore
 
 # A step as the modules that take steps (boot_restore, node_state) accept it.
 STEP_OPTIONS = dict(

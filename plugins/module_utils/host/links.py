@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.routednet.fabric.plugins.module_utils.netlink import (
+from ansible_collections.routednet.fabric.plugins.module_utils.host.netlink import (
     AF_INET,
     IFF_UP,
     OWNER_ALIAS,

@@ -16,11 +16,12 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.routednet.fabric.plugins.module_utils import backends, netlink
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink_bulk as bulk
+from ansible_collections.routednet.fabric.plugins.module_utils import backends
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink_bulk as bulk
 from ansible_collections.routednet.fabric.plugins.module_utils.converge.ip_forwarding import FORWARD_PATH
-from ansible_collections.routednet.fabric.plugins.module_utils.links import find_link, ipv4_addresses, names_and_kinds
-from ansible_collections.routednet.fabric.plugins.module_utils.tunnels import IMMUTABLE as TUNNEL_KINDS
+from ansible_collections.routednet.fabric.plugins.module_utils.host.links import find_link, ipv4_addresses, names_and_kinds
+from ansible_collections.routednet.fabric.plugins.module_utils.host.tunnels import IMMUTABLE as TUNNEL_KINDS
 
 # Neighbour states that mean the next hop did not answer ARP (include/uapi/linux/neighbour.h).
 NUD_INCOMPLETE = 0x01

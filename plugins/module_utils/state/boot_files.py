@@ -17,7 +17,8 @@ import os
 import pkgutil
 import sys
 
-from ansible_collections.routednet.fabric.plugins.module_utils import netlink, restore, saved_state
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.state import restore, saved_state
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 UNIT_NAME = "routednet-restore.service"
@@ -34,7 +35,8 @@ OPTIONS = dict(
 LAUNCHER = "routednet-restore"
 # (Ansible sends a module the module_utils it imports: importing restore here brings the
 # boot program's files along to every module that saves the state)
-PACKAGE = restore.__name__.rpartition(".")[0]
+# (module_utils itself: the names below are relative to it)
+PACKAGE = restore.__name__.rpartition(".")[0].rpartition(".")[0]
 
 UNIT_TEXT = """# Written by routednet.fabric (boot_restore): re-applies the node's routed network at boot.
 [Unit]
@@ -57,7 +59,7 @@ LAUNCHER_TEXT = """#!{python}
 import sys
 
 sys.path.insert(0, {lib_dir!r})
-from ansible_collections.routednet.fabric.plugins.module_utils import restore  # noqa: E402
+from ansible_collections.routednet.fabric.plugins.module_utils.state import restore  # noqa: E402
 
 sys.exit(restore.main(default_state_file={state_file!r}))
 """
@@ -80,18 +82,18 @@ BOOT_MODULES = (
     "converge.tunnel",
     "converge.veth",
     "converge.vxlan_fdb",
+    "host.kernel",
+    "host.links",
+    "host.neighbours",
+    "host.netlink",
+    "host.netlink_bulk",
+    "host.nft",
+    "host.routes",
+    "host.tunnels",
     "ipv4",
-    "kernel",
-    "links",
-    "neighbours",
-    "netlink",
-    "netlink_bulk",
-    "nft",
     "outcome",
-    "restore",
-    "routes",
-    "saved_state",
-    "tunnels",
+    "state.restore",
+    "state.saved_state",
 )
 
 
@@ -164,6 +166,16 @@ def write_atomically(path, data, mode):
     os.rename(tmp, path)
 
 
+def stale_files(lib_dir, wanted):
+    """The boot program's files an earlier version wrote that this one does not (its
+    module_utils laid out otherwise): only the collection's own copy is looked at."""
+    root = os.path.join(lib_dir, *PACKAGE.split(".")[:3])
+    found = []
+    for top, _dirs, names in os.walk(root):
+        found += [os.path.join(top, name) for name in names if name.endswith(".py") and os.path.join(top, name) not in wanted]
+    return sorted(found)
+
+
 def save(module, p, steps, document=None):
     """Write the state file, the restore program and the unit, and enable the unit; the
     result a module returns. The state is the validated ``steps`` (and the node
@@ -177,6 +189,8 @@ def save(module, p, steps, document=None):
         if read_bytes(path) != data or file_mode(path) != mode:
             changes.append("write %s" % path)
             writes.append(path)
+    stale = stale_files(p["lib_dir"], wanted)
+    changes += ["remove %s" % path for path in stale]
     link, target = enable_link(p["unit_dir"])
     link_ok = os.path.islink(link) and os.readlink(link) == target
     if not link_ok:
@@ -186,6 +200,8 @@ def save(module, p, steps, document=None):
         try:
             for path in writes:
                 write_atomically(path, *wanted[path])
+            for path in stale:
+                os.remove(path)
             if not link_ok:
                 if os.path.lexists(link):
                     os.remove(link)

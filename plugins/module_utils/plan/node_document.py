@@ -16,10 +16,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
-from ansible_collections.routednet.fabric.plugins.module_utils.adjacency import direct_peers
-from ansible_collections.routednet.fabric.plugins.module_utils.document_steps import DOCUMENT_FORMAT
-from ansible_collections.routednet.fabric.plugins.module_utils.planning import peers, tunnel_address
-from ansible_collections.routednet.fabric.plugins.module_utils.settings import strict_bool
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency import direct_peers
+from ansible_collections.routednet.fabric.plugins.module_utils.state.document_steps import DOCUMENT_FORMAT
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import peers, tunnel_address
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.settings import strict_bool
 
 
 def _direct(plan, node, backend, encap, adjacency):

@@ -14,7 +14,8 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.routednet.fabric.plugins.module_utils import backends, netlink
+from ansible_collections.routednet.fabric.plugins.module_utils import backends
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink
 
 # Settings the nodes must agree on: a node with its own value splits the cluster
 # (another VNI or port, another pod network, another backend).

@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from ansible_collections.routednet.fabric.plugins.module_utils import outcome
-from ansible_collections.routednet.fabric.plugins.module_utils.saved_state import load_state
+from ansible_collections.routednet.fabric.plugins.module_utils.state.saved_state import load_state
 from ansible_collections.routednet.fabric.plugins.module_utils.converge import (
     bridge,
     firewall,

@@ -14,8 +14,9 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.routednet.fabric.plugins.module_utils import ipv4, netlink_bulk as bulk
-from ansible_collections.routednet.fabric.plugins.module_utils.netlink import RT_TABLE_MAIN
+from ansible_collections.routednet.fabric.plugins.module_utils import ipv4
+from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink_bulk as bulk
+from ansible_collections.routednet.fabric.plugins.module_utils.host.netlink import RT_TABLE_MAIN
 
 
 class RouteSpecError(ValueError):
