@@ -168,7 +168,9 @@ def _import_pyroute2():
         except ImportError:  # Debian's 0.7.2 has none: its metadata knows (installed_version)
             version = "unknown"
         bare.__version__ = version
-        if not installed_version(bare)[:1].isdigit():
+        # (kept on the package, so that load() does not look the metadata up again)
+        bare.__version__ = installed_version(bare)
+        if not bare.__version__[:1].isdigit():
             raise ImportError("pyroute2's version is known only to its __init__")
     except Exception:
         for name in [n for n in sys.modules if n == "pyroute2" or n.startswith("pyroute2.")]:
