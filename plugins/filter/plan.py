@@ -22,7 +22,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning imp
     ping_targets,
 )
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.ownership import planned_links, same_machine
-from ansible_collections.routednet.fabric.plugins.module_utils.plan.preflight import node_problems
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.preflight import cluster_problems
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.report import verify_markdown, verify_matrix
 
 
@@ -44,9 +44,9 @@ class FilterModule(object):
             "backend_facts": backends.facts,
             "backend_problem": backends.problem,
             "backend_title": backends.title,
+            "cluster_problems": cluster_problems,
             "forget_document": forget_document,
             "node_document": node_document,
-            "node_problems": node_problems,
             "planned_links": planned_links,
             "removal_document": removal_document,
             "same_machine": same_machine,

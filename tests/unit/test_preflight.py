@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import build_plan
-from ansible_collections.routednet.fabric.plugins.module_utils.plan.preflight import node_problems
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.preflight import cluster_problems, node_problems
 
 PLAN = build_plan([{"name": "n1", "underlay_ip": "192.168.1.11"}, {"name": "n2", "underlay_ip": "192.168.1.12"}], "10.244.0.0/16")[0]
 SETTINGS = {
@@ -53,3 +53,14 @@ def test_every_kind_of_problem_is_reported_at_once():
     assert len(problems) == 4, problems
     assert [p.split(":")[0] for p in problems] == ["n1"] * 4
     assert "kernel's ipip" in problems[0] and "namespace ns1" in problems[1] and "inet routednet" in problems[2] and "docker0" in problems[3]
+
+
+def test_the_cluster_check_lists_every_nodes_problems_in_the_plays_order():
+    taken = dict(CLEAR, netns_found={"ns1": "theirs"})
+    plan = build_plan([{"name": "n1", "underlay_ip": "192.168.1.11"}, {"name": "n2", "underlay_ip": "192.168.1.12", "pods": ["ns1"]}], "10.244.0.0/16")[0]
+    settings = {"n1": SETTINGS, "n2": SETTINGS}
+    mtus = {"n1": 1500, "n2": 1500}
+    problems = cluster_problems(plan, settings, {"n2": taken, "n1": dict(CLEAR, kernel_features={"ipip": "missing"})}, mtus, "ipip")
+    assert [p.split(":")[0] for p in problems] == ["n2", "n2", "n1"], problems
+    assert "namespace ns1" in problems[1] and "kernel's ipip" in problems[2]
+    assert cluster_problems(plan, settings, {"n1": CLEAR, "n2": CLEAR}, mtus, "hostgw") == []

@@ -50,3 +50,10 @@ def node_problems(plan, node, settings, facts, pod_mtu, backend, hybrid_encap=No
         + ownership_conflicts(plan, node, settings, facts, pod_mtu)
         + host_address_conflicts(plan, node, facts.get("addresses") or [], facts.get("connection"))
     )
+
+
+def cluster_problems(plan, settings, facts, pod_mtus, backend, hybrid_encap=None):
+    """node_problems() of every node in ``facts`` (host -> node_facts' result), in its order;
+    ``settings`` and ``pod_mtus`` by host likewise. One call for the whole cluster: the
+    play checks every host in one task, not one task per host."""
+    return [line for node in facts for line in node_problems(plan, node, settings[node], facts[node], pod_mtus[node], backend, hybrid_encap)]
