@@ -138,7 +138,7 @@ def test_galaxy_build_leaves_lab_and_test_material_out(tmp_path):
         "plugins/module_utils/plan/node_document.py",
         "playbooks/site.yml",
         "plugins/module_utils/plan/adjacency.py",
-        "roles/node/tasks/apply.yml",
+        "roles/node/tasks/unlock.yml",
         "playbooks/hostgw.yml",
         "playbooks/ipip.yml",
         "playbooks/hybrid.yml",
@@ -209,7 +209,7 @@ def test_ansible_doc_is_complete(name):
     "role, entry_points",
     [
         ("plan", ["main", "plan", "leases"]),
-        ("node", ["main", "apply", "run_id", "lock", "unlock", "forget", "remove"]),
+        ("node", ["main", "run_id", "lock", "unlock", "forget", "remove"]),
         ("decommission", ["main", "forget", "release", "clean"]),
     ],
 )
