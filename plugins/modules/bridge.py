@@ -37,6 +37,13 @@ options:
   mtu:
     description: MTU of the bridge. Omit to leave it alone.
     type: int
+  mac:
+    description:
+      - MAC address of the bridge. Omit to leave it alone.
+      - Set, it stays the bridge's whatever ports join; without it Linux gives a bridge
+        the lowest MAC of its ports, so the gateway's MAC changes whenever a container
+        with a lower one joins, and every pod's neighbour entry for it goes stale.
+    type: str
   adopt:
     description:
       - Take over a bridge of this name that the collection did not create (tag it as ours).

@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
+from ansible_collections.routednet.fabric.plugins.module_utils.mac import stable_mac
 
 NAME = "vxlan"
 # as the play names and messages spell it
@@ -47,9 +47,7 @@ MIXED = False
 def vtep_mac(node):
     """The node's VTEP MAC, derived from its name: the same on every run and after the
     device is recreated, with no state to keep. Locally administered, unicast."""
-    digest = bytearray(hashlib.sha256(("routednet.fabric vtep " + node).encode("utf-8")).digest()[:6])
-    digest[0] = (digest[0] & 0xFC) | 0x02
-    return ":".join("%02x" % b for b in digest)
+    return stable_mac("routednet.fabric vtep " + node)
 
 
 def device(node, settings, local, underlay_dev, mtu, address):

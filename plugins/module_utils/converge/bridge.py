@@ -23,6 +23,7 @@ MODULE_KWARGS = dict(
         state=dict(type="str", default="present", choices=["present", "absent"]),
         addresses=dict(type="list", elements="str"),
         mtu=dict(type="int"),
+        mac=dict(type="str"),
         adopt=dict(type="bool", default=False),
         netns=dict(type="str"),
     ),
@@ -74,10 +75,14 @@ def run(request):
             changes += ["set %s up" % name] + ["add %s to %s" % (a, name) for a in addresses or []]
             if p["mtu"]:
                 changes.append("set %s mtu %d" % (name, p["mtu"]))
+            if p["mac"]:
+                changes.append("set %s address %s" % (name, p["mac"]))
         else:
-            args, to_add, to_remove, more = links.plan_link(ipr, msg, mtu=p["mtu"], addresses=addresses)
+            args, to_add, to_remove, more = links.plan_link(ipr, msg, mtu=p["mtu"], addresses=addresses, mac=p["mac"])
             changes += more
         after = links.wanted_view(name, "bridge", p["mtu"], None, addresses, before or None)
+        if p["mac"]:
+            after["mac"] = p["mac"]
         if changes and not request.check_mode:
             undo = netlink.Undo()
             try:
@@ -85,7 +90,7 @@ def run(request):
                     ipr.link("add", ifname=name, kind="bridge")
                     links.created(undo, ipr, name)
                     msg = links.find_link(ipr, name)
-                    args, to_add, to_remove, _texts = links.plan_link(ipr, msg, mtu=p["mtu"], addresses=addresses)
+                    args, to_add, to_remove, _texts = links.plan_link(ipr, msg, mtu=p["mtu"], addresses=addresses, mac=p["mac"])
                 links.apply_link(ipr, msg["index"], args, to_add, to_remove, undo)
                 after = links.link_view(ipr, links.find_link(ipr, name))
             except netlink.NetlinkError as exc:

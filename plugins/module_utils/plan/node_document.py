@@ -16,10 +16,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
+from ansible_collections.routednet.fabric.plugins.module_utils.mac import stable_mac
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency import direct_peers
 from ansible_collections.routednet.fabric.plugins.module_utils.state.document_steps import DOCUMENT_FORMAT
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import peers, tunnel_address
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.settings import strict_bool
+
+
+def bridge_mac(node, bridge):
+    """The node's bridge MAC, derived from the node and bridge names: the same on every run
+    and after a reboot, and the bridge's own (Linux would otherwise give it the lowest MAC
+    of its ports, changing the gateway's MAC whenever a container with a lower one joins).
+    Locally administered, unicast."""
+    return stable_mac("routednet.fabric bridge %s %s" % (node, bridge))
 
 
 def _direct(plan, node, backend, encap, adjacency):
@@ -86,7 +95,7 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None):
         "backend": name,
         "renamed": _renamed(facts.get("saved"), bridge, sysctl_file, table),
         "forwarding": {"persist_file": sysctl_file},
-        "bridge": {"name": bridge, "addresses": [info["gateway"]], "mtu": mtu},
+        "bridge": {"name": bridge, "addresses": [info["gateway"]], "mtu": mtu, "mac": bridge_mac(node, bridge)},
         "departed_pods": departed,
         "pods": [dict((key, pod[key]) for key in ("name", "host_ifname", "pod_ifname", "address")) for pod in info["pods"]],
         "tunnel": tunnel,

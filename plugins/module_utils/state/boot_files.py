@@ -91,6 +91,7 @@ BOOT_MODULES = (
     "host.routes",
     "host.tunnels",
     "ipv4",
+    "mac",
     "outcome",
     "state.restore",
     "state.saved_state",
