@@ -60,6 +60,9 @@ PRIVATE_PATHS = [
     "/usr/local/lib/routednet",
     "/usr/local/lib/routednet-pyroute2",
     "/run/routednet",
+    # (the files container runtimes read: the collection writes them on every node)
+    "/etc/cni/net.d",
+    "/run/flannel",
 ]
 # An sshd of the test tooling: root by its one key only (this file's labs, and the test VM's
 # guest in lab/vm/routednet_vm.py).
@@ -132,6 +135,7 @@ def load_topology(path, namespace_nodes=False):
             if isinstance(node, dict):
                 node.pop("system", None)
                 node.pop("pyroute2", None)
+                node.pop("containers", None)
     errors = []
     segments = {}
     for seg in topo.get("segments") or []:
@@ -169,8 +173,10 @@ def load_topology(path, namespace_nodes=False):
             if node.get("python"):
                 errors.append("node %s: a system node runs its own /usr/bin/python3; drop python:" % name)
             node["_python"] = SYSTEM_PYTHON
-        elif node.get("pyroute2") is not None:
-            errors.append("node %s: pyroute2: is for system nodes (system: bookworm or trixie)" % name)
+        elif node.get("pyroute2") is not None or node.get("containers") is not None:
+            errors.append(
+                "node %s: %s is for system nodes (system: bookworm or trixie)" % (name, "pyroute2:" if node.get("pyroute2") is not None else "containers:")
+            )
         else:
             try:
                 node["_python"] = node_python(node.get("python"))
@@ -571,6 +577,35 @@ SYSTEM_RELEASES = {"bookworm": "12", "trixie": "13"}
 ROOTS_DIR = "/var/cache/routednet-lab/roots"
 # (plus what the tests and runbooks run on a node: sysctl, tcpdump, iperf3)
 SYSTEM_PACKAGES = "systemd,systemd-sysv,dbus,python3,python3-pyroute2,iproute2,openssh-server,iputils-ping,nftables,libnftables1,procps,tcpdump,iperf3"
+# A node with ``containers: true`` boots a root with a container runtime as well: the CNI
+# plugins, podman with crun, and busybox, copied to BUSYBOX_ROOT as the root filesystem of
+# the tests' containers (podman --rootfs: no image registry).
+CONTAINER_PACKAGES = "containernetworking-plugins,podman,crun,busybox-static"
+# (part of the stamp of a containers root: a change here builds it again)
+CONTAINERS_ROOT_VERSION = "4"
+BUSYBOX_ROOT = "/srv/routednet-lab/busybox"
+PACKAGED_CNI_CONFIGS = ("87-podman-bridge.conflist",)
+# podman inside a system node: the node's cgroup tree is read-only and it has no
+# CAP_SYS_RESOURCE, so no cgroups, no default ulimits or sysctls, no session keyring; crun, cgroupfs.
+CONTAINERS_CONF = """# routednet lab node: podman inside systemd-nspawn (no writable cgroups)
+[containers]
+cgroups = "disabled"
+# (systemd-nspawn's seccomp filter refuses keyctl to what runs inside the node)
+keyring = false
+default_sysctls = []
+default_ulimits = []
+
+[engine]
+runtime = "crun"
+cgroup_manager = "cgroupfs"
+"""
+# (its root is an overlay already, on which podman's overlay driver cannot stack: vfs)
+STORAGE_CONF = """# routednet lab node: the node's root is an overlay
+[storage]
+driver = "vfs"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+"""
 # Written into a finished root: a root built from another package list is built again.
 ROOT_STAMP = ".routednet-lab-packages"
 SYSTEM_BOOT_TIMEOUT = 90
@@ -586,21 +621,48 @@ def root_packages(root):
         return None
 
 
-def system_root(release):
-    """The cached root of ``release``, built first if missing (one build at a time)."""
-    root = os.path.join(ROOTS_DIR, release)
+def busybox_root(root):
+    """A busybox root filesystem at BUSYBOX_ROOT inside ``root``: the binary and a link per applet."""
+    target = root + BUSYBOX_ROOT
+    for sub in ("bin", "etc", "proc", "sys", "dev", "tmp", "run"):
+        os.makedirs(os.path.join(target, sub), exist_ok=True)
+    shutil.copy(root + "/bin/busybox", target + "/bin/busybox")
+    applets = run("chroot", root, "/bin/busybox", "--list").stdout.split()
+    for applet in applets:
+        if applet != "busybox" and not os.path.lexists(os.path.join(target, "bin", applet)):
+            os.symlink("busybox", os.path.join(target, "bin", applet))
+
+
+def system_root(release, containers=False):
+    """The cached root of ``release`` (with a container runtime: ``containers``), built
+    first if missing (one build at a time)."""
+    name = release + ("-containers" if containers else "")
+    packages = SYSTEM_PACKAGES + ("," + CONTAINER_PACKAGES + " (lab setup %s)" % CONTAINERS_ROOT_VERSION if containers else "")
+    root = os.path.join(ROOTS_DIR, name)
     os.makedirs(ROOTS_DIR, exist_ok=True)
-    with open(os.path.join(ROOTS_DIR, ".lock-" + release), "w") as lock:
+    with open(os.path.join(ROOTS_DIR, ".lock-" + name), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if root_packages(root) != SYSTEM_PACKAGES:
+        if root_packages(root) != packages:
             fresh = root + ".new"
             shutil.rmtree(fresh, ignore_errors=True)
-            proc = run("mmdebstrap", "--quiet", "--variant=apt", "--include=" + SYSTEM_PACKAGES, release, fresh, check=False)
+            include = SYSTEM_PACKAGES + ("," + CONTAINER_PACKAGES if containers else "")
+            proc = run("mmdebstrap", "--quiet", "--variant=apt", "--include=" + include, release, fresh, check=False)
             if proc.returncode != 0:
                 shutil.rmtree(fresh, ignore_errors=True)
                 raise LabError("mmdebstrap %s failed: %s" % (release, (proc.stderr or proc.stdout).strip()[-2000:]))
+            if containers:
+                busybox_root(fresh)
+                with open(fresh + "/etc/containers/containers.conf", "w") as handle:
+                    handle.write(CONTAINERS_CONF)
+                with open(fresh + "/etc/containers/storage.conf", "w") as handle:
+                    handle.write(STORAGE_CONF)
+                # podman's package ships a default CNI network that sorts before the
+                # collection's: an operator removes it, as CRI-O's and flannel's guides say
+                for name in PACKAGED_CNI_CONFIGS:
+                    if os.path.exists(fresh + "/etc/cni/net.d/" + name):
+                        os.remove(fresh + "/etc/cni/net.d/" + name)
             with open(os.path.join(fresh, ROOT_STAMP), "w") as handle:
-                handle.write(SYSTEM_PACKAGES)
+                handle.write(packages)
             shutil.rmtree(root, ignore_errors=True)
             os.rename(fresh, root)
     return root
@@ -616,7 +678,7 @@ def make_system_root(lab, node):
     d, nd = lab_dir(lab), node_dir(lab, node["name"])
     for sub in ("upper", "work", "root"):
         os.makedirs(os.path.join(nd, sub), exist_ok=True)
-    lower = system_root(node["system"])
+    lower = system_root(node["system"], bool(node.get("containers")))
     run("mount", "-t", "overlay", "rnlab-%s-%s" % (lab, node["name"]), "-o", "lowerdir=%s,upperdir=%s/upper,workdir=%s/work" % (lower, nd, nd), nd + "/root")
     root = nd + "/root"
     with open(root + "/etc/hostname", "w") as handle:

@@ -14,7 +14,7 @@ import yaml
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.routednet.fabric.plugins.module_utils.plan import settings
-from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import PlanError, build_plan
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import RESERVED_POD_ADDRESSES, PlanError, build_plan
 
 # The collection's roles: their defaults are the values of settings the inventory leaves unset.
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
@@ -22,6 +22,7 @@ CHECKED = (
     settings.CLUSTER_WIDE
     + settings.BOOLEANS
     + settings.DEVICE_NAMES
+    + settings.RUNTIME_SETTINGS
     + ("routednet_mtu", "routednet_pods", "routednet_firewall_table", "routednet_sysctl_file", "routednet_pyroute2_install")
 )
 
@@ -181,6 +182,7 @@ class ActionModule(ActionBase):
                     "pod_cidr": hv.get("routednet_pod_cidr") or None,
                     "pods": hv.get("routednet_pods") or [],
                     "connect_ip": hv.get("ansible_host"),
+                    "reserved_pod_addresses": values[str(host)].get("routednet_reserved_pod_addresses", RESERVED_POD_ADDRESSES),
                 }
             )
         lease_file = args.get("lease_file")

@@ -24,6 +24,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning imp
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.ownership import planned_links, same_machine
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.preflight import cluster_problems
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.report import verify_markdown, verify_matrix
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.runtime_files import planned_paths
 
 
 def plan_report_filter(*args, **kwargs):
@@ -49,6 +50,7 @@ class FilterModule(object):
             "node_document": node_document,
             "planned_links": planned_links,
             "removal_document": removal_document,
+            "runtime_file_paths": planned_paths,
             "same_machine": same_machine,
             "path_ends": path_ends,
             "path_report": path_report,

@@ -40,7 +40,7 @@ options:
             runs C(routes).
         type: str
         required: true
-        choices: [bridge, firewall, hostgw_route, ip_forwarding, netns, routes, tunnel, veth, vxlan_fdb]
+        choices: [bridge, firewall, hostgw_route, ip_forwarding, netns, routes, runtime_files, tunnel, veth, vxlan_fdb]
       params:
         description: The module's parameters.
         type: dict

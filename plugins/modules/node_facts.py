@@ -62,6 +62,16 @@ options:
   persist_file:
     description: The collection's sysctl.d file; its owner is returned as RV(persist_file_owner).
     type: path
+  runtime_files:
+    description:
+      - The paths the plan gives this node's runtime files (a CNI network list, flannel's
+        C(subnet.env)); those that exist are returned in RV(runtime_files_found) with their owner.
+    type: list
+    elements: path
+    default: []
+  cni_dir:
+    description: The runtimes' CNI directory; the network configurations in it that are not the collection's are returned in RV(cni_configs).
+    type: path
   lock_run_id:
     description: Take the host's lock for this run (see M(routednet.fabric.host_lock)); without it no lock is touched.
     type: str
@@ -188,6 +198,20 @@ persist_file_owner:
   description: V(null) when O(persist_file) does not exist, else V(ours) or V(theirs).
   returned: always
   type: str
+runtime_files_found:
+  description: Of the paths in O(runtime_files), those that exist, with their owner - V(ours) (they carry the collection's mark) or V(theirs).
+  returned: always
+  type: dict
+  sample: {"/run/flannel/subnet.env": "theirs"}
+cni_configs:
+  description:
+    - The network configurations (C(*.conf), C(*.conflist), C(*.json)) in O(cni_dir) that
+      are not the collection's, by file name. A runtime that takes the first one by name
+      would change networks if the collection's sorted before them.
+  returned: always
+  type: list
+  elements: str
+  sample: [10-flannel.conflist]
 vxlan_devices:
   description: Every VXLAN device of the host, with its UDP port and VNI and whether it is the collection's.
   returned: always
@@ -210,10 +234,12 @@ lock:
   type: dict
   sample: {"acquired": false, "held_by": "run 5f2a from 192.168.245.1, Provision the VXLAN network, holding it for 3 s"}
 saved:
-  description: The names the saved state gives the bridge, the sysctl.d file and the nftables table (null without one).
+  description:
+    - The names the saved state gives the bridge, the sysctl.d file and the nftables table
+      (null without one), and the paths of its runtime files (none without one).
   returned: always
   type: dict
-  sample: {"bridge": "cni0", "persist_file": "/etc/sysctl.d/90-routednet.conf", "firewall_table": "routednet"}
+  sample: {"bridge": "cni0", "persist_file": "/etc/sysctl.d/90-routednet.conf", "firewall_table": "routednet", "runtime_files": ["/run/flannel/subnet.env"]}
 underlay_routes:
   description:
     - The main table's routes that are the longest match for at least one address in
@@ -236,7 +262,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.routednet.fabric.plugins.module_utils.host import host_lock, kernel, netlink, nft
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency import deciding_routes
-from ansible_collections.routednet.fabric.plugins.module_utils.converge import ip_forwarding, netns as converge_netns
+from ansible_collections.routednet.fabric.plugins.module_utils.converge import ip_forwarding, netns as converge_netns, runtime_files
 from ansible_collections.routednet.fabric.plugins.module_utils.host.links import is_owned, link_kind
 from ansible_collections.routednet.fabric.plugins.module_utils.state.saved_state import saved_names, saved_pods
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
@@ -302,6 +328,15 @@ def file_owner(path):
     if text is None:
         return None
     return "ours" if ip_forwarding.is_ours(text) else "theirs"
+
+
+def cni_configs(directory):
+    """The network configurations in the runtimes' CNI directory that are not the collection's."""
+    try:
+        names = sorted(os.listdir(directory)) if directory else []
+    except OSError:
+        return []
+    return [name for name in names if name.endswith((".conf", ".conflist", ".json")) and runtime_files.owner(os.path.join(directory, name)) == "theirs"]
 
 
 def identity():
@@ -383,6 +418,8 @@ def run(module):
         netns_found=netns_found,
         firewall_table_owner=table_owner(module.params["firewall_table"]),
         persist_file_owner=file_owner(module.params["persist_file"]),
+        runtime_files_found=dict((path, runtime_files.owner(path)) for path in module.params["runtime_files"] if runtime_files.owner(path)),
+        cni_configs=cni_configs(module.params["cni_dir"]),
         vxlan_devices=vxlan_devices,
         identity=identity(),
         **extra,
@@ -399,6 +436,8 @@ def main():
             pods=dict(type="list", elements="str", default=[]),
             firewall_table=dict(type="str"),
             persist_file=dict(type="path"),
+            runtime_files=dict(type="list", elements="path", default=[]),
+            cni_dir=dict(type="path"),
             netns=dict(type="str"),
             lock_run_id=dict(type="str"),
             lock_label=dict(type="str", default=""),

@@ -13,11 +13,12 @@ short_description: Converge everything routednet.fabric keeps on a node in one c
 version_added: 0.3.0
 description:
   - Runs the node's whole desired state - forwarding, bridge, pods, tunnel device,
-    neighbour and FDB entries, routes, firewall - as an ordered list of steps, each a call
+    neighbour and FDB entries, routes, firewall, the files container runtimes read - as an ordered list of steps, each a call
     of one of the collection's modules (M(routednet.fabric.ip_forwarding),
     M(routednet.fabric.bridge), M(routednet.fabric.netns), M(routednet.fabric.veth),
     M(routednet.fabric.tunnel), M(routednet.fabric.vxlan_fdb),
-    M(routednet.fabric.routes), M(routednet.fabric.firewall)) through the very code
+    M(routednet.fabric.routes), M(routednet.fabric.firewall),
+    M(routednet.fabric.runtime_files)) through the very code
     that module runs, in one process on the host. A run then costs one module call per
     host whatever the cluster's size, instead of one per module and pod.
   - Every step's parameters are checked against its module's own argument spec before any
@@ -58,7 +59,7 @@ options:
             runs C(routes).
         type: str
         required: true
-        choices: [bridge, firewall, hostgw_route, ip_forwarding, netns, routes, tunnel, veth, vxlan_fdb]
+        choices: [bridge, firewall, hostgw_route, ip_forwarding, netns, routes, runtime_files, tunnel, veth, vxlan_fdb]
       params:
         description: The module's parameters.
         type: dict

@@ -22,6 +22,7 @@ SCENARIOS = {
     "rollback.md": ("default.yml", "hostgw", True),
     "drift-check.md": ("default.yml", "vxlan", True),
     "firewall.md": ("seed001.yml", "vxlan", True),
+    "podman.md": ("default.yml", "hostgw", True),
 }
 # Runbooks whose steps between commands are not commands; where the same sequence runs.
 RUN_ELSEWHERE = {
@@ -29,6 +30,8 @@ RUN_ELSEWHERE = {
     "remove-node.md": "the host is deleted from the inventory between its commands; test_join_leave_and_decommission runs them",
     "reboot.md": "needs systemd and a reboot; test_system_nodes.py::test_a_real_reboot_restores_the_node_with_no_run_in_between reboots a Debian node",
     "README.md": "the index; it has no commands",
+    "replace-flanneld.md": "needs a running flanneld to replace; test_containers.py and test_system_nodes.py check the subnet.env it leaves to the collection",
+    "docker.md": "dockerd does not start on this machine or in its lab nodes; the runbook says so and has no sh block",
 }
 BLOCK = re.compile(r"^( *)```sh\n(?P<body>.*?)^\1```\n(?:\s*<!-- expect(?: rc=(?P<rc>\d+))?: (?P<text>.*?) -->)?", re.M | re.S)
 

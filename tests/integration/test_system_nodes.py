@@ -91,6 +91,11 @@ def test_a_real_reboot_restores_the_node_with_no_run_in_between(systems, backend
     text = journal["deb13"]["stdout"]
     assert "create bridge cni0" in text and "0 failed (node deb13)" in text, text
     assert restorable_state(LAB, "deb13") == before
+    # /run is empty after a boot: flannel's subnet.env is back, written before any runtime starts
+    env = on_nodes(systems, "ansible.builtin.command", "cat /run/flannel/subnet.env", hosts="deb13")["deb13"]["stdout_lines"]
+    assert env[0].startswith("# Managed by routednet.fabric") and "FLANNEL_SUBNET=10.244.3.1/24" in env, env
+    order = on_nodes(systems, "ansible.builtin.command", "systemctl show -p Before routednet-restore.service", hosts="deb13")["deb13"]["stdout"]
+    assert all(unit in order for unit in ("containerd.service", "crio.service", "podman.service", "kubelet.service", "docker.service")), order
 
     matrix = play(systems, "verify.yml", "-e", "verify_expected_ttl=62", "-e", "verify_full_size=true")
     assert matrix.count("62 ") == len(NODES) * (len(NODES) - 1), matrix[-3000:]

@@ -6,7 +6,7 @@
 ``build`` reads the cluster plan, the node's settings as subnet_plan checked them and
 what node_facts found on the host (underlay device, saved names and pods), and returns
 the document: forwarding, bridge, pods, tunnel device, per-peer entries and routes,
-firewall, and what to clean up. It names no backend: each backend's file says how its
+firewall, the files container runtimes read, and what to clean up. It names no backend: each backend's file says how its
 device, entries and routes look (``backends/``). node_state applies a document in the
 fixed order of ``steps`` (document_steps.py), on the host.
 """
@@ -20,6 +20,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.mac import stable
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency import direct_peers
 from ansible_collections.routednet.fabric.plugins.module_utils.state.document_steps import DOCUMENT_FORMAT
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import peers, tunnel_address
+from ansible_collections.routednet.fabric.plugins.module_utils.plan import runtime_files
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.settings import strict_bool
 
 
@@ -63,6 +64,14 @@ def _renamed(saved, bridge, sysctl_file, table):
     saved = saved or {}
     old = {"bridge": bridge, "persist_file": sysctl_file, "firewall_table": table}
     return dict((key, saved.get(key) if saved.get(key) and saved.get(key) != new else None) for key, new in old.items())
+
+
+def _runtime_files(plan, node, settings, mtu, saved):
+    """The runtime files the node holds, and those the last run saved that it no longer
+    does (a new path, a file turned off): the collection's own go, nobody else's."""
+    files = runtime_files.wanted(plan, node, settings, mtu)
+    wanted = set(entry["path"] for entry in files)
+    return {"files": files, "absent": sorted(set((saved or {}).get("runtime_files") or []) - wanted)}
 
 
 def build(plan_result, node, facts, pod_mtu, adjacency=None):
@@ -123,6 +132,7 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None):
             "underlay_dev": underlay_dev,
             "local": info["underlay_ip"],
         },
+        "runtime_files": _runtime_files(plan, node, settings, mtu, facts.get("saved")),
     }
 
 
@@ -158,4 +168,5 @@ def removal(plan_result, node):
         "persist_file": settings["routednet_sysctl_file"],
         "firewall_table": settings["routednet_firewall_table"],
         "tunnel_kinds": backends.tunnel_kinds(),
+        "runtime_files": runtime_files.planned_paths(settings),
     }

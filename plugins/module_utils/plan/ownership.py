@@ -15,6 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.settings import TUNNEL_DEVICE, encapsulation
+from ansible_collections.routednet.fabric.plugins.module_utils.plan import runtime_files
 
 TUNNEL_KINDS = tuple(backends.tunnel_kinds())
 # The smallest packet every IPv4 link must carry (RFC 791).
@@ -75,6 +76,7 @@ def conflicts(plan, node, values, facts, pod_mtu=None):
             "%s: routednet_sysctl_file=%s exists on this host and was not written by routednet.fabric; "
             "choose a file of its own (the default is /etc/sysctl.d/90-routednet.conf)" % (node, values.get("routednet_sysctl_file"))
         )
+    lines += runtime_files.conflicts(node, values, facts)
     tunnel = backends.TUNNELS.get(encapsulation(values))
     if tunnel and tunnel.host_conflicts:
         lines += tunnel.host_conflicts(node, values, facts)

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
 from ansible_collections.routednet.fabric.plugins.module_utils.host import neighbours, routes
-from ansible_collections.routednet.fabric.plugins.module_utils.plan import node_document
+from ansible_collections.routednet.fabric.plugins.module_utils.plan import node_document, runtime_files
 
 
 def _mtu(backend, encap):
@@ -43,21 +43,42 @@ def node_state_lines(plan, node, backend, devices, underlay_devs, encap=None):
     return lines
 
 
-def plan_report(plan, backend, devices, underlay_devs, encap=None, title="Routed network plan"):
-    """{'lines': console lines, 'markdown': the same as a Markdown document}."""
+def _runtime_range(info):
+    found = info.get("runtime_range")
+    return "%s-%s" % (found["start"], found["end"]) if found else "- (subnet too small)"
+
+
+def runtime_summary(settings):
+    """The line naming the files container runtimes get (``settings``: a node's checked settings)."""
+    files = []
+    if runtime_files.conflist_path(settings):
+        files.append(
+            "CNI network %s in %s (host-local over each node's runtime range)" % (settings["routednet_cni_network"], runtime_files.conflist_path(settings))
+        )
+    if runtime_files.subnet_env_path(settings):
+        files.append("flannel's subnet.env at %s" % runtime_files.subnet_env_path(settings))
+    return "container runtimes: %s" % ("; ".join(files) if files else "no files (routednet_cni and routednet_flannel_subnet_env are off)")
+
+
+def plan_report(plan, backend, devices, underlay_devs, encap=None, title="Routed network plan", settings=None):
+    """{'lines': console lines, 'markdown': the same as a Markdown document}. ``settings``:
+    one node's checked settings, to name the files container runtimes get."""
     pairs = backends.get(backend).PAIRS
     pair_kind = pairs % backends.encapsulation(backend, encap).NAME if "%s" in pairs else pairs
-    header = ("node", "underlay address", "pod subnet", "gateway", "pods")
+    # (the runtime's range beside the collection's own pods: one address space, never shared)
+    header = ("node", "underlay address", "pod subnet", "gateway", "pods", "container runtime range")
     rows = []
     for node, info in sorted(plan["nodes"].items()):
         pods = ", ".join("%s %s" % (pod["name"], pod["address"]) for pod in info["pods"]) or "-"
-        rows.append((node, info["underlay_ip"], info["pod_cidr"], info["gateway"], pods))
+        rows.append((node, info["underlay_ip"], info["pod_cidr"], info["gateway"], pods, _runtime_range(info)))
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
     summary = [
         "backend: %s; cluster CIDR %s, a /%s per node" % (backend, plan["cluster_cidr"], plan["subnet_prefix"]),
         "every pair of nodes: %s" % pair_kind,
         "MTU of bridge, pods and tunnel device: %s" % _mtu(backend, encap),
     ]
+    if settings is not None:
+        summary.append(runtime_summary(settings))
     lines = list(summary) + [""]
     lines += ["  ".join("%-*s" % (widths[i], cell) for i, cell in enumerate(row)).rstrip() for row in [header] + rows]
     markdown = ["# %s" % title, ""] + ["- %s" % line for line in summary] + [""]

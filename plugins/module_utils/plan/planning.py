@@ -88,10 +88,30 @@ def _ipv4_or_none(text):
         return None
 
 
+# Addresses after the gateway kept for the collection's own pods (routednet_pods) unless a
+# node sets routednet_reserved_pod_addresses: a container runtime's range starts after them.
+RESERVED_POD_ADDRESSES = 14
+
+
+def runtime_range(subnet, reserved=RESERVED_POD_ADDRESSES):
+    """(first, last) address a container runtime's IPAM may hand out in the node's
+    ``subnet``: everything after the gateway (the first address) and the ``reserved``
+    addresses kept for the collection's own pods, up to the last before broadcast.
+    None when the subnet is too small to leave any."""
+    first = int(subnet.network_address) + 2 + int(reserved)
+    last = int(subnet.broadcast_address) - 1
+    if first > last:
+        return None
+    return ipaddress.IPv4Address(first), ipaddress.IPv4Address(last)
+
+
 def _pods(node, subnet, errors):
-    """Pods of one node with their addresses; explicit ones kept, others from .2 up."""
+    """Pods of one node with their addresses; explicit ones kept, others from .2 up, all
+    below the runtime's range (one address space, two allocators that never meet)."""
     host = node["name"]
     gateway = subnet.network_address + 1
+    reserved = node.get("reserved_pod_addresses", RESERVED_POD_ADDRESSES)
+    runtime = runtime_range(subnet, reserved)
     taken = {gateway}
     pods, seen = [], set()
     entries = []
@@ -116,17 +136,33 @@ def _pods(node, subnet, errors):
             if addr in taken:
                 errors.append("%s: routednet_pods[%s].address %s is already in use (gateway or another pod)" % (host, entry["name"], addr))
                 continue
+            if runtime and addr >= runtime[0]:
+                errors.append(
+                    "%s: routednet_pods[%s].address %s lies in the container runtime's range %s-%s; pick one of %s-%s "
+                    "or raise routednet_reserved_pod_addresses (%d now)"
+                    % (host, entry["name"], addr, runtime[0], runtime[1], gateway + 1, runtime[0] - 1, reserved)
+                )
+                continue
             taken.add(addr)
     hosts_iter = subnet.hosts()
     for entry in entries:
         addr = entry.get("address")
         if not addr:
             for candidate in hosts_iter:
+                if runtime and candidate >= runtime[0]:
+                    break
                 if candidate not in taken:
                     addr = candidate
                     taken.add(candidate)
                     break
-            else:
+            if not addr and runtime:
+                errors.append(
+                    "%s: the %d addresses kept for routednet_pods (%s-%s) are all taken, none is left for pod %s; "
+                    "raise routednet_reserved_pod_addresses (the container runtime's range starts after them)"
+                    % (host, reserved, gateway + 1, runtime[0] - 1, entry["name"])
+                )
+                continue
+            if not addr:
                 errors.append("%s: the node subnet %s has no free address for pod %s" % (host, subnet, entry["name"]))
                 continue
         pods.append(
@@ -171,7 +207,8 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
     """Allocate and validate; return (plan, new_leases) or raise PlanError.
 
     ``nodes``: list of dicts with ``name``, ``underlay_ip``, optional
-    ``pod_cidr`` (an override) and ``pods``.  ``leases``: node -> CIDR from
+    ``pod_cidr`` (an override), ``pods`` and ``reserved_pod_addresses`` (how many
+    addresses after the gateway are kept for the pods).  ``leases``: node -> CIDR from
     the lease file.  Order of precedence: override, lease, first free subnet.
     """
     errors = []
@@ -271,11 +308,14 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
         host = node["name"]
         subnet = assigned[host]
         pods = _pods(node, subnet, errors)
+        runtime = runtime_range(subnet, node.get("reserved_pod_addresses", RESERVED_POD_ADDRESSES))
         plan_nodes[host] = {
             "underlay_ip": str(node["underlay_ip"]),
             "pod_cidr": str(subnet),
             "gateway": "%s/%d" % (subnet.network_address + 1, subnet.prefixlen),
             "pods": pods,
+            # what a container runtime's IPAM hands out (CNI host-local, netavark): after the pods
+            "runtime_range": {"start": str(runtime[0]), "end": str(runtime[1])} if runtime else None,
         }
     if errors:
         raise PlanError(errors)

@@ -28,7 +28,23 @@ CLUSTER_WIDE = (
 # tunnel backend -> the variable naming its device
 TUNNEL_DEVICE = dict((name, backend.DEVICE_VARIABLE) for name, backend in backends.TUNNELS.items())
 
-BOOLEANS = ("routednet_masquerade", "routednet_firewall", "routednet_boot_restore", "routednet_write_leases", "routednet_prune_routes")
+BOOLEANS = ("routednet_masquerade", "routednet_firewall", "routednet_boot_restore", "routednet_write_leases", "routednet_prune_routes", "routednet_cni")
+
+# The files container runtimes read (plan/runtime_files.py) and the addresses kept for the
+# collection's own pods below the runtimes' range.
+RUNTIME_SETTINGS = (
+    "routednet_reserved_pod_addresses",
+    "routednet_cni_dir",
+    "routednet_cni_network",
+    "routednet_cni_order",
+    "routednet_cni_version",
+    "routednet_flannel_subnet_env",
+)
+RESERVED_MAX = 4096
+# Spec versions the CNI plugins of Debian 12 (1.1.1) and newer accept in a network list.
+CNI_VERSIONS = ("0.3.1", "0.4.0", "1.0.0")
+# A CNI network's name is also a directory name (host-local's /var/lib/cni/networks/NAME).
+CNI_NETWORK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 
 # Link names the collection gives its own devices, per node.
@@ -167,10 +183,52 @@ def host_problems(host, values):
         and not (isinstance(sysctl_file, str) and sysctl_file.startswith("/") and sysctl_file.endswith(".conf"))
     ):
         problems.append("%s: routednet_sysctl_file=%s is not an absolute path to a .conf file ('' for none)" % (host, shown(sysctl_file)))
+    problems += runtime_problems(host, values)
     if "routednet_mtu" in values:
         mtu = whole_number(values["routednet_mtu"])
         if mtu is None or (mtu != 0 and not MTU_MIN <= mtu <= MTU_MAX):
             problems.append("%s: routednet_mtu=%s is out of range; set %s" % (host, shown(values["routednet_mtu"]), MTU_RULE))
+    return problems
+
+
+def _absolute(value):
+    return isinstance(value, str) and value.startswith("/") and ".." not in value.split("/") and value.rstrip("/") != ""
+
+
+def runtime_problems(host, values):
+    """The settings of the files container runtimes read, and of the addresses kept below their range."""
+    problems = []
+    if "routednet_reserved_pod_addresses" in values:
+        number = whole_number(values["routednet_reserved_pod_addresses"])
+        if number is None or not 0 <= number <= RESERVED_MAX:
+            problems.append(
+                "%s: routednet_reserved_pod_addresses=%s is out of range; set a whole number from 0 to %d (how many addresses after the gateway "
+                "are kept for routednet_pods)" % (host, shown(values["routednet_reserved_pod_addresses"]), RESERVED_MAX)
+            )
+    if "routednet_cni_dir" in values and not _absolute(values["routednet_cni_dir"]):
+        problems.append(
+            "%s: routednet_cni_dir=%s is not an absolute directory path; set it to the runtimes' CNI directory (/etc/cni/net.d)"
+            % (host, shown(values["routednet_cni_dir"]))
+        )
+    network = values.get("routednet_cni_network")
+    if "routednet_cni_network" in values and not (isinstance(network, str) and CNI_NETWORK.match(network)):
+        problems.append(
+            "%s: routednet_cni_network=%s is not a CNI network name (1-63 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit)"
+            % (host, shown(network))
+        )
+    order = values.get("routednet_cni_order")
+    if "routednet_cni_order" in values and not re.match(r"^[0-9]{1,3}$", str(order) if isinstance(order, (int, str)) and not isinstance(order, bool) else ""):
+        problems.append("%s: routednet_cni_order=%s is not 1-3 digits; set the file name's leading number, such as 10" % (host, shown(order)))
+    if "routednet_cni_version" in values and values["routednet_cni_version"] not in CNI_VERSIONS:
+        problems.append(
+            "%s: routednet_cni_version=%s is not one of %s; set 1.0.0 (0.4.0 for a runtime older than containerd 1.6 or CRI-O 1.24)"
+            % (host, shown(values["routednet_cni_version"]), ", ".join(CNI_VERSIONS))
+        )
+    env = values.get("routednet_flannel_subnet_env")
+    if "routednet_flannel_subnet_env" in values and env != "" and not (_absolute(env) and not env.endswith("/")):
+        problems.append(
+            "%s: routednet_flannel_subnet_env=%s is not an absolute file path ('' for none); flannel's is /run/flannel/subnet.env" % (host, shown(env))
+        )
     return problems
 
 

@@ -43,6 +43,8 @@ UNIT_TEXT = """# Written by routednet.fabric (boot_restore): re-applies the node
 Description=routednet.fabric: restore the routed container network saved by the last Ansible run
 Wants=network-online.target
 After=network-online.target systemd-sysctl.service
+# (the container runtimes read what it restores: flannel's subnet.env in /run, the CNI files)
+Before=containerd.service crio.service docker.service podman.service podman-restart.service kubelet.service
 
 [Service]
 Type=oneshot
@@ -79,6 +81,7 @@ BOOT_MODULES = (
     "converge.ip_forwarding",
     "converge.netns",
     "converge.routes",
+    "converge.runtime_files",
     "converge.tunnel",
     "converge.veth",
     "converge.vxlan_fdb",

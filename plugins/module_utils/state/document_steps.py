@@ -21,10 +21,13 @@ what keeps pods talking while a node changes backend, and what lets a rename hap
 5. with a backend that mixes direct and tunnelled pairs, the entries no tunnelled peer
    needs any more, only now that no route uses them;
 6. the collection's tunnel devices of other kinds (a switch: the routes left them in 4);
-7. the firewall.
+7. the firewall;
+8. the files container runtimes read (a CNI network list, flannel's subnet.env), last:
+   a runtime that reads them finds the bridge, routes and firewall already in place.
 
-A removal goes the other way: pods, routes, tunnel devices, the bridge, the sysctl.d
-file, the firewall's table (the boot restore's files go after it, node_state).
+A removal goes the other way: the runtime files first (no new container is put on the
+network being taken down), pods, routes, tunnel devices, the bridge, the sysctl.d file,
+the firewall's table (the boot restore's files go after it, node_state).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,9 +36,22 @@ __metaclass__ = type
 
 DOCUMENT_FORMAT = 1
 SECTIONS = {
-    "converge": ("node", "renamed", "forwarding", "bridge", "departed_pods", "pods", "tunnel", "entries", "routes", "other_tunnels", "firewall"),
+    "converge": (
+        "node",
+        "renamed",
+        "forwarding",
+        "bridge",
+        "departed_pods",
+        "pods",
+        "tunnel",
+        "entries",
+        "routes",
+        "other_tunnels",
+        "firewall",
+        "runtime_files",
+    ),
     "forget": ("node", "routes", "entries", "firewall"),
-    "remove": ("node", "pods", "bridge", "persist_file", "firewall_table", "tunnel_kinds"),
+    "remove": ("node", "runtime_files", "pods", "bridge", "persist_file", "firewall_table", "tunnel_kinds"),
 }
 
 
@@ -72,7 +88,9 @@ def without_cleanup(document):
     from one run to the next and has nothing to do at boot."""
     if kind(document) != "converge":
         return document
-    return dict(document, renamed=dict((key, None) for key in document["renamed"]), departed_pods=[], other_tunnels=[])
+    files = document.get("runtime_files")
+    files = dict(files, absent=[]) if files else files
+    return dict(document, renamed=dict((key, None) for key in document["renamed"]), departed_pods=[], other_tunnels=[], runtime_files=files)
 
 
 def _forget(document):
@@ -83,7 +101,8 @@ def _forget(document):
 
 
 def _remove(document):
-    out = [_cleanup("netns", {"name": name, "state": "absent"}) for name in document["pods"]]
+    out = [_cleanup("runtime_files", {"absent": document["runtime_files"]})] if document["runtime_files"] else []
+    out += [_cleanup("netns", {"name": name, "state": "absent"}) for name in document["pods"]]
     # (every route of the collection: protocol 201 only)
     out.append(_cleanup("routes", {"state": "absent"}))
     out += [_cleanup("tunnel", {"kind": name, "state": "absent"}) for name in document["tunnel_kinds"]]
@@ -140,4 +159,10 @@ def _converge(document):
         out.append(pruned_entries)
     out += [_cleanup("tunnel", {"kind": kind, "state": "absent"}) for kind in document["other_tunnels"]]
     out.append(_step("firewall", dict(document["firewall"])))
+    files = document["runtime_files"]
+    if files["absent"]:
+        out.append(_cleanup("runtime_files", {"absent": files["absent"]}))
+    if files["files"]:
+        # (saved: at boot it writes subnet.env into the empty /run again)
+        out.append(_step("runtime_files", {"files": files["files"]}))
     return out

@@ -25,6 +25,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.converge import (
     ip_forwarding,
     netns,
     routes,
+    runtime_files,
     tunnel,
     veth,
     vxlan_fdb,
@@ -40,6 +41,7 @@ CONVERGE = {
     "vxlan_fdb": vxlan_fdb,
     "routes": routes,
     "firewall": firewall,
+    "runtime_files": runtime_files,
 }
 # The names earlier versions saved steps under (a state file written before the route
 # module was called routes).

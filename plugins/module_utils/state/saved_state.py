@@ -67,13 +67,20 @@ def saved_pods(path):
 
 def saved_names(path):
     """The names the saved state gives the bridge, the sysctl.d file and the firewall's
-    table (None for each without a readable state): what a rename must clean up."""
+    table (None for each without a readable state), and the paths of its runtime files
+    (none without one): what a rename must clean up."""
     steps = _steps_or_none(path)
 
     def first(module, key):
         return next((step["params"].get(key) for step in steps if step.get("module") == module and step["params"].get("state", "present") == "present"), None)
 
-    return {"bridge": first("bridge", "name"), "persist_file": first("ip_forwarding", "persist_file"), "firewall_table": first("firewall", "table")}
+    runtime_files = sorted(entry["path"] for step in steps if step.get("module") == "runtime_files" for entry in step["params"].get("files") or [])
+    return {
+        "bridge": first("bridge", "name"),
+        "persist_file": first("ip_forwarding", "persist_file"),
+        "firewall_table": first("firewall", "table"),
+        "runtime_files": runtime_files,
+    }
 
 
 def forget(state, departure):

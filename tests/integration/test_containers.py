@@ -1,0 +1,181 @@
+"""Real containers on the routed network: the CNI plugins and podman on Debian systems.
+
+lab/topologies/containers.yml boots two Debian 12 systems (systemd-nspawn), each with
+Debian's CNI plugins (1.1.1) and podman 4.3. The collection writes each node's CNI
+network list and flannel's subnet.env from the plan; then, on every node,
+
+- the CNI plugins are driven exactly as containerd's CRI drives them (tests/cni_driver.py:
+  ADD, CHECK and DEL of the whole list through libcni's protocol) for a pod sandbox's
+  namespace, and
+- podman (its CNI backend) runs a busybox container on the same network,
+
+and every container, runtime's and collection's pod alike, reaches every one on the
+other node with TTL 62; tcpdump on the underlay shows the containers' packets bare
+(host-gw) or inside VNI 1 (VXLAN). A re-run and a check run with the containers up change
+nothing and leave them alone; a switch to VXLAN keeps them talking.
+"""
+
+import json
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from labhelpers import REPO, in_node_namespaces, playbook, recap, running_lab
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="needs root: builds a lab")]
+
+LAB = "ctr"
+NODES = ("node1", "node2")
+CONFLIST = "/etc/cni/net.d/10-routednet.conflist"
+SUBNET_ENV = "/run/flannel/subnet.env"
+BUSYBOX = "/srv/routednet-lab/busybox"
+PODMAN = ("podman", "--network-backend", "cni")
+with open(os.path.join(REPO, "tests", "cni_driver.py")) as _handle:
+    CNI_DRIVER = _handle.read()
+
+
+def on_node(node, *cmd, check=True, **kwargs):
+    proc = subprocess.run(in_node_namespaces(LAB, node, *cmd), capture_output=True, text=True, check=False, **kwargs)
+    if check:
+        assert proc.returncode == 0, "%s on %s: exit %d\n%s%s" % (" ".join(cmd), node, proc.returncode, proc.stdout, proc.stderr)
+    return proc
+
+
+def cni(node, command, container, netns):
+    return on_node(node, "python3", "-", command, CONFLIST, container, netns, input=CNI_DRIVER)
+
+
+def play(inventory, name, *extra):
+    res = playbook(os.path.join("playbooks", name), "-i", str(inventory), *extra)
+    assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-2000:]
+    return res.stdout
+
+
+def changed_counts(stdout):
+    return dict((node, recap(stdout, node)["changed"]) for node in NODES)
+
+
+def bridge_ports(node):
+    links = on_node(node, "ip", "-o", "link", "show", "master", "cni0").stdout
+    return sorted(re.findall(r"^\d+: ([^:@]+)", links, re.M))
+
+
+def ping_ttl(node, argv, address):
+    out = on_node(node, *argv, "ping", "-c", "1", "-W", "3", address, check=False)
+    found = re.search(r"ttl=(\d+)", out.stdout)
+    return int(found.group(1)) if found else (out.stdout + out.stderr).strip()[-300:]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with running_lab(LAB, "containers.yml", tmp_path_factory.mktemp("ctr") / "hosts.yml") as inventory:
+        yield inventory
+
+
+@pytest.fixture(scope="module")
+def containers(cluster):
+    """On each node: a pod sandbox wired by the CNI plugins as containerd's CRI does, and a
+    podman container; both removed at the end (DEL, podman rm), also when a test fails."""
+    play(cluster, "hostgw.yml")
+    made = {}
+    try:
+        for node in NODES:
+            on_node(node, "ip", "netns", "add", "cri-sandbox")
+            made.setdefault(node, []).append("netns")
+            added = json.loads(cni(node, "ADD", "sandbox1", "/run/netns/cri-sandbox").stdout)
+            made[node].append("cni")
+            on_node(node, *PODMAN, "run", "-d", "--name", "web", "--network", "routednet", "--cap-add", "NET_RAW", "--rootfs", BUSYBOX, "sleep", "3600")
+            made[node].append("podman")
+            inspect = on_node(node, *PODMAN, "inspect", "-f", "{{ .NetworkSettings.Networks.routednet.IPAddress }}", "web").stdout.strip()
+            made[node + "/ips"] = {"cri": added["ips"][0]["address"].split("/")[0], "podman": inspect}
+        yield made
+    finally:
+        for node in NODES:
+            steps = made.get(node, [])
+            if "podman" in steps:
+                on_node(node, *PODMAN, "rm", "-f", "-t", "0", "web", check=False)
+            if "cni" in steps:
+                cni(node, "DEL", "sandbox1", "/run/netns/cri-sandbox")
+            if "netns" in steps:
+                on_node(node, "ip", "netns", "delete", "cri-sandbox", check=False)
+
+
+def test_each_node_gets_its_runtime_files_from_the_plan(cluster, containers):
+    for number, node in enumerate(NODES, 1):
+        network = json.loads(on_node(node, "cat", CONFLIST).stdout)
+        bridge = network["plugins"][0]
+        assert (bridge["type"], bridge["bridge"], bridge["ipam"]["type"]) == ("bridge", "cni0", "host-local")
+        assert bridge["ipam"]["ranges"][0][0]["rangeStart"] == "10.244.%d.16" % number
+        env = on_node(node, "cat", SUBNET_ENV).stdout
+        assert "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.%d.1/24\nFLANNEL_MTU=1500\n" % number in env
+        # the runtimes' addresses come from the range after the collection's pods, never .2
+        ips = containers[node + "/ips"]
+        assert all(int(ip.split(".")[3]) >= 16 and ip.startswith("10.244.%d." % number) for ip in ips.values()), ips
+        cni(node, "CHECK", "sandbox1", "/run/netns/cri-sandbox")
+
+
+def test_every_container_reaches_every_other_nodes_containers_and_pods_with_ttl_62(cluster, containers):
+    sources = {
+        "node1": {"cri": ("ip", "netns", "exec", "cri-sandbox"), "podman": PODMAN + ("exec", "web"), "pod1": ("ip", "netns", "exec", "pod1")},
+        "node2": {"cri": ("ip", "netns", "exec", "cri-sandbox"), "podman": PODMAN + ("exec", "web"), "pod2": ("ip", "netns", "exec", "pod2")},
+    }
+    targets = {node: dict(containers[node + "/ips"], **{"pod%d" % n: "10.244.%d.2" % n}) for n, node in enumerate(NODES, 1)}
+    matrix = {}
+    for src_node, peer in (("node1", "node2"), ("node2", "node1")):
+        for src, argv in sources[src_node].items():
+            for dst, address in targets[peer].items():
+                matrix["%s/%s -> %s/%s" % (src_node, src, peer, dst)] = ping_ttl(src_node, argv, address)
+    assert set(matrix.values()) == {62}, matrix
+
+
+def capture(node, bpf, then, *tcpdump_args):
+    """What tcpdump on ``node``'s underlay saw while ``then()`` ran."""
+    proc = subprocess.Popen(
+        in_node_namespaces(LAB, node, "timeout", "10", "tcpdump", "-l", "-n", "-c", "1", *tcpdump_args, "-i", "eth0", bpf),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)
+    then()
+    out, err = proc.communicate(timeout=30)
+    return out + err
+
+
+def test_container_packets_go_bare_on_the_underlay_with_host_gw(cluster, containers):
+    src, dst = containers["node1/ips"]["podman"], containers["node2/ips"]["cri"]
+    seen = capture("node2", "icmp and host %s" % src, lambda: ping_ttl("node1", PODMAN + ("exec", "web"), dst))
+    assert re.search(r"IP %s > %s: ICMP echo request" % (re.escape(src), re.escape(dst)), seen), seen
+
+
+def test_a_rerun_and_a_check_run_with_containers_up_change_nothing_and_leave_them_alone(cluster, containers):
+    before = dict((node, bridge_ports(node)) for node in NODES)
+    assert changed_counts(play(cluster, "hostgw.yml")) == {"node1": 0, "node2": 0}
+    assert changed_counts(play(cluster, "hostgw.yml", "--check")) == {"node1": 0, "node2": 0}
+    assert dict((node, bridge_ports(node)) for node in NODES) == before
+    for node in NODES:
+        cni(node, "CHECK", "sandbox1", "/run/netns/cri-sandbox")
+        assert on_node(node, *PODMAN, "inspect", "-f", "{{ .State.Running }}", "web").stdout.strip() == "true"
+
+
+def test_a_switch_to_vxlan_keeps_the_containers_talking_through_vni_1(cluster, containers):
+    """The running containers keep the MTU they were given (1500): new ones get the
+    tunnel's (the rewritten list), and these reach the peers through the VTEP (a full-size
+    packet of theirs is answered by the node with 'fragmentation needed', see docs/containers.md)."""
+    play(cluster, "vxlan.yml")
+    try:
+        assert '"mtu": 1450' in on_node("node1", "cat", CONFLIST).stdout
+        assert "FLANNEL_MTU=1450" in on_node("node1", "cat", SUBNET_ENV).stdout
+        src, dst = containers["node1/ips"]["cri"], containers["node2/ips"]["podman"]
+        seen = capture("node2", "udp port 8472", lambda: ping_ttl("node1", ("ip", "netns", "exec", "cri-sandbox"), dst), "-T", "vxlan")
+        assert re.search(r"VXLAN, flags \[I\] \(0x08\), vni 1\s*IP %s > %s: ICMP echo request" % (re.escape(src), re.escape(dst)), seen), seen
+        assert ping_ttl("node2", PODMAN + ("exec", "web"), containers["node1/ips"]["podman"]) == 62
+        # a container made before the switch keeps MTU 1500; its full-size packet is refused
+        # by its node with the tunnel's MTU (path MTU discovery), not lost
+        big = on_node("node1", "ip", "netns", "exec", "cri-sandbox", "ping", "-M", "do", "-s", "1472", "-c", "2", "-W", "2", dst, check=False)
+        assert re.search(r"mtu ?= ?1450", big.stdout + big.stderr), big.stdout + big.stderr
+    finally:
+        play(cluster, "hostgw.yml")
