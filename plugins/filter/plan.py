@@ -23,7 +23,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning imp
 )
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.ownership import planned_links, same_machine
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.preflight import cluster_problems
-from ansible_collections.routednet.fabric.plugins.module_utils.plan.report import verify_markdown, verify_matrix
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.report import container_sources, container_targets, verify_markdown, verify_matrix
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.runtime_files import planned_paths
 
 
@@ -46,6 +46,8 @@ class FilterModule(object):
             "backend_problem": backends.problem,
             "backend_title": backends.title,
             "cluster_problems": cluster_problems,
+            "container_sources": container_sources,
+            "container_targets": container_targets,
             "forget_document": forget_document,
             "node_document": node_document,
             "planned_links": planned_links,

@@ -10,7 +10,8 @@ network list and flannel's subnet.env from the plan; then, on every node,
 - podman (its CNI backend) runs a busybox container on the same network,
 
 and every container, runtime's and collection's pod alike, reaches every one on the
-other node with TTL 62; tcpdump on the underlay shows the containers' packets bare
+other node with TTL 62 (and verify.yml, asked to, finds them on the bridge and puts them
+in its matrix); tcpdump on the underlay shows the containers' packets bare
 (host-gw) or inside VNI 1 (VXLAN). A re-run and a check run with the containers up change
 nothing and leave them alone; a switch to VXLAN keeps them talking.
 """
@@ -129,6 +130,15 @@ def test_every_container_reaches_every_other_nodes_containers_and_pods_with_ttl_
             for dst, address in targets[peer].items():
                 matrix["%s/%s -> %s/%s" % (src_node, src, peer, dst)] = ping_ttl(src_node, argv, address)
     assert set(matrix.values()) == {62}, matrix
+
+
+def test_verify_finds_the_containers_on_each_bridge_and_puts_them_in_its_matrix(cluster, containers):
+    matrix = play(cluster, "verify.yml", "-e", "verify_expected_ttl=62", "-e", "verify_containers=true")
+    # per node its pod, the CRI sandbox and the podman container: 3 x 3 pairs each way
+    assert matrix.count("62 direct") == 18, matrix[-4000:]
+    assert "node1/cri-sandbox" in matrix and "node2/netns-" in matrix, matrix[-4000:]
+    plain = play(cluster, "verify.yml", "-e", "verify_expected_ttl=62")
+    assert plain.count("62 direct") == 2 and "cri-sandbox" not in plain, plain[-3000:]
 
 
 def capture(node, bpf, then, *tcpdump_args):

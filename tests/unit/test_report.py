@@ -1,6 +1,6 @@
 """The verify matrix."""
 
-from ansible_collections.routednet.fabric.plugins.module_utils.plan.report import verify_markdown, verify_matrix
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.report import container_sources, container_targets, verify_markdown, verify_matrix
 
 
 def test_verify_matrix_marks_misses_and_same_node_pairs():
@@ -51,3 +51,18 @@ def test_markdown_has_a_summary_the_table_and_the_misses():
     assert lines[4] == "| from \\ to | node1/p1 | node2/p2 | node3/p3 |" and lines[5] == "|---|---|---|---|"
     assert lines[6] == "| node1/p1 | - | **FAIL** | 62 vxlan |"
     assert lines[-1] == "- node1/p1 -> node2/p2 (10.0.2.2)"
+
+
+def test_the_other_nodes_containers_become_targets_named_by_their_namespace():
+    found = {
+        "node1": {"containers": [{"netns": "cni-a", "addresses": ["10.244.1.16/24"], "host_ifname": "veth1", "ifname": "eth0"}]},
+        "node2": {
+            "containers": [
+                {"netns": "netns-b", "addresses": ["10.244.2.17/24"], "host_ifname": "veth2", "ifname": "eth0"},
+                {"netns": None, "addresses": [], "host_ifname": "veth3", "ifname": None},
+            ]
+        },
+        "node3": {"skipped": True},
+    }
+    assert container_targets(found, "node1") == [{"node": "node2", "pod": "netns-b", "address": "10.244.2.17"}]
+    assert container_sources(found["node2"]) == ["netns-b"] and container_sources({"skipped": True}) == []

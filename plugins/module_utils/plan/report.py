@@ -116,3 +116,21 @@ def verify_markdown(results_by_node, title="Pod-to-pod reachability"):
     if misses:
         lines += ["", "## Missed", ""] + ["- %s -> %s (%s)" % miss for miss in misses]
     return "\n".join(lines) + "\n"
+
+
+def container_targets(found_by_node, node):
+    """The runtime containers of every other node as reachability targets (``found_by_node``:
+    node -> bridge_containers' result), each labelled by its namespace as a source would be."""
+    targets = []
+    for other in sorted(found_by_node):
+        if other == node:
+            continue
+        for container in (found_by_node[other] or {}).get("containers") or []:
+            if container.get("netns") and container.get("addresses"):
+                targets.append({"node": other, "pod": container["netns"], "address": container["addresses"][0].split("/")[0]})
+    return targets
+
+
+def container_sources(found):
+    """This node's runtime containers (bridge_containers' result) that can be pinged from."""
+    return [container["netns"] for container in (found or {}).get("containers") or [] if container.get("netns") and container.get("addresses")]
