@@ -13,7 +13,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency im
     adjacency_problems,
     adjacency_table,
 )
-from ansible_collections.routednet.fabric.plugins.module_utils.plan.diagnosis import path_ends, path_report
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.diagnosis import container_nodes, path_ends, path_report
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.node_document import build as node_document
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.node_document import forget as forget_document
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.node_document import removal as removal_document
@@ -46,6 +46,7 @@ class FilterModule(object):
             "backend_problem": backends.problem,
             "backend_title": backends.title,
             "cluster_problems": cluster_problems,
+            "container_nodes": container_nodes,
             "container_sources": container_sources,
             "container_targets": container_targets,
             "forget_document": forget_document,

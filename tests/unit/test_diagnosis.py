@@ -1,6 +1,6 @@
 """Path diagnosis on the controller: finding both ends in the plan, and the report."""
 
-from ansible_collections.routednet.fabric.plugins.module_utils.plan.diagnosis import path_ends, path_report
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.diagnosis import container_nodes, path_ends, path_report
 from ansible_collections.routednet.fabric.plugins.module_utils.backends.vxlan import vtep_mac
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import build_plan
 
@@ -69,3 +69,31 @@ def test_a_whole_path_that_drops_the_ping_points_at_tcpdump():
     assert any("tcpdump -ni %s icmp" % ends["source"]["pod"]["host_ifname"] in line for line in report["lines"])
     answered = path_report(ends, [hop("n1", "a", True)], [], {"ok": True, "ttl": 62})
     assert answered["ok"] and answered["lines"][-1].endswith("the ping was answered (TTL 62)")
+
+
+FOUND = {
+    "n2": {
+        "containers": [
+            {"netns": "cni-7f3a", "ifname": "eth0", "host_ifname": "veth9c1d", "addresses": ["10.244.1.16/24"]},
+            {"netns": None, "ifname": None, "host_ifname": "vethgone", "addresses": []},
+        ]
+    }
+}
+
+
+def test_a_runtime_container_is_an_end_by_its_address_looked_for_on_its_own_node_only():
+    assert container_nodes(plan(), "n1/db", "10.244.1.16") == ["n2"]
+    assert container_nodes(plan(), "10.244.1.16", "10.244.0.2") == ["n2"]  # a pod's address needs no looking
+    assert container_nodes(plan(), "n1/db", "10.244.1.2") == []
+    ends = path_ends(plan(), "n1/db", "10.244.1.16", FOUND)
+    assert ends["to"] == "10.244.1.16" and ends["title"] == "n1/db -> 10.244.1.16 (n2/cni-7f3a)"
+    assert ends["destination"]["pod"] == {"name": "cni-7f3a", "address": "10.244.1.16/24", "ifname": "eth0", "host_ifname": "veth9c1d"}
+    back = path_ends(plan(), "10.244.1.16", "10.244.0.3", FOUND)
+    assert back["source"]["node"] == "n2" and back["source"]["pod"]["name"] == "cni-7f3a" and back["destination"]["pod"]["name"] == "db"
+
+
+def test_an_address_no_pod_and_no_container_holds_is_named():
+    assert path_ends(plan(), "n1/db", "10.244.1.99", FOUND)["error"] == (
+        "dst=10.244.1.99 is no pod address of the plan; give one of: 10.244.0.2 (n1/web), 10.244.0.3 (n1/db), 10.244.1.2 (n2/web)"
+        " - or a running container's address (none on n2's bridge holds 10.244.1.99)"
+    )

@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
+
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import tunnel_address
 
@@ -32,10 +34,50 @@ def _all_pods(plan):
             yield node, pod, pod["address"].split("/")[0]
 
 
-def _find_source(plan, src):
-    """(node, pod or None) for ``src``: a node, a pod, or node/pod."""
+def _subnet_node(plan, text):
+    """The node whose pod subnet holds the address ``text`` (None: no address, or no node's)."""
+    try:
+        address = ipaddress.IPv4Address(text)
+    except ValueError:
+        return None
+    return next((node for node, info in sorted(plan["nodes"].items()) if address in ipaddress.IPv4Network(info["pod_cidr"])), None)
+
+
+def _is_pod_address(plan, text):
+    return any(text == address for _node, _pod, address in _all_pods(plan))
+
+
+def container_nodes(plan, src, dst):
+    """The nodes to look for a container on: those whose subnet holds ``src`` or ``dst`` as
+    an address that is no planned pod's (a runtime's container, found on the bridge)."""
+    ends = [str(end) for end in (src, dst) if end]
+    return sorted(set(_subnet_node(plan, end) for end in ends if _subnet_node(plan, end) and not _is_pod_address(plan, end)))
+
+
+def _container(plan, text, containers, which):
+    """(node, pod view) of the runtime container holding the address ``text``, or an error."""
+    node = _subnet_node(plan, text)
+    for container in ((containers or {}).get(node) or {}).get("containers") or []:
+        if container.get("netns") and any(address.split("/")[0] == text for address in container.get("addresses") or []):
+            address = next(a for a in container["addresses"] if a.split("/")[0] == text)
+            return node, {"name": container["netns"], "address": address, "pod_ifname": container["ifname"], "host_ifname": container["host_ifname"]}
+    addresses = ["%s (%s/%s)" % (address, pod_node, pod["name"]) for pod_node, pod, address in _all_pods(plan)]
+    return "%s=%s is no pod address of the plan; give one of: %s - or a running container's address (none on %s's bridge holds %s)" % (
+        which,
+        text,
+        ", ".join(addresses) or "(no node has pods)",
+        node,
+        text,
+    )
+
+
+def _find_source(plan, src, containers=None):
+    """(node, pod or None) for ``src``: a node, a pod, node/pod, or a pod's or container's address."""
     if src in plan["nodes"]:
         return src, None
+    if _subnet_node(plan, src):
+        found = [(node, pod) for node, pod, address in _all_pods(plan) if address == src]
+        return found[0] if found else _container(plan, src, containers, "src")
     node_part, _sep, pod_part = src.rpartition("/")
     found = [(node, pod) for node, pod, _address in _all_pods(plan) if pod["name"] == pod_part and node_part in ("", node)]
     if len(found) == 1:
@@ -46,22 +88,28 @@ def _find_source(plan, src):
     return "src=%s is neither a node nor a pod of the plan; give one of: %s" % (src, ", ".join(sorted(plan["nodes"]) + pods))
 
 
-def _find_destination(plan, dst):
+def _find_destination(plan, dst, containers=None):
     for node, pod, address in _all_pods(plan):
         if dst in (address, pod["name"], "%s/%s" % (node, pod["name"])):
             return node, pod
+    if _subnet_node(plan, dst):
+        return _container(plan, dst, containers, "dst")
     addresses = ["%s (%s/%s)" % (address, node, pod["name"]) for node, pod, address in _all_pods(plan)]
     return "dst=%s is no pod address of the plan; give one of: %s" % (dst, ", ".join(addresses) or "(no node has pods: set routednet_pods)")
 
 
-def path_ends(plan, src, dst):
-    """What each end's node checks, or {'error': text naming the variable and the fix}."""
+def path_ends(plan, src, dst, containers=None):
+    """What each end's node checks, or {'error': text naming the variable and the fix}.
+    ``containers``: node -> bridge_containers' result, for an end that is a runtime's
+    container (by address; container_nodes says on which nodes to look)."""
     if not src or not dst:
-        return {"error": "diagnose.yml needs -e src=<node, pod or node/pod> -e dst=<pod address>, e.g. -e src=node1/docker1 -e dst=172.18.0.2"}
-    source = _find_source(plan, str(src))
+        return {
+            "error": "diagnose.yml needs -e src=<node, pod, node/pod or address> -e dst=<pod or container address>, e.g. -e src=node1/docker1 -e dst=172.18.0.2"
+        }
+    source = _find_source(plan, str(src), containers)
     if isinstance(source, str):
         return {"error": source}
-    destination = _find_destination(plan, str(dst))
+    destination = _find_destination(plan, str(dst), containers)
     if isinstance(destination, str):
         return {"error": destination}
     (src_node, src_pod), (dst_node, dst_pod) = source, destination
