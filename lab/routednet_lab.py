@@ -578,11 +578,12 @@ ROOTS_DIR = "/var/cache/routednet-lab/roots"
 # (plus what the tests and runbooks run on a node: sysctl, tcpdump, iperf3)
 SYSTEM_PACKAGES = "systemd,systemd-sysv,dbus,python3,python3-pyroute2,iproute2,openssh-server,iputils-ping,nftables,libnftables1,procps,tcpdump,iperf3"
 # A node with ``containers: true`` boots a root with a container runtime as well: the CNI
-# plugins, podman with crun, and busybox, copied to BUSYBOX_ROOT as the root filesystem of
-# the tests' containers (podman --rootfs: no image registry).
-CONTAINER_PACKAGES = "containernetworking-plugins,podman,crun,busybox-static"
+# plugins, podman with crun and netavark (podman's default network backend when installed,
+# as on most Debian 12 hosts with podman), and busybox, copied to BUSYBOX_ROOT as the root
+# filesystem of the tests' containers (podman --rootfs: no image registry).
+CONTAINER_PACKAGES = "containernetworking-plugins,podman,netavark,crun,busybox-static"
 # (part of the stamp of a containers root: a change here builds it again)
-CONTAINERS_ROOT_VERSION = "4"
+CONTAINERS_ROOT_VERSION = "5"
 BUSYBOX_ROOT = "/srv/routednet-lab/busybox"
 PACKAGED_CNI_CONFIGS = ("87-podman-bridge.conflist",)
 # podman inside a system node: the node's cgroup tree is read-only and it has no
