@@ -200,7 +200,8 @@ def test_node_unreachable_mid_run(seed001_down):
         lines = []
         for line in proc.stdout:
             lines.append(line)
-            if line.startswith("TASK [routednet.fabric.node : This node's whole desired state"):
+            # (the last task before the converge, run on the controller: every node is planned and checked)
+            if line.startswith("TASK [routednet.fabric.plan : Record new node-to-subnet leases"):
                 assert run(sys.executable, LAB_TOOL, "power-off", "--name", lab, "--node", "vm3").returncode == 0
                 break
         lines += proc.stdout.readlines()
