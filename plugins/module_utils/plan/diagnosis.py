@@ -104,7 +104,8 @@ def path_ends(plan, src, dst, containers=None):
     container (by address; container_nodes says on which nodes to look)."""
     if not src or not dst:
         return {
-            "error": "diagnose.yml needs -e src=<node, pod, node/pod or address> -e dst=<pod or container address>, e.g. -e src=node1/docker1 -e dst=172.18.0.2"
+            "error": "diagnose.yml needs -e src=<node, pod or node/pod> -e dst=<pod address> (or a container's address at either end), "
+            "e.g. -e src=node1/docker1 -e dst=172.18.0.2"
         }
     source = _find_source(plan, str(src), containers)
     if isinstance(source, str):
