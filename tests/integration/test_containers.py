@@ -179,6 +179,20 @@ def test_a_rerun_and_a_check_run_with_containers_up_change_nothing_and_leave_the
         assert on_node(node, *PODMAN, "inspect", "-f", "{{ .State.Running }}", "web").stdout.strip() == "true"
 
 
+def test_a_bridge_mac_put_back_is_announced_so_the_pods_follow_at_once(cluster, containers):
+    """A bridge whose MAC is not the planned one (an upgraded node's, whose bridge took a
+    port's) gets it back, and the kernel's gratuitous ARP moves every neighbour entry for
+    the gateway along: the first ping after the run is answered, from pod and container."""
+    on_node("node1", "ip", "link", "set", "cni0", "address", "02:00:5e:00:00:99")
+    for argv in (("ip", "netns", "exec", "pod1"), ("ip", "netns", "exec", "cri-sandbox")):
+        assert ping_ttl("node1", argv, "10.244.2.2") == 62  # (their entries now hold the old MAC)
+    assert changed_counts(play(cluster, "hostgw.yml"))["node1"] == 1
+    assert "02:00:5e:00:00:99" not in on_node("node1", "ip", "-o", "link", "show", "cni0").stdout
+    for argv in (("ip", "netns", "exec", "pod1"), ("ip", "netns", "exec", "cri-sandbox")):
+        out = on_node("node1", *argv, "ping", "-c", "1", "-W", "1", "10.244.2.2", check=False)
+        assert "ttl=62" in out.stdout, out.stdout + out.stderr
+
+
 def test_a_switch_to_vxlan_keeps_the_containers_talking_through_vni_1(cluster, containers):
     """The running containers keep the MTU they were given (1500): new ones get the
     tunnel's (the rewritten list), and these reach the peers through the VTEP (a full-size

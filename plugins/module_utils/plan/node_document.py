@@ -24,12 +24,13 @@ from ansible_collections.routednet.fabric.plugins.module_utils.plan import runti
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.settings import strict_bool
 
 
-def bridge_mac(node, bridge):
-    """The node's bridge MAC, derived from the node and bridge names: the same on every run
-    and after a reboot, and the bridge's own (Linux would otherwise give it the lowest MAC
-    of its ports, changing the gateway's MAC whenever a container with a lower one joins).
+def bridge_mac(node):
+    """The node's bridge MAC, derived from the node's name: the same on every run, after a
+    reboot and after the bridge is renamed (the pods' neighbour entries for the gateway
+    stay right), and the bridge's own (Linux would otherwise give it the lowest MAC of its
+    ports, changing the gateway's MAC whenever a container with a lower one joins).
     Locally administered, unicast."""
-    return stable_mac("routednet.fabric bridge %s %s" % (node, bridge))
+    return stable_mac("routednet.fabric bridge " + node)
 
 
 def _direct(plan, node, backend, encap, adjacency):
@@ -104,7 +105,7 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None):
         "backend": name,
         "renamed": _renamed(facts.get("saved"), bridge, sysctl_file, table),
         "forwarding": {"persist_file": sysctl_file},
-        "bridge": {"name": bridge, "addresses": [info["gateway"]], "mtu": mtu, "mac": bridge_mac(node, bridge)},
+        "bridge": {"name": bridge, "addresses": [info["gateway"]], "mtu": mtu, "mac": bridge_mac(node)},
         "departed_pods": departed,
         "pods": [dict((key, pod[key]) for key in ("name", "host_ifname", "pod_ifname", "address")) for pod in info["pods"]],
         "tunnel": tunnel,
