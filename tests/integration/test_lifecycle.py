@@ -131,6 +131,8 @@ def test_join_leave_and_decommission(seed001, backend):
     links = sh("ip", "-n", vm3, "-o", "link")
     assert " cni0:" not in links and "routednet" not in links and "veth" not in links, links
     assert "routednet" not in sh("ip", "netns", "exec", vm3, "nft", "list", "tables")
+    # its runtime files went too (the CNI network list, flannel's subnet.env)
+    assert sh(*in_node_namespaces(lab, "vm3", "ls", "-A", "/etc/cni/net.d", "/run/flannel")).split() == ["/etc/cni/net.d:", "/run/flannel:"]
     assert "vm3" not in leases(inventory)
     for node, peer_subnet in (("vm1", "172.246.0.0/24"), ("vm2", "172.245.0.0/24")):  # a reboot would not bring vm3 back
         saved = sh(*in_node_namespaces(lab, node, "cat", "/etc/routednet/boot-state.json"))
