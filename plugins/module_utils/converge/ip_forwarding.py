@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+
+from ansible_collections.routednet.fabric.plugins.module_utils.host.files import read_text as read, write_atomically
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 
@@ -24,14 +26,6 @@ MARK = PERSIST_TEXT.splitlines()[0]
 
 def is_ours(text):
     return text.startswith(MARK)
-
-
-def read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 # What the module accepts; the boot-time restore validates its state file against it too.
@@ -67,13 +61,7 @@ def run(request):
                 with open(FORWARD_PATH, "w") as handle:
                     handle.write("1\n")
             if path and present and file_text != PERSIST_TEXT:
-                directory = os.path.dirname(path)
-                if not os.path.isdir(directory):
-                    os.makedirs(directory)
-                tmp = path + ".routednet-tmp"
-                with open(tmp, "w") as handle:
-                    handle.write(PERSIST_TEXT)
-                os.rename(tmp, path)
+                write_atomically(path, PERSIST_TEXT)
             if path and not present and file_text is not None:
                 os.remove(path)
         except (IOError, OSError) as exc:

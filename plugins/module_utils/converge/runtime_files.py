@@ -19,10 +19,10 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.routednet.fabric.plugins.module_utils.host.files import read_text as read, write_atomically
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 MARK = "Managed by routednet.fabric"
-TMP_SUFFIX = ".routednet-tmp"
 
 # What the module accepts; the boot-time restore validates its state file against it too.
 MODULE_KWARGS = dict(
@@ -42,34 +42,15 @@ MODULE_KWARGS = dict(
 )
 
 
-def read(path):
-    """The file's text, or None when there is none (or it cannot be read as text)."""
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError, UnicodeDecodeError):
-        return None
-
-
 def owner(path):
     """None when ``path`` does not exist, else "ours" (it carries MARK) or "theirs"."""
     if not os.path.lexists(path):
         return None
-    text = read(path)
+    try:
+        text = read(path)
+    except ValueError:  # not text: not a file the collection wrote
+        return "theirs"
     return "ours" if text is not None and MARK in text and not os.path.islink(path) else "theirs"
-
-
-def write_atomically(path, text):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    tmp = path + TMP_SUFFIX
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(tmp, 0o644)
-    os.rename(tmp, path)
 
 
 def run(request):

@@ -18,6 +18,7 @@ import pkgutil
 import sys
 
 from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink
+from ansible_collections.routednet.fabric.plugins.module_utils.host.files import read_bytes, write_atomically
 from ansible_collections.routednet.fabric.plugins.module_utils.state import restore, saved_state
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
@@ -85,6 +86,7 @@ BOOT_MODULES = (
     "converge.tunnel",
     "converge.veth",
     "converge.vxlan_fdb",
+    "host.files",
     "host.kernel",
     "host.links",
     "host.neighbours",
@@ -144,30 +146,11 @@ def enable_link(unit_dir):
     return os.path.join(unit_dir, "multi-user.target.wants", UNIT_NAME), os.path.join(unit_dir, UNIT_NAME)
 
 
-def read_bytes(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
 def file_mode(path):
     try:
         return os.stat(path).st_mode & 0o7777
     except OSError:
         return None
-
-
-def write_atomically(path, data, mode):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    tmp = path + ".routednet-tmp"
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-    os.chmod(tmp, mode)
-    os.rename(tmp, path)
 
 
 def stale_files(lib_dir, wanted):
