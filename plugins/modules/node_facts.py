@@ -418,7 +418,7 @@ def run(module):
         netns_found=netns_found,
         firewall_table_owner=table_owner(module.params["firewall_table"]),
         persist_file_owner=file_owner(module.params["persist_file"]),
-        runtime_files_found=dict((path, runtime_files.owner(path)) for path in module.params["runtime_files"] if runtime_files.owner(path)),
+        runtime_files_found=dict((path, owner) for path, owner in ((path, runtime_files.owner(path)) for path in module.params["runtime_files"]) if owner),
         cni_configs=cni_configs(module.params["cni_dir"]),
         vxlan_devices=vxlan_devices,
         identity=identity(),

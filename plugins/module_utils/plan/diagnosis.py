@@ -50,17 +50,17 @@ def _is_pod_address(plan, text):
 def container_nodes(plan, src, dst):
     """The nodes to look for a container on: those whose subnet holds ``src`` or ``dst`` as
     an address that is no planned pod's (a runtime's container, found on the bridge)."""
-    ends = [str(end) for end in (src, dst) if end]
-    return sorted(set(_subnet_node(plan, end) for end in ends if _subnet_node(plan, end) and not _is_pod_address(plan, end)))
+    ends = [str(end) for end in (src, dst) if end and not _is_pod_address(plan, str(end))]
+    return sorted(set(node for node in (_subnet_node(plan, end) for end in ends) if node))
 
 
 def _container(plan, text, containers, which):
     """(node, pod view) of the runtime container holding the address ``text``, or an error."""
     node = _subnet_node(plan, text)
     for container in ((containers or {}).get(node) or {}).get("containers") or []:
-        if container.get("netns") and any(address.split("/")[0] == text for address in container.get("addresses") or []):
-            address = next(a for a in container["addresses"] if a.split("/")[0] == text)
-            return node, {"name": container["netns"], "address": address, "pod_ifname": container["ifname"], "host_ifname": container["host_ifname"]}
+        for address in container.get("addresses") or [] if container.get("netns") else []:
+            if address.split("/")[0] == text:
+                return node, {"name": container["netns"], "address": address, "pod_ifname": container["ifname"], "host_ifname": container["host_ifname"]}
     addresses = ["%s (%s/%s)" % (address, pod_node, pod["name"]) for pod_node, pod, address in _all_pods(plan)]
     return "%s=%s is no pod address of the plan; give one of: %s - or a running container's address (none on %s's bridge holds %s)" % (
         which,

@@ -51,12 +51,11 @@ def _runtime_range(info):
 def runtime_summary(settings):
     """The line naming the files container runtimes get (``settings``: a node's checked settings)."""
     files = []
-    if runtime_files.conflist_path(settings):
-        files.append(
-            "CNI network %s in %s (host-local over each node's runtime range)" % (settings["routednet_cni_network"], runtime_files.conflist_path(settings))
-        )
-    if runtime_files.subnet_env_path(settings):
-        files.append("flannel's subnet.env at %s" % runtime_files.subnet_env_path(settings))
+    conflist, env = runtime_files.conflist_path(settings), runtime_files.subnet_env_path(settings)
+    if conflist:
+        files.append("CNI network %s in %s (host-local over each node's runtime range)" % (settings["routednet_cni_network"], conflist))
+    if env:
+        files.append("flannel's subnet.env at %s" % env)
     return "container runtimes: %s" % ("; ".join(files) if files else "no files (routednet_cni and routednet_flannel_subnet_env are off)")
 
 

@@ -105,13 +105,12 @@ def runtime_range(subnet, reserved=RESERVED_POD_ADDRESSES):
     return ipaddress.IPv4Address(first), ipaddress.IPv4Address(last)
 
 
-def _pods(node, subnet, errors):
+def _pods(node, subnet, reserved, runtime, errors):
     """Pods of one node with their addresses; explicit ones kept, others from .2 up, all
-    below the runtime's range (one address space, two allocators that never meet)."""
+    below the runtime's range ``runtime`` (runtime_range of the ``reserved`` addresses:
+    one address space, two allocators that never meet)."""
     host = node["name"]
     gateway = subnet.network_address + 1
-    reserved = node.get("reserved_pod_addresses", RESERVED_POD_ADDRESSES)
-    runtime = runtime_range(subnet, reserved)
     taken = {gateway}
     pods, seen = [], set()
     entries = []
@@ -307,8 +306,9 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
     for node in nodes:
         host = node["name"]
         subnet = assigned[host]
-        pods = _pods(node, subnet, errors)
-        runtime = runtime_range(subnet, node.get("reserved_pod_addresses", RESERVED_POD_ADDRESSES))
+        reserved = node.get("reserved_pod_addresses", RESERVED_POD_ADDRESSES)
+        runtime = runtime_range(subnet, reserved)
+        pods = _pods(node, subnet, reserved, runtime, errors)
         plan_nodes[host] = {
             "underlay_ip": str(node["underlay_ip"]),
             "pod_cidr": str(subnet),
