@@ -65,6 +65,11 @@ def test_one_pod_more_than_the_reserved_addresses_is_refused_naming_the_setting(
     ]
 
 
+def test_reserved_addresses_written_as_digits_are_a_number_too():
+    assert errors_of(["p%d" % i for i in range(3)], reserved="2")[0].startswith("n1: the 2 addresses kept for routednet_pods (10.244.1.2-10.244.1.3)")
+    assert plan_of([], reserved="100")["nodes"]["n1"]["runtime_range"]["start"] == "10.244.1.102"
+
+
 def test_an_explicit_pod_address_in_the_runtime_range_is_refused():
     assert errors_of([{"name": "p", "address": "10.244.1.100"}]) == [
         "n1: routednet_pods[p].address 10.244.1.100 lies in the container runtime's range 10.244.1.16-10.244.1.254; "

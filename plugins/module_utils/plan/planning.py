@@ -306,7 +306,8 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
     for node in nodes:
         host = node["name"]
         subnet = assigned[host]
-        reserved = node.get("reserved_pod_addresses", RESERVED_POD_ADDRESSES)
+        # (the inventory may write it as digits; settings.py checked it is a whole number)
+        reserved = int(node.get("reserved_pod_addresses", RESERVED_POD_ADDRESSES))
         runtime = runtime_range(subnet, reserved)
         pods = _pods(node, subnet, reserved, runtime, errors)
         plan_nodes[host] = {
