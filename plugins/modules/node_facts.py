@@ -72,6 +72,14 @@ options:
   cni_dir:
     description: The runtimes' CNI directory; the network configurations in it that are not the collection's are returned in RV(cni_configs).
     type: path
+  netavark_dir:
+    description:
+      - podman's network directory; the networks in it that are not the collection's and
+        manage O(bridge) are returned in RV(netavark_bridge_networks).
+    type: path
+  bridge:
+    description: The collection's bridge (for O(netavark_dir)).
+    type: str
   lock_run_id:
     description: Take the host's lock for this run (see M(routednet.fabric.host_lock)); without it no lock is touched.
     type: str
@@ -212,6 +220,19 @@ cni_configs:
   type: list
   elements: str
   sample: [10-flannel.conflist]
+netavark_version:
+  description: The version the host's netavark prints (V(null) when none is installed where podman looks).
+  returned: always
+  type: str
+  sample: 1.14.0
+netavark_bridge_networks:
+  description:
+    - The netavark networks in O(netavark_dir), not the collection's, that manage O(bridge)
+      (not C(mode=unmanaged)), whose netavark deletes the bridge when their last container leaves.
+  returned: always
+  type: list
+  elements: str
+  sample: [podman1]
 vxlan_devices:
   description: Every VXLAN device of the host, with its UDP port and VNI and whether it is the collection's.
   returned: always
@@ -255,7 +276,9 @@ underlay_routes:
 """
 
 import ipaddress
+import json
 import os
+import re
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
@@ -268,6 +291,8 @@ from ansible_collections.routednet.fabric.plugins.module_utils.state.saved_state
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
+# Where podman looks for netavark (containers.conf's helper_binaries_dir, by default).
+NETAVARK_PATHS = ("/usr/local/libexec/podman/netavark", "/usr/local/lib/podman/netavark", "/usr/libexec/podman/netavark", "/usr/lib/podman/netavark")
 ROUTE_TYPES = {1: "unicast", 6: "blackhole", 7: "unreachable", 8: "prohibit"}
 
 
@@ -337,6 +362,37 @@ def cni_configs(directory):
     except OSError:
         return []
     return [name for name in names if name.endswith((".conf", ".conflist", ".json")) and runtime_files.owner(os.path.join(directory, name)) == "theirs"]
+
+
+def netavark_version(module):
+    """What the first netavark podman would use prints as its version; None when there is none."""
+    binary = next((path for path in NETAVARK_PATHS if os.access(path, os.X_OK)), None)
+    if binary is None:
+        return None
+    rc, out, _err = module.run_command([binary, "--version"])
+    found = re.search(r"(\d+\.\d+(\.\d+)?)", out) if rc == 0 else None
+    return found.group(1) if found else None
+
+
+def netavark_bridge_networks(directory, bridge):
+    """The netavark networks in ``directory``, not the collection's, that manage ``bridge``."""
+    try:
+        names = sorted(os.listdir(directory)) if directory and bridge else []
+    except OSError:
+        return []
+    managing = []
+    for name in names:
+        path = os.path.join(directory, name)
+        if not name.endswith(".json") or runtime_files.owner(path) != "theirs":
+            continue
+        try:
+            with open(path) as handle:
+                network = json.load(handle)
+        except (OSError, ValueError):
+            continue
+        if isinstance(network, dict) and network.get("network_interface") == bridge and (network.get("options") or {}).get("mode") != "unmanaged":
+            managing.append(str(network.get("name") or name))
+    return managing
 
 
 def identity():
@@ -420,6 +476,8 @@ def run(module):
         persist_file_owner=file_owner(module.params["persist_file"]),
         runtime_files_found=dict((path, owner) for path, owner in ((path, runtime_files.owner(path)) for path in module.params["runtime_files"]) if owner),
         cni_configs=cni_configs(module.params["cni_dir"]),
+        netavark_version=netavark_version(module),
+        netavark_bridge_networks=netavark_bridge_networks(module.params["netavark_dir"], module.params["bridge"]),
         vxlan_devices=vxlan_devices,
         identity=identity(),
         **extra,
@@ -438,6 +496,8 @@ def main():
             persist_file=dict(type="path"),
             runtime_files=dict(type="list", elements="path", default=[]),
             cni_dir=dict(type="path"),
+            netavark_dir=dict(type="path"),
+            bridge=dict(type="str"),
             netns=dict(type="str"),
             lock_run_id=dict(type="str"),
             lock_label=dict(type="str", default=""),

@@ -1,13 +1,16 @@
 """Real containers on the routed network: the CNI plugins and podman on Debian systems.
 
-lab/topologies/containers.yml boots two Debian 12 systems (systemd-nspawn), each with
-Debian's CNI plugins (1.1.1) and podman 4.3. The collection writes each node's CNI
-network list and flannel's subnet.env from the plan; then, on every node,
+lab/topologies/containers.yml boots two Debian systems (systemd-nspawn), each with
+Debian's CNI plugins (1.1.1): node1 Debian 12 with podman 4.3 and netavark 1.4, node2
+Debian 13 with podman 5.4 and netavark 1.14. The collection writes each node's CNI
+network list and flannel's subnet.env from the plan, and node2's netavark network (not
+node1's: netavark 1.4 would delete the bridge); then, on every node,
 
 - the CNI plugins are driven exactly as containerd's CRI drives them (tests/cni_driver.py:
   ADD, CHECK and DEL of the whole list through libcni's protocol) for a pod sandbox's
   namespace, and
-- podman (its CNI backend) runs a busybox container on the same network,
+- podman runs a busybox container on the same network: on node1 through its CNI backend,
+  on node2 through netavark, its default,
 
 and every container, runtime's and collection's pod alike, reaches every one on the
 other node with TTL 62 (and verify.yml, asked to, finds them on the bridge and puts them
@@ -33,7 +36,9 @@ NODES = ("node1", "node2")
 CONFLIST = "/etc/cni/net.d/10-routednet.conflist"
 SUBNET_ENV = "/run/flannel/subnet.env"
 BUSYBOX = "/srv/routednet-lab/busybox"
-PODMAN = ("podman", "--network-backend", "cni")
+NETAVARK_NETWORK = "/etc/containers/networks/routednet.json"
+# node1's podman reads the CNI list, node2's its netavark network
+PODMAN = {"node1": ("podman", "--network-backend", "cni"), "node2": ("podman",)}
 with open(os.path.join(REPO, "tests", "cni_driver.py")) as _handle:
     CNI_DRIVER = _handle.read()
 
@@ -88,16 +93,16 @@ def containers(cluster):
             made.setdefault(node, []).append("netns")
             added = json.loads(cni(node, "ADD", "sandbox1", "/run/netns/cri-sandbox").stdout)
             made[node].append("cni")
-            on_node(node, *PODMAN, "run", "-d", "--name", "web", "--network", "routednet", "--cap-add", "NET_RAW", "--rootfs", BUSYBOX, "sleep", "3600")
+            on_node(node, *PODMAN[node], "run", "-d", "--name", "web", "--network", "routednet", "--cap-add", "NET_RAW", "--rootfs", BUSYBOX, "sleep", "3600")
             made[node].append("podman")
-            inspect = on_node(node, *PODMAN, "inspect", "-f", "{{ .NetworkSettings.Networks.routednet.IPAddress }}", "web").stdout.strip()
+            inspect = on_node(node, *PODMAN[node], "inspect", "-f", "{{ .NetworkSettings.Networks.routednet.IPAddress }}", "web").stdout.strip()
             made[node + "/ips"] = {"cri": added["ips"][0]["address"].split("/")[0], "podman": inspect}
         yield made
     finally:
         for node in NODES:
             steps = made.get(node, [])
             if "podman" in steps:
-                on_node(node, *PODMAN, "rm", "-f", "-t", "0", "web", check=False)
+                on_node(node, *PODMAN[node], "rm", "-f", "-t", "0", "web", check=False)
             if "cni" in steps:
                 cni(node, "DEL", "sandbox1", "/run/netns/cri-sandbox")
             if "netns" in steps:
@@ -116,12 +121,38 @@ def test_each_node_gets_its_runtime_files_from_the_plan(cluster, containers):
         ips = containers[node + "/ips"]
         assert all(int(ip.split(".")[3]) >= 16 and ip.startswith("10.244.%d." % number) for ip in ips.values()), ips
         cni(node, "CHECK", "sandbox1", "/run/netns/cri-sandbox")
+    # netavark 1.4 (node1) has no mode=unmanaged: no netavark network there
+    assert on_node("node1", "test", "-e", NETAVARK_NETWORK, check=False).returncode == 1
+    network = json.loads(on_node("node2", "cat", NETAVARK_NETWORK).stdout)
+    assert (network["network_interface"], network["options"]["mode"]) == ("cni0", "unmanaged")
+    assert network["subnets"][0]["lease_range"] == {"start_ip": "10.244.2.16", "end_ip": "10.244.2.254"}
+
+
+def test_netavark_leaves_the_bridge_its_address_and_the_firewall_alone(cluster, containers):
+    """A netavark container that comes and goes (the last one on node2's netavark network)
+    takes nothing of the node's network with it: netavark 1.4 deleted the bridge here."""
+    before = on_node("node2", "nft", "list", "ruleset").stdout
+    try:
+        on_node("node2", "podman", "run", "-d", "--name", "brief", "--network", "routednet", "--rootfs", BUSYBOX, "sleep", "60")
+        assert on_node("node2", "podman", "inspect", "-f", "{{ .NetworkSettings.Networks.routednet.IPAddress }}", "brief").stdout.startswith("10.244.2.")
+    finally:
+        on_node("node2", "podman", "rm", "-f", "-t", "0", "brief", check=False)
+    on_node("node2", "podman", "rm", "-f", "-t", "0", "web")
+    try:
+        bridge = on_node("node2", "ip", "-o", "-4", "addr", "show", "cni0").stdout
+        assert "inet 10.244.2.1/24" in bridge, bridge
+        assert on_node("node2", "nft", "list", "ruleset").stdout == before
+        assert changed_counts(play(cluster, "hostgw.yml", "--check")) == {"node1": 0, "node2": 0}
+    finally:
+        on_node("node2", "podman", "run", "-d", "--name", "web", "--network", "routednet", "--cap-add", "NET_RAW", "--rootfs", BUSYBOX, "sleep", "3600")
+        address = on_node("node2", "podman", "inspect", "-f", "{{ .NetworkSettings.Networks.routednet.IPAddress }}", "web")
+        containers["node2/ips"]["podman"] = address.stdout.strip()
 
 
 def test_every_container_reaches_every_other_nodes_containers_and_pods_with_ttl_62(cluster, containers):
     sources = {
-        "node1": {"cri": ("ip", "netns", "exec", "cri-sandbox"), "podman": PODMAN + ("exec", "web"), "pod1": ("ip", "netns", "exec", "pod1")},
-        "node2": {"cri": ("ip", "netns", "exec", "cri-sandbox"), "podman": PODMAN + ("exec", "web"), "pod2": ("ip", "netns", "exec", "pod2")},
+        "node1": {"cri": ("ip", "netns", "exec", "cri-sandbox"), "podman": PODMAN["node1"] + ("exec", "web"), "pod1": ("ip", "netns", "exec", "pod1")},
+        "node2": {"cri": ("ip", "netns", "exec", "cri-sandbox"), "podman": PODMAN["node2"] + ("exec", "web"), "pod2": ("ip", "netns", "exec", "pod2")},
     }
     targets = {node: dict(containers[node + "/ips"], **{"pod%d" % n: "10.244.%d.2" % n}) for n, node in enumerate(NODES, 1)}
     matrix = {}
@@ -165,7 +196,7 @@ def capture(node, bpf, then, *tcpdump_args):
 
 def test_container_packets_go_bare_on_the_underlay_with_host_gw(cluster, containers):
     src, dst = containers["node1/ips"]["podman"], containers["node2/ips"]["cri"]
-    seen = capture("node2", "icmp and host %s" % src, lambda: ping_ttl("node1", PODMAN + ("exec", "web"), dst))
+    seen = capture("node2", "icmp and host %s" % src, lambda: ping_ttl("node1", PODMAN["node1"] + ("exec", "web"), dst))
     assert re.search(r"IP %s > %s: ICMP echo request" % (re.escape(src), re.escape(dst)), seen), seen
 
 
@@ -176,7 +207,7 @@ def test_a_rerun_and_a_check_run_with_containers_up_change_nothing_and_leave_the
     assert dict((node, bridge_ports(node)) for node in NODES) == before
     for node in NODES:
         cni(node, "CHECK", "sandbox1", "/run/netns/cri-sandbox")
-        assert on_node(node, *PODMAN, "inspect", "-f", "{{ .State.Running }}", "web").stdout.strip() == "true"
+        assert on_node(node, *PODMAN[node], "inspect", "-f", "{{ .State.Running }}", "web").stdout.strip() == "true"
 
 
 def test_a_bridge_mac_put_back_is_announced_so_the_pods_follow_at_once(cluster, containers):
@@ -204,7 +235,8 @@ def test_a_switch_to_vxlan_keeps_the_containers_talking_through_vni_1(cluster, c
         src, dst = containers["node1/ips"]["cri"], containers["node2/ips"]["podman"]
         seen = capture("node2", "udp port 8472", lambda: ping_ttl("node1", ("ip", "netns", "exec", "cri-sandbox"), dst), "-T", "vxlan")
         assert re.search(r"VXLAN, flags \[I\] \(0x08\), vni 1\s*IP %s > %s: ICMP echo request" % (re.escape(src), re.escape(dst)), seen), seen
-        assert ping_ttl("node2", PODMAN + ("exec", "web"), containers["node1/ips"]["podman"]) == 62
+        assert ping_ttl("node2", PODMAN["node2"] + ("exec", "web"), containers["node1/ips"]["podman"]) == 62
+        assert '"mtu": "1450"' in on_node("node2", "cat", NETAVARK_NETWORK).stdout
         # a container made before the switch keeps MTU 1500; its full-size packet is refused
         # by its node with the tunnel's MTU (path MTU discovery), not lost
         big = on_node("node1", "ip", "netns", "exec", "cri-sandbox", "ping", "-M", "do", "-s", "1472", "-c", "2", "-W", "2", dst, check=False)

@@ -21,7 +21,10 @@ SETTINGS = {
     "routednet_cni_order": "10",
     "routednet_cni_version": "1.0.0",
     "routednet_flannel_subnet_env": "/run/flannel/subnet.env",
+    "routednet_netavark": "auto",
+    "routednet_netavark_dir": "/etc/containers/networks",
 }
+NETAVARK = "/etc/containers/networks/routednet.json"
 
 
 def plan_of(pods, reserved=None, prefix=24):
@@ -90,6 +93,91 @@ def test_the_cni_network_list_hands_out_only_the_runtime_range_on_our_bridge():
     assert converge.MARK in files[0]["text"]
 
 
+@pytest.mark.parametrize(
+    "setting, version, written",
+    [
+        ("auto", "1.14.0", True),
+        ("auto", "1.15.2", True),
+        ("auto", "2.0", True),
+        ("auto", "1.4.0", False),  # Debian 12's: it would delete the bridge
+        ("auto", None, False),  # no netavark on the host
+        (True, "1.14.0", True),
+        ("false", "1.14.0", False),
+    ],
+)
+def test_a_netavark_network_is_written_only_where_netavark_leaves_the_bridge_alone(setting, version, written):
+    files = runtime_files.wanted(plan_of([]), "n1", dict(SETTINGS, routednet_netavark=setting), 1500, {"netavark_version": version})
+    assert (NETAVARK in [entry["path"] for entry in files]) is written
+
+
+def test_the_netavark_network_is_unmanaged_on_our_bridge_over_the_runtime_range():
+    files = runtime_files.wanted(plan_of(["p1"]), "n1", SETTINGS, 1450, {"netavark_version": "1.14.0"})
+    assert [entry["path"] for entry in files] == ["/etc/cni/net.d/10-routednet.conflist", NETAVARK, "/run/flannel/subnet.env"]
+    network = json.loads(files[1]["text"])
+    assert (network["name"], network["driver"], network["network_interface"]) == ("routednet", "bridge", "cni0")
+    assert network["subnets"] == [{"subnet": "10.244.1.0/24", "gateway": "10.244.1.1", "lease_range": {"start_ip": "10.244.1.16", "end_ip": "10.244.1.254"}}]
+    assert network["options"] == {"mode": "unmanaged", "mtu": "1450"}
+    assert (network["dns_enabled"], network["ipv6_enabled"], network["ipam_options"]) == (False, False, {"driver": "host-local"})
+    assert converge.MARK in network["labels"]["routednet.fabric"]
+    # (the same id on every run and node: podman keys its leases by network)
+    assert len(network["id"]) == 64 and int(network["id"], 16) >= 0
+    again = runtime_files.wanted(plan_of(["p1"]), "n2", SETTINGS, 1450, {"netavark_version": "1.14.0"})[1]
+    assert json.loads(again["text"])["id"] == network["id"]
+
+
+@pytest.mark.parametrize(
+    "setting, facts, expected",
+    [
+        ("auto", {"netavark_version": "1.4.0", "runtime_files_found": {NETAVARK: "theirs"}}, []),
+        (
+            "auto",
+            {"netavark_version": "1.14.0", "runtime_files_found": {NETAVARK: "theirs"}},
+            [
+                "n1: /etc/containers/networks/routednet.json exists on this host and was not written by routednet.fabric (podman's network routednet?); "
+                "the collection never adopts a file: remove that network (podman network rm), set routednet_cni_network to another name, "
+                "or routednet_netavark: false"
+            ],
+        ),
+        (
+            "true",
+            {"netavark_version": "1.4.0"},
+            [
+                "n1: routednet_netavark=true but this host has netavark 1.4.0; netavark before 1.14 has no mode=unmanaged: it deletes the bridge, "
+                "the node's gateway, when its last container leaves: install netavark 1.14 or newer, or set routednet_netavark: auto (or false) "
+                "and run podman with its CNI backend (--network-backend cni)"
+            ],
+        ),
+        (
+            "auto",
+            {"netavark_version": "1.4.0", "netavark_bridge_networks": ["podman1"]},
+            [
+                "n1: podman's network podman1 (in /etc/containers/networks) manages the bridge cni0, and netavark deletes a bridge it manages when "
+                "its last container leaves: remove that network (podman network rm), or give the collection's bridge another name (routednet_bridge_name)"
+            ],
+        ),
+        ("false", {"netavark_version": "1.4.0", "runtime_files_found": {NETAVARK: "theirs"}}, []),
+        (
+            "false",
+            {"netavark_bridge_networks": ["podman1"]},
+            [
+                "n1: podman's network podman1 (in /etc/containers/networks) manages the bridge cni0, and netavark deletes a bridge it manages when "
+                "its last container leaves: remove that network (podman network rm), or give the collection's bridge another name (routednet_bridge_name)"
+            ],
+        ),
+    ],
+    ids=[
+        "theirs where we write nothing",
+        "theirs where we would write",
+        "required on an old netavark",
+        "a network managing our bridge",
+        "off",
+        "off, and a network managing our bridge",
+    ],
+)
+def test_a_netavark_network_that_would_cost_the_bridge_is_refused_before_any_change(setting, facts, expected):
+    assert runtime_files.conflicts("n1", dict(SETTINGS, routednet_netavark=setting), facts) == expected
+
+
 def test_subnet_env_is_flannels_with_the_gateway_and_never_lets_the_plugin_masquerade():
     env = runtime_files.wanted(plan_of([]), "n1", dict(SETTINGS, routednet_masquerade=True), 1450)[1]["text"]
     lines = env.splitlines()
@@ -141,7 +229,11 @@ def test_the_plan_preview_shows_each_nodes_runtime_range_beside_its_pods():
     report = plan_report.plan_report(plan_of(["p1"]), "hostgw", {}, {}, settings=SETTINGS)
     row = next(line for line in report["lines"] if line.startswith("n1 "))
     assert row.split() == ["n1", "192.168.1.11", "10.244.1.0/24", "10.244.1.1/24", "p1", "10.244.1.2/24", "10.244.1.16-10.244.1.254"]
-    assert "container runtimes: CNI network routednet in /etc/cni/net.d/10-routednet.conflist" in "\n".join(report["lines"])
+    assert (
+        "container runtimes: CNI network routednet in /etc/cni/net.d/10-routednet.conflist (host-local over each node's runtime range); "
+        "podman's netavark network routednet in /etc/containers/networks/routednet.json (on each node whose netavark is 1.14 or newer); "
+        "flannel's subnet.env at /run/flannel/subnet.env"
+    ) in report["lines"]
     assert "| p1 10.244.1.2/24 | 10.244.1.16-10.244.1.254 |" in report["markdown"]
 
 

@@ -67,10 +67,11 @@ def _renamed(saved, bridge, sysctl_file, table):
     return dict((key, saved.get(key) if saved.get(key) and saved.get(key) != new else None) for key, new in old.items())
 
 
-def _runtime_files(plan, node, settings, mtu, saved):
+def _runtime_files(plan, node, settings, mtu, facts):
     """The runtime files the node holds, and those the last run saved that it no longer
     does (a new path, a file turned off): the collection's own go, nobody else's."""
-    files = runtime_files.wanted(plan, node, settings, mtu)
+    files = runtime_files.wanted(plan, node, settings, mtu, facts)
+    saved = facts.get("saved")
     wanted = set(entry["path"] for entry in files)
     return {"files": files, "absent": sorted(set((saved or {}).get("runtime_files") or []) - wanted)}
 
@@ -133,7 +134,7 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None):
             "underlay_dev": underlay_dev,
             "local": info["underlay_ip"],
         },
-        "runtime_files": _runtime_files(plan, node, settings, mtu, facts.get("saved")),
+        "runtime_files": _runtime_files(plan, node, settings, mtu, facts),
     }
 
 

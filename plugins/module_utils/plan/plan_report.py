@@ -54,9 +54,13 @@ def runtime_summary(settings):
     conflist, env = runtime_files.conflist_path(settings), runtime_files.subnet_env_path(settings)
     if conflist:
         files.append("CNI network %s in %s (host-local over each node's runtime range)" % (settings["routednet_cni_network"], conflist))
+    netavark = runtime_files.netavark_path(settings)
+    if netavark:
+        where = "on each node whose netavark is 1.14 or newer" if runtime_files.netavark_mode(settings) == "auto" else "required on each node"
+        files.append("podman's netavark network %s in %s (%s)" % (settings["routednet_cni_network"], netavark, where))
     if env:
         files.append("flannel's subnet.env at %s" % env)
-    return "container runtimes: %s" % ("; ".join(files) if files else "no files (routednet_cni and routednet_flannel_subnet_env are off)")
+    return "container runtimes: %s" % ("; ".join(files) if files else "no files (routednet_cni, routednet_netavark and routednet_flannel_subnet_env are off)")
 
 
 def plan_report(plan, backend, devices, underlay_devs, encap=None, title="Routed network plan", settings=None):

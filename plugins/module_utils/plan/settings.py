@@ -38,6 +38,8 @@ RUNTIME_SETTINGS = (
     "routednet_cni_network",
     "routednet_cni_order",
     "routednet_cni_version",
+    "routednet_netavark",
+    "routednet_netavark_dir",
     "routednet_flannel_subnet_env",
 )
 RESERVED_MAX = 4096
@@ -223,6 +225,17 @@ def runtime_problems(host, values):
         problems.append(
             "%s: routednet_cni_version=%s is not one of %s; set 1.0.0 (0.4.0 for a runtime older than containerd 1.6 or CRI-O 1.24)"
             % (host, shown(values["routednet_cni_version"]), ", ".join(CNI_VERSIONS))
+        )
+    netavark = values.get("routednet_netavark")
+    if "routednet_netavark" in values and not (strict_bool(netavark) is not None or (isinstance(netavark, str) and netavark.strip().lower() == "auto")):
+        problems.append(
+            "%s: routednet_netavark=%s is not auto, true or false; set auto (a netavark network where the host's netavark is 1.14 or newer)"
+            % (host, shown(netavark))
+        )
+    if "routednet_netavark_dir" in values and not _absolute(values["routednet_netavark_dir"]):
+        problems.append(
+            "%s: routednet_netavark_dir=%s is not an absolute directory path; set it to podman's network directory (/etc/containers/networks)"
+            % (host, shown(values["routednet_netavark_dir"]))
         )
     env = values.get("routednet_flannel_subnet_env")
     if "routednet_flannel_subnet_env" in values and env != "" and not (_absolute(env) and not env.endswith("/")):
