@@ -151,83 +151,94 @@ def take_out(plan, leases, names, group):
     return leaving
 
 
+ARGS = ("nodes_group", "cluster_cidr", "subnet_prefix", "lease_file", "legacy_lease_file", "write_leases", "will_write", "leaving", "play_hosts")
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(
-        ("nodes_group", "cluster_cidr", "subnet_prefix", "lease_file", "legacy_lease_file", "write_leases", "will_write", "leaving", "play_hosts")
-    )
+    _VALID_ARGS = frozenset(ARGS)
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        args = self._task.args
-        group = args.get("nodes_group", "routednet_nodes")
-        hosts = task_vars["groups"].get(group) or []
-        hostvars = task_vars["hostvars"]
-        nodes = []
-        defaults = role_defaults()
-        extra_vars = self._task.get_variable_manager().extra_vars
-        play = self._task.get_play()
-        play_vars = dict(
-            (var, self._templar.template(value)) for var, value in (play.get_vars() if play else {}).items() if var in CHECKED and var not in extra_vars
-        )
-        values = {}
-        for host in hosts:
-            hv = hostvars[host]
-            values[str(host)] = effective_settings(hv, play_vars, defaults)
-            nodes.append(
-                {
-                    "name": str(host),
-                    "underlay_ip": underlay_of(hv),
-                    "pod_cidr": hv.get("routednet_pod_cidr") or None,
-                    "pods": hv.get("routednet_pods") or [],
-                    "connect_ip": hv.get("ansible_host"),
-                    "reserved_pod_addresses": values[str(host)].get("routednet_reserved_pod_addresses", RESERVED_POD_ADDRESSES),
-                }
-            )
-        lease_file = args.get("lease_file")
-        legacy = args.get("legacy_lease_file") if args.get("legacy_lease_file") != lease_file else None
-        will_write = bool(lease_file) and (args.get("write_leases", True) or args.get("will_write", False))
-        try:
-            if not hosts:
-                raise PlanError(["all: inventory group %r has no hosts; put the nodes in it or set routednet_nodes_group" % group])
-            problems = settings.problems(values, defaults)
-            if will_write and lease_path_problem(lease_file):
-                problems.append(
-                    "all: routednet_lease_file %s %s; set routednet_lease_file to a file in a writable directory" % (lease_file, lease_path_problem(lease_file))
-                )
-            if problems:
-                raise PlanError(problems)
-            leases, old_text, source = read_leases(lease_file, legacy)
-            plan, new_leases = build_plan(nodes, args.get("cluster_cidr"), args.get("subnet_prefix", 24), leases)
-            clashes = settings.clashes(values, plan)
-            if clashes:
-                raise PlanError(clashes)
-            leaving = take_out(plan, new_leases, args.get("leaving") or [], group)
-            strangers = [h for h in args.get("play_hosts") or [] if h not in plan["nodes"] and h not in leaving]
-            if strangers:
-                raise PlanError(
-                    ["%s is in this play but not in the inventory group %s; add it to the group or leave it out of the play." % (h, group) for h in strangers]
-                )
-        except PlanError as exc:
-            result.update(failed=True, errors=exc.errors, msg="routednet plan refused the inventory:\n" + "\n".join(exc.errors))
-            return result
-        except OSError as exc:
-            result.update(failed=True, msg="routednet plan: cannot read the lease file %s (%s); check routednet_lease_file" % (lease_file, exc.strerror or exc))
-            return result
-
-        new_text = render_leases(new_leases)
-        changed = bool(lease_file) and args.get("write_leases", True) and new_text != old_text
-        if changed and not self._play_context.check_mode:
-            try:
-                write_leases(lease_file, new_text, legacy if source == legacy else None)
-            except OSError as exc:
-                result.update(
-                    failed=True, msg="routednet plan: cannot write the lease file %s (%s); check routednet_lease_file" % (lease_file, exc.strerror or exc)
-                )
-                return result
-        # each node's settings as its own play will see them, for the preflight's ownership checks
-        result.update(changed=changed, plan=plan, leases=new_leases, lease_file=lease_file, leaving=leaving, settings=values)
-        if self._play_context.diff and changed:
-            result["diff"] = dict(before=old_text or "", after=new_text, before_header=lease_file, after_header=lease_file)
+        result.update(plan_inventory(self, task_vars, self._task.args))
+        if not result.get("failed"):
+            # (the map on every host, in this task: run_once applies its facts to all)
+            result["ansible_facts"] = {"routednet_plan": result["plan"]}
         return result
+
+
+def plan_inventory(action, task_vars, args):
+    """subnet_plan's result for ``args`` (the module's options), run by ``action``: also by
+    cluster_check, which writes the leases once every check has passed."""
+    result = {}
+    group = args.get("nodes_group", "routednet_nodes")
+    hosts = task_vars["groups"].get(group) or []
+    hostvars = task_vars["hostvars"]
+    nodes = []
+    defaults = role_defaults()
+    extra_vars = action._task.get_variable_manager().extra_vars
+    play = action._task.get_play()
+    play_vars = dict(
+        (var, action._templar.template(value)) for var, value in (play.get_vars() if play else {}).items() if var in CHECKED and var not in extra_vars
+    )
+    values = {}
+    for host in hosts:
+        hv = hostvars[host]
+        values[str(host)] = effective_settings(hv, play_vars, defaults)
+        nodes.append(
+            {
+                "name": str(host),
+                "underlay_ip": underlay_of(hv),
+                "pod_cidr": hv.get("routednet_pod_cidr") or None,
+                "pods": hv.get("routednet_pods") or [],
+                "connect_ip": hv.get("ansible_host"),
+                "reserved_pod_addresses": values[str(host)].get("routednet_reserved_pod_addresses", RESERVED_POD_ADDRESSES),
+            }
+        )
+    lease_file = args.get("lease_file")
+    legacy = args.get("legacy_lease_file") if args.get("legacy_lease_file") != lease_file else None
+    will_write = bool(lease_file) and (args.get("write_leases", True) or args.get("will_write", False))
+    try:
+        if not hosts:
+            raise PlanError(["all: inventory group %r has no hosts; put the nodes in it or set routednet_nodes_group" % group])
+        problems = settings.problems(values, defaults)
+        if will_write and lease_path_problem(lease_file):
+            problems.append(
+                "all: routednet_lease_file %s %s; set routednet_lease_file to a file in a writable directory" % (lease_file, lease_path_problem(lease_file))
+            )
+        if problems:
+            raise PlanError(problems)
+        leases, old_text, source = read_leases(lease_file, legacy)
+        plan, new_leases = build_plan(nodes, args.get("cluster_cidr"), args.get("subnet_prefix", 24), leases)
+        clashes = settings.clashes(values, plan)
+        if clashes:
+            raise PlanError(clashes)
+        leaving = take_out(plan, new_leases, args.get("leaving") or [], group)
+        strangers = [h for h in args.get("play_hosts") or [] if h not in plan["nodes"] and h not in leaving]
+        if strangers:
+            raise PlanError(
+                ["%s is in this play but not in the inventory group %s; add it to the group or leave it out of the play." % (h, group) for h in strangers]
+            )
+    except PlanError as exc:
+        result.update(failed=True, errors=exc.errors, msg="routednet plan refused the inventory:\n" + "\n".join(exc.errors))
+        return result
+    except OSError as exc:
+        result.update(failed=True, msg="routednet plan: cannot read the lease file %s (%s); check routednet_lease_file" % (lease_file, exc.strerror or exc))
+        return result
+
+    new_text = render_leases(new_leases)
+    changed = bool(lease_file) and args.get("write_leases", True) and new_text != old_text
+    if changed and not action._play_context.check_mode:
+        try:
+            write_leases(lease_file, new_text, legacy if source == legacy else None)
+        except OSError as exc:
+            result.update(
+                failed=True, msg="routednet plan: cannot write the lease file %s (%s); check routednet_lease_file" % (lease_file, exc.strerror or exc)
+            )
+            return result
+    # each node's settings as its own play will see them, for the preflight's ownership checks
+    result.update(changed=changed, plan=plan, leases=new_leases, lease_file=lease_file, leaving=leaving, settings=values)
+    if action._play_context.diff and changed:
+        result["diff"] = dict(before=old_text or "", after=new_text, before_header=lease_file, after_header=lease_file)
+    return result

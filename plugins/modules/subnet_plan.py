@@ -25,6 +25,7 @@ description:
     reserved space (multicast, link-local, loopback...), and every node's settings
     (cluster-wide ones set differently on some hosts, pod lists and names, link names,
     booleans, MTUs) as M(routednet.fabric.plan) documents them.
+  - Sets the map as the fact C(routednet_plan); with C(run_once), on every host of the play.
 options:
   nodes_group:
     description: Inventory group whose hosts are the cluster's nodes.
@@ -75,20 +76,8 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  check_mode:
-    support: full
-    description: Computes the plan; the lease file is not written.
-  diff_mode:
-    support: full
-    description: Shows the lease file before and after.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller only.
-  action:
-    support: full
-    description: Runs on the controller.
+extends_documentation_fragment:
+  - routednet.fabric.controller
 author:
   - routednet maintainers (@routednet)
 """

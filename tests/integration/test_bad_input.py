@@ -109,7 +109,14 @@ CATALOGUE = [
         None,
         "node1: the pod subnet 172.18.0.0/24 of node2 overlaps 172.18.0.200 on opbr0 (network 172.18.0.200/32), which this host already uses",
     ),
-    ("unknown backend", "hostgw", {"routednet_backend": "gre"}, {}, None, "value of routednet_backend must be one of: hostgw, vxlan, ipip, hybrid, got: gre"),
+    (
+        "unknown backend",
+        "hostgw",
+        {"routednet_backend": "gre"},
+        {},
+        None,
+        "node1: routednet_backend=gre is not a backend; set hostgw, vxlan, ipip or hybrid (or run that backend's playbook, such as playbooks/hostgw.yml)",
+    ),
     (
         "VXLAN network identifier 0",
         "vxlan",
@@ -156,7 +163,7 @@ CATALOGUE = [
         {"routednet_hybrid_encap": "gre"},
         {},
         None,
-        "value of routednet_hybrid_encap must be one of: vxlan, ipip, got: gre",
+        "node1: routednet_hybrid_encap=gre is not a tunnel the hybrid backend can use; set it to vxlan (the default) or ipip",
     ),
     # issue 16: each of these once passed every check and changed or destroyed state
     (

@@ -68,12 +68,12 @@ def test_a_killed_run_does_not_block_the_next(lab):
         )
     try:
         deadline = time.time() + 120
-        while "Remember this node's own part" not in log.read_text() and time.time() < deadline:
+        while "Check every host and every pair of nodes" not in log.read_text() and time.time() < deadline:
             time.sleep(0.1)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    assert "Remember this node's own part" in log.read_text()
+    assert "Check every host and every pair of nodes" in log.read_text()
     assert not all(lock_is_free(node) for node in NODES), "the killed run held no lock: the test did not test anything"
     start = time.time()
     res = converge("vxlan", lab, "-e", "routednet_lock_timeout=120")

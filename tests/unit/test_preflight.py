@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import build_plan
-from ansible_collections.routednet.fabric.plugins.module_utils.plan.preflight import cluster_problems, node_problems
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.preflight import check_cluster, cluster_problems, node_problems, pod_mtu
 
 PLAN = build_plan([{"name": "n1", "underlay_ip": "192.168.1.11"}, {"name": "n2", "underlay_ip": "192.168.1.12"}], "10.244.0.0/16")[0]
 SETTINGS = {
@@ -64,3 +64,68 @@ def test_the_cluster_check_lists_every_nodes_problems_in_the_plays_order():
     assert [p.split(":")[0] for p in problems] == ["n2", "n2", "n1"], problems
     assert "namespace ns1" in problems[1] and "kernel's ipip" in problems[2]
     assert cluster_problems(plan, settings, {"n1": CLEAR, "n2": CLEAR}, mtus, "hostgw") == []
+
+
+def node_view(identity, underlay_mtu=1500, **extra):
+    """node_facts' result for a clear host on 192.168.1.0/24."""
+    view = dict(CLEAR, identity=identity, underlay_mtu=underlay_mtu, underlay_dev="eth0")
+    view["underlay_routes"] = [{"dst": "192.168.1.0/24", "via": None, "dev": "eth0", "metric": 0}]
+    view.update(extra)
+    return view
+
+
+def checked(facts, backend="hostgw", encap=None, **settings):
+    return check_cluster(PLAN, {"n1": dict(SETTINGS, **settings), "n2": dict(SETTINGS, **settings)}, facts, backend, encap)
+
+
+@pytest.mark.parametrize(
+    "setting, underlay_mtu, overhead, expected",
+    [(0, 1500, 0, 1500), (0, 1500, 50, 1450), ("0", 9000, 20, 8980), (1400, 1500, 50, 1400), ("1400", 1500, 50, 1400), (None, 1500, 50, 1450)],
+)
+def test_a_pods_mtu_is_the_setting_else_the_underlays_minus_the_backends_overhead(setting, underlay_mtu, overhead, expected):
+    assert pod_mtu(setting, underlay_mtu, overhead) == expected
+
+
+def test_the_cluster_check_passes_a_clear_cluster_and_gives_each_node_its_pod_mtu():
+    found = checked({"n1": node_view("a"), "n2": node_view("b")}, "vxlan")
+    assert found["refusal"] is None and found["warning"] is None
+    assert found["pod_mtus"] == {"n1": 1450, "n2": 1450}
+    assert [pair["mode"] for pair in found["adjacency"]["pairs"]] == ["direct"]
+    # (only the backends that route some pairs directly show how each pair is reached)
+    assert found["pair_lines"] == []
+    lines = checked({"n1": node_view("a"), "n2": node_view("b")})["pair_lines"]
+    assert lines[0] == "1 pair(s): 1 direct" and lines[1].startswith("n1 <-> n2: direct (checked both ways")
+
+
+def test_two_inventory_names_on_one_machine_are_refused_before_anything_else():
+    found = checked({"n1": node_view("same"), "n2": node_view("same", kernel_features={"ipip": "missing"})}, "ipip")
+    assert found["refusal"] == (
+        "n1, n2: these inventory names reach the same machine (one boot id and network namespace); a node must be listed once "
+        "in the node group: keep one name and remove the others. Nothing was changed."
+    )
+
+
+def test_every_nodes_problems_are_one_refusal_naming_each_node():
+    found = checked({"n1": node_view("a", kernel_features={"ipip": "missing"}), "n2": node_view("b", kernel_features={"ipip": "missing"})}, "ipip")
+    parts = found["refusal"].split(" | ")
+    assert [part.split(":")[0] for part in parts] == ["n1", "n2"] and parts[-1].endswith(". Nothing was changed.")
+    assert found["adjacency"] is None  # (no pair is judged for a refused cluster)
+
+
+def test_differing_pod_mtus_are_a_warning_naming_the_setting_that_makes_them_one():
+    found = checked({"n1": node_view("a", 9000), "n2": node_view("b", 1500)}, "vxlan")
+    assert found["refusal"] is None
+    assert found["warning"] == (
+        "the nodes' pod MTUs differ (n1 8950, n2 1450): a packet a pod on one node may send can be too large for another. "
+        "Set routednet_mtu=1450 for every node (see docs/runbooks/mtu.md)."
+    )
+
+
+def test_a_pair_the_backend_cannot_carry_is_refused_after_the_pairs_are_shown():
+    apart = node_view("b", underlay_routes=[{"dst": "192.168.1.0/24", "via": "192.168.2.1", "dev": "eth0", "metric": 0}])
+    found = checked({"n1": node_view("a", underlay_routes=apart["underlay_routes"]), "n2": apart})
+    lines = found["refusal"].split("\n")
+    assert lines[0] == "routednet_backend=hostgw: these pairs of nodes cannot carry it:"
+    assert lines[1].startswith("host-gw needs every pair of nodes on one L2 segment, and 1 pair(s) are not") and lines[-1] == "Nothing was changed."
+    assert found["pair_lines"][0] == "1 pair(s): 1 routed"
+    assert checked({"n1": node_view("a", underlay_routes=apart["underlay_routes"]), "n2": apart}, "vxlan")["refusal"] is None

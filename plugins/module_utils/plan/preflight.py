@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: routednet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What stops one node from taking its part of the plan, from what node_facts found on it.
+"""What stops one node from taking its part of the plan, from what node_facts found on it,
+and the whole cluster's checks once every host has been read (check_cluster).
 
 One line per problem (the preflight joins them into one refusal): a kernel without the
 backend's tunnel, a planned name something else holds, a cluster subnet over the host's
-own addresses or SSH path. Runs on the controller, once per node and run.
+own addresses or SSH path. Runs on the controller, once per run.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,8 +14,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency import adjacency_lines, adjacency_problems, adjacency_table
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.ownership import conflicts as ownership_conflicts
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.ownership import same_machine
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import host_address_conflicts
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.settings import whole_number
+
+REFUSED = "Nothing was changed."
 
 
 def _alternatives(feature):
@@ -57,3 +63,51 @@ def cluster_problems(plan, settings, facts, pod_mtus, backend, hybrid_encap=None
     ``settings`` and ``pod_mtus`` by host likewise. One call for the whole cluster: the
     play checks every host in one task, not one task per host."""
     return [line for node in facts for line in node_problems(plan, node, settings[node], facts[node], pod_mtus[node], backend, hybrid_encap)]
+
+
+def pod_mtu(setting, underlay_mtu, overhead):
+    """The MTU a node's pods get: routednet_mtu when it is set (above 0), else the
+    underlay's minus what the backend's header takes (host-gw: nothing)."""
+    explicit = whole_number(setting) or 0
+    return explicit if explicit > 0 else int(underlay_mtu) - overhead
+
+
+def mtu_warning(pod_mtus):
+    """The warning when the nodes' pod MTUs differ (None when they agree): a pod on the
+    larger side may send packets the smaller side drops (TCP adapts through its MSS; UDP
+    and full-size DF packets do not)."""
+    if len(set(pod_mtus.values())) < 2:
+        return None
+    return (
+        "the nodes' pod MTUs differ (%s): a packet a pod on one node may send can be too large for another. "
+        "Set routednet_mtu=%d for every node (see docs/runbooks/mtu.md)." % (", ".join("%s %d" % item for item in pod_mtus.items()), min(pod_mtus.values()))
+    )
+
+
+def check_cluster(plan, settings, facts, backend, hybrid_encap=None):
+    """Every check of the whole cluster once node_facts has read each host (``facts``: host
+    -> its result, in the play's order; ``settings``: subnet_plan's per host), in one pass:
+    no two inventory names on one machine, every node able to take its part, every pair of
+    nodes able to carry the backend. Returns dict(refusal: the failure's text or None,
+    pod_mtus, adjacency: the pair table, pair_lines: how the pairs reach each other (for
+    backends that route some pairs directly), warning: mtu_warning's)."""
+    found = {"refusal": None, "pod_mtus": {}, "adjacency": None, "pair_lines": [], "warning": None}
+    twins = same_machine(dict((node, result.get("identity")) for node, result in facts.items()))
+    if twins:
+        found["refusal"] = "%s. %s" % (" | ".join(twins), REFUSED)
+        return found
+    overhead = backends.encapsulation(backend, hybrid_encap).OVERHEAD
+    pod_mtus = dict((node, pod_mtu(settings[node].get("routednet_mtu"), result["underlay_mtu"], overhead)) for node, result in facts.items())
+    found["pod_mtus"] = pod_mtus
+    problems = cluster_problems(plan, settings, facts, pod_mtus, backend, hybrid_encap)
+    if problems:
+        found["refusal"] = "%s. %s" % (" | ".join(problems), REFUSED)
+        return found
+    found["warning"] = mtu_warning(pod_mtus)
+    found["adjacency"] = table = adjacency_table(plan, facts)
+    if backends.checks_pairs(backend):
+        found["pair_lines"] = adjacency_lines(table)
+    problems = adjacency_problems(table, backend)
+    if problems:
+        found["refusal"] = "\n".join(["routednet_backend=%s: these pairs of nodes cannot carry it:" % backend] + problems + [REFUSED])
+    return found

@@ -153,6 +153,12 @@ def host_problems(host, values):
     """Type and range of one host's settings (``values``: variable -> effective value)."""
     problems = pod_problems(host, values.get("routednet_pods"))
     backend = backends.BACKENDS.get(values.get("routednet_backend"))
+    if "routednet_backend" in values and backend is None:
+        names = list(backends.BACKENDS)
+        problems.append(
+            "%s: routednet_backend=%s is not a backend; set %s or %s (or run that backend's playbook, such as playbooks/hostgw.yml)"
+            % (host, shown(values["routednet_backend"]), ", ".join(names[:-1]), names[-1])
+        )
     if backend is not None and backend.MIXED and values.get("routednet_hybrid_encap") not in TUNNEL_DEVICE:
         problems.append(
             "%s: routednet_hybrid_encap=%s is not a tunnel the hybrid backend can use; set it to %s"
