@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller-side: every check of the whole cluster once each host has been read, then the
 leases. One task for the cluster (module_utils/plan/preflight.py, check_cluster), not one
-task per check: a task costs every host of the play a turn, whatever it does."""
+task per check: a task costs every host of the play a turn, whatever it does. Its result is
+registered, not returned as facts: Ansible deep-copies a module's facts into every host's
+variables for every later task."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -21,13 +23,20 @@ display = Display()
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("plan_result", "facts", "backend", "hybrid_encap", "leases"))
+    _VALID_ARGS = frozenset(("plan_result", "facts", "backend", "hybrid_encap", "leases", "lock"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = self._task.args
         plan_result = args["plan_result"]
+        # Another run holds some of this run's hosts: what node_facts read of those may be
+        # that run's work half done. Check nothing yet: the play waits for every host, reads
+        # them again and calls this once more (roles/plan/tasks/lock_wait.yml).
+        held = [node for node, result in args["facts"].items() if not (result.get("lock") or {}).get("acquired", True)]
+        if held and args.get("lock"):
+            result.update(changed=False, contended=True, held=held)
+            return result
         found = check_cluster(plan_result["plan"], plan_result["settings"], args["facts"], args["backend"], args.get("hybrid_encap"))
         if found["warning"]:
             display.warning(found["warning"])
@@ -36,7 +45,7 @@ class ActionModule(ActionBase):
         if found["refusal"]:
             result.update(failed=True, msg=found["refusal"])
             return result
-        result.update(changed=False, pod_mtus=found["pod_mtus"])
+        result.update(changed=False, contended=False, pod_mtus=found["pod_mtus"], adjacency=found["adjacency"])
         # (only now, with the plan and every node and pair checked: a refused run leaves the
         # lease file as it was; the planner is deterministic, so this is the plan just checked)
         leases = args.get("leases")
@@ -52,6 +61,4 @@ class ActionModule(ActionBase):
             result["changed"] = written["changed"]
             if "diff" in written:
                 result["diff"] = written["diff"]
-        # (run_once: these facts go to every host of the play)
-        result["ansible_facts"] = {"routednet_adjacency": found["adjacency"], "routednet_pod_mtus": found["pod_mtus"]}
         return result

@@ -162,9 +162,6 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         result.update(plan_inventory(self, task_vars, self._task.args))
-        if not result.get("failed"):
-            # (the map on every host, in this task: run_once applies its facts to all)
-            result["ansible_facts"] = {"routednet_plan": result["plan"]}
         return result
 
 

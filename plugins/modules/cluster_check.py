@@ -24,8 +24,12 @@ description:
     the other, for the backends that route some pairs directly.
   - With O(leases), and only once every check has passed, writes the lease file as
     M(routednet.fabric.subnet_plan) does with those options.
-  - Sets C(routednet_adjacency) (the pair table) and C(routednet_pod_mtus) (node to pod
-    MTU) on every host.
+  - Returns the pair table (RV(adjacency)) and each node's pod MTU (RV(pod_mtus)), to be
+    registered (the plan role's C(routednet_cluster_check)); not as facts, which Ansible
+    would copy into every host's variables for every later task.
+  - With O(lock), when any host in O(facts) was found held by another run (node_facts
+    could not take its lock), checks nothing and returns RV(contended); the play then waits
+    for the hosts, reads them again, and calls it once more.
 options:
   plan_result:
     description: M(routednet.fabric.subnet_plan)'s result (the plan and every node's checked settings).
@@ -42,6 +46,10 @@ options:
   hybrid_encap:
     description: hybrid only. The tunnel for pairs of nodes that do not share an L2 segment.
     type: str
+  lock:
+    description: The hosts were read while taking their locks (node_facts' C(lock) in O(facts)).
+    type: bool
+    default: false
   leases:
     description: M(routednet.fabric.subnet_plan)'s options for writing the lease file; omitted, no lease is written.
     type: dict
@@ -64,9 +72,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+contended:
+  description: With O(lock), another run held some of the hosts, and nothing was checked.
+  returned: always
+  type: bool
+held:
+  description: With RV(contended), the hosts another run held.
+  returned: when contended
+  type: list
+  elements: str
 pod_mtus:
   description: Node to the MTU its bridge and pods get.
-  returned: success
+  returned: unless contended
   type: dict
   sample: {"node1": 1450, "node2": 1450}
+adjacency:
+  description: The pair table - per pair of nodes, whether they share an L2 segment, checked from both ends.
+  returned: unless contended
+  type: dict
 """

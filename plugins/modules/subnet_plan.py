@@ -25,7 +25,6 @@ description:
     reserved space (multicast, link-local, loopback...), and every node's settings
     (cluster-wide ones set differently on some hosts, pod lists and names, link names,
     booleans, MTUs) as M(routednet.fabric.plan) documents them.
-  - Sets the map as the fact C(routednet_plan); with C(run_once), on every host of the play.
 options:
   nodes_group:
     description: Inventory group whose hosts are the cluster's nodes.
