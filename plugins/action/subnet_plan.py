@@ -14,7 +14,7 @@ import yaml
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.routednet.fabric.plugins.module_utils.plan import settings
-from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import RESERVED_POD_ADDRESSES, PlanError, build_plan
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import RESERVED_POD_ADDRESSES, PlanError, build_plan, leases_v6
 
 # The collection's roles: their defaults are the values of settings the inventory leaves unset.
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
@@ -79,15 +79,16 @@ def is_ours(text):
 
 
 def read_leases(path, legacy=None):
-    """(leases, the text they were read from, the file read). A lease file that an older
-    version kept in group_vars/all/ (``legacy``) is read while the new one does not exist."""
+    """(leases, the text they were read from, the file read, the IPv6 leases). A lease
+    file that an older version kept in group_vars/all/ (``legacy``) is read while the new
+    one does not exist."""
     source = path if path and os.path.exists(path) else legacy if legacy and os.path.isfile(legacy) else None
     if source is None:
-        return {}, None, None
+        return {}, None, None, {}
     with open(source) as handle:
         text = handle.read()
     if source == legacy and not is_ours(text):
-        return {}, None, None  # an operator's file by that name: never ours to read or move
+        return {}, None, None, {}  # an operator's file by that name: never ours to read or move
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
@@ -97,7 +98,10 @@ def read_leases(path, legacy=None):
     leases = data.get("routednet_leases") if isinstance(data, dict) else None
     if not isinstance(leases, dict):
         raise PlanError(["all: the lease file %s has no routednet_leases mapping; restore it from version control, or delete it to lease anew" % source])
-    return {str(k): str(v) for k, v in leases.items()}, (text if source == path else None), source
+    ipv6 = data.get("routednet_leases_v6") or {}
+    if not isinstance(ipv6, dict):
+        raise PlanError(["all: the lease file %s has a routednet_leases_v6 that is no mapping; restore it from version control" % source])
+    return {str(k): str(v) for k, v in leases.items()}, (text if source == path else None), source, {str(k): str(v) for k, v in ipv6.items()}
 
 
 def lease_path_problem(path):
@@ -131,8 +135,12 @@ def write_leases(path, text, legacy):
             pass  # not empty: the operator's files are there
 
 
-def render_leases(leases):
-    body = yaml.safe_dump({"routednet_leases": leases}, default_flow_style=False, sort_keys=True)
+def render_leases(leases, ipv6=None):
+    """The lease file's text: routednet_leases (IPv4), and routednet_leases_v6 beside it in a dual-stack cluster."""
+    data = {"routednet_leases": leases}
+    if ipv6:
+        data["routednet_leases_v6"] = ipv6
+    body = yaml.safe_dump(data, default_flow_style=False, sort_keys=True)
     return LEASE_HEADER + "---\n" + body
 
 
@@ -151,7 +159,18 @@ def take_out(plan, leases, names, group):
     return leaving
 
 
-ARGS = ("nodes_group", "cluster_cidr", "subnet_prefix", "lease_file", "legacy_lease_file", "write_leases", "will_write", "leaving", "play_hosts")
+ARGS = (
+    "nodes_group",
+    "cluster_cidr",
+    "subnet_prefix",
+    "subnet_prefix_v6",
+    "lease_file",
+    "legacy_lease_file",
+    "write_leases",
+    "will_write",
+    "leaving",
+    "play_hosts",
+)
 
 
 class ActionModule(ActionBase):
@@ -191,6 +210,7 @@ def plan_inventory(action, task_vars, args):
                 "pods": hv.get("routednet_pods") or [],
                 "connect_ip": hv.get("ansible_host"),
                 "reserved_pod_addresses": values[str(host)].get("routednet_reserved_pod_addresses", RESERVED_POD_ADDRESSES),
+                "underlay_ip_v6": hv.get("routednet_underlay_ip_v6") or None,
             }
         )
     lease_file = args.get("lease_file")
@@ -206,12 +226,15 @@ def plan_inventory(action, task_vars, args):
             )
         if problems:
             raise PlanError(problems)
-        leases, old_text, source = read_leases(lease_file, legacy)
-        plan, new_leases = build_plan(nodes, args.get("cluster_cidr"), args.get("subnet_prefix", 24), leases)
+        leases, old_text, source, old_v6 = read_leases(lease_file, legacy)
+        plan, new_leases = build_plan(nodes, args.get("cluster_cidr"), args.get("subnet_prefix", 24), leases, old_v6, args.get("subnet_prefix_v6", 64))
         clashes = settings.clashes(values, plan)
         if clashes:
             raise PlanError(clashes)
+        new_v6 = leases_v6(plan)
         leaving = take_out(plan, new_leases, args.get("leaving") or [], group)
+        for name in leaving:
+            new_v6.pop(name, None)
         strangers = [h for h in args.get("play_hosts") or [] if h not in plan["nodes"] and h not in leaving]
         if strangers:
             raise PlanError(
@@ -224,7 +247,7 @@ def plan_inventory(action, task_vars, args):
         result.update(failed=True, msg="routednet plan: cannot read the lease file %s (%s); check routednet_lease_file" % (lease_file, exc.strerror or exc))
         return result
 
-    new_text = render_leases(new_leases)
+    new_text = render_leases(new_leases, new_v6)
     changed = bool(lease_file) and args.get("write_leases", True) and new_text != old_text
     if changed and not action._play_context.check_mode:
         try:

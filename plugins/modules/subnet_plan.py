@@ -31,13 +31,21 @@ options:
     type: str
     default: routednet_nodes
   cluster_cidr:
-    description: The cluster's pod network, for example C(10.244.0.0/16).
-    type: str
+    description:
+      - The cluster's pod network, for example C(10.244.0.0/16).
+      - A list with an IPv6 CIDR beside the IPv4 one (C([10.244.0.0/16, fd00:10:244::/56]))
+        plans dual-stack - each node also gets an IPv6 subnet of O(subnet_prefix_v6), kept in
+        the lease file's C(routednet_leases_v6). The IPv4 plan is the same with or without it.
+    type: raw
     required: true
   subnet_prefix:
     description: Prefix length of each node's subnet.
     type: int
     default: 24
+  subnet_prefix_v6:
+    description: Dual-stack. Prefix length of each node's IPv6 subnet.
+    type: int
+    default: 64
   lease_file:
     description:
       - YAML file holding C(routednet_leases), node to subnet. Created when missing.

@@ -361,6 +361,34 @@ def empty_group(inventory):
     inventory["all"]["children"]["spare"] = {"hosts": {}}
 
 
+CATALOGUE += [
+    # issue 20: IPv6 is planned (plan.yml shows it), not yet provisioned
+    (
+        "IPv6 pod network in a backend play",
+        "hostgw",
+        {"routednet_cluster_cidr": ["172.16.0.0/12", "fd00:10:244::/56"]},
+        {},
+        None,
+        "all: routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56, and the backend plays do not provision IPv6 pod networks yet",
+    ),
+    (
+        "two IPv4 cluster CIDRs",
+        "vxlan",
+        {"routednet_cluster_cidr": ["172.16.0.0/12", "10.244.0.0/16"]},
+        {},
+        None,
+        "all: routednet_cluster_cidr lists two IPv4 CIDRs (172.16.0.0/12, 10.244.0.0/16); give at most one per family",
+    ),
+    (
+        "multicast IPv6 cluster CIDR",
+        "hostgw",
+        {"routednet_cluster_cidr": ["172.16.0.0/12", "ff05::/56"]},
+        {},
+        None,
+        "all: routednet_cluster_cidr ff05::/56 overlaps ff00::/8, which is multicast, not unicast",
+    ),
+]
+
 # Inventory edits some cases need.
 INVENTORY = {"one machine under two names": second_name_for_node1, "empty node group": empty_group}
 

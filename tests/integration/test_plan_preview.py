@@ -48,6 +48,21 @@ def test_plan_previews_every_node_without_touching_any(tmp_path, backend):
     assert not os.path.exists(inventory.parent / ".routednet-leases.yml"), "the preview wrote the lease file"
 
 
+def test_a_dual_stack_plan_shows_both_families_per_node(tmp_path):
+    inventory = unreachable_inventory(tmp_path)
+    data = yaml.safe_load(inventory.read_text())
+    data["all"]["children"]["routednet_nodes"]["hosts"]["node1"]["routednet_underlay_ip_v6"] = "fd00:192:168:245::168"
+    inventory.write_text(yaml.safe_dump(data))
+    res = playbook("playbooks/plan.yml", "-i", str(inventory), "-e", '{"routednet_cluster_cidr": ["172.16.0.0/12", "fd00:10:244::/56"]}')
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert "IPv6 beside IPv4: cluster CIDR fd00:10:244::/56, a /64 per node" in res.stdout, res.stdout[-3000:]
+    report = (inventory.parent / "routednet-plan.md").read_text()
+    assert "| node1 | 192.168.245.168 | 172.16.1.0/24 | 172.16.1.1/24 | docker1 172.16.1.2/24 |" in report, report
+    assert "| node1 | fd00:192:168:245::168 | fd00:10:244:1::/64 | fd00:10:244:1::1/64 | docker1 fd00:10:244:1::2/64 |" in report, report
+    res = playbook("playbooks/plan.yml", "-i", str(inventory), "-e", '{"routednet_cluster_cidr": ["172.16.0.0/12", "fe80::/56"]}')
+    assert res.returncode != 0 and "routednet_cluster_cidr fe80::/56 overlaps fe80::/10, which is link-local" in res.stdout, res.stdout[-3000:]
+
+
 def test_plan_refuses_an_unknown_backend_and_bad_input_before_anything(tmp_path):
     inventory = unreachable_inventory(tmp_path)
     res = playbook("playbooks/plan.yml", "-i", str(inventory), "-e", "routednet_backend=gre")

@@ -129,3 +129,10 @@ def test_a_pair_the_backend_cannot_carry_is_refused_after_the_pairs_are_shown():
     assert lines[1].startswith("host-gw needs every pair of nodes on one L2 segment, and 1 pair(s) are not") and lines[-1] == "Nothing was changed."
     assert found["pair_lines"][0] == "1 pair(s): 1 routed"
     assert checked({"n1": node_view("a", underlay_routes=apart["underlay_routes"]), "n2": apart}, "vxlan")["refusal"] is None
+
+
+def test_a_dual_stack_plan_is_refused_by_the_backend_plays_until_they_provision_ipv6():
+    dual = build_plan([{"name": "n1", "underlay_ip": "192.168.1.11"}, {"name": "n2", "underlay_ip": "192.168.1.12"}], ["10.244.0.0/16", "fd00:10:244::/56"])[0]
+    found = check_cluster(dual, {"n1": SETTINGS, "n2": SETTINGS}, {"n1": node_view("a"), "n2": node_view("b")}, "hostgw")
+    assert found["refusal"].startswith("all: routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56, and the backend plays do not provision")
+    assert found["refusal"].endswith("Nothing was changed.") and found["adjacency"] is None

@@ -63,6 +63,18 @@ def runtime_summary(settings):
     return "container runtimes: %s" % ("; ".join(files) if files else "no files (routednet_cni, routednet_netavark and routednet_flannel_subnet_env are off)")
 
 
+def _ipv6_table(plan):
+    """(header, rows) of each node's IPv6 part of a dual-stack plan."""
+    header = ("node", "IPv6 underlay address", "IPv6 pod subnet", "IPv6 gateway", "pods", "container runtime range")
+    rows = []
+    for node, info in sorted(plan["nodes"].items()):
+        pods = ", ".join("%s %s" % (pod["name"], pod["address_v6"]) for pod in info["pods"]) or "-"
+        found = info.get("runtime_range_v6")
+        runtime = "%s-%s" % (found["start"], found["end"]) if found else "- (subnet too small)"
+        rows.append((node, info.get("underlay_ip_v6") or "- (routednet_underlay_ip_v6 unset)", info["pod_cidr_v6"], info["gateway_v6"], pods, runtime))
+    return header, rows
+
+
 def plan_report(plan, backend, devices, underlay_devs, encap=None, title="Routed network plan", settings=None):
     """{'lines': console lines, 'markdown': the same as a Markdown document}. ``settings``:
     one node's checked settings, to name the files container runtimes get."""
@@ -74,7 +86,6 @@ def plan_report(plan, backend, devices, underlay_devs, encap=None, title="Routed
     for node, info in sorted(plan["nodes"].items()):
         pods = ", ".join("%s %s" % (pod["name"], pod["address"]) for pod in info["pods"]) or "-"
         rows.append((node, info["underlay_ip"], info["pod_cidr"], info["gateway"], pods, _runtime_range(info)))
-    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
     summary = [
         "backend: %s; cluster CIDR %s, a /%s per node" % (backend, plan["cluster_cidr"], plan["subnet_prefix"]),
         "every pair of nodes: %s" % pair_kind,
@@ -82,11 +93,20 @@ def plan_report(plan, backend, devices, underlay_devs, encap=None, title="Routed
     ]
     if settings is not None:
         summary.append(runtime_summary(settings))
-    lines = list(summary) + [""]
-    lines += ["  ".join("%-*s" % (widths[i], cell) for i, cell in enumerate(row)).rstrip() for row in [header] + rows]
-    markdown = ["# %s" % title, ""] + ["- %s" % line for line in summary] + [""]
-    markdown += ["| %s |" % " | ".join(header), "|%s" % ("---|" * len(header))]
-    markdown += ["| %s |" % " | ".join(row) for row in rows]
+    tables = [(header, rows)]
+    if plan.get("cluster_cidr_v6"):
+        summary.append(
+            "IPv6 beside IPv4: cluster CIDR %s, a /%s per node, each pod's address at its IPv4 address's offset "
+            "(planned only: the backend plays do not provision IPv6 yet)" % (plan["cluster_cidr_v6"], plan["subnet_prefix_v6"])
+        )
+        tables.append(_ipv6_table(plan))
+    lines = list(summary)
+    markdown = ["# %s" % title, ""] + ["- %s" % line for line in summary]
+    for table_header, table_rows in tables:
+        widths = [max(len(str(row[i])) for row in table_rows + [table_header]) for i in range(len(table_header))]
+        lines += [""] + ["  ".join("%-*s" % (widths[i], cell) for i, cell in enumerate(row)).rstrip() for row in [table_header] + table_rows]
+        markdown += ["", "| %s |" % " | ".join(table_header), "|%s" % ("---|" * len(table_header))]
+        markdown += ["| %s |" % " | ".join(row) for row in table_rows]
     for node in sorted(plan["nodes"]):
         state = node_state_lines(plan, node, backend, devices, underlay_devs, encap)
         lines += ["", "%s would hold:" % node] + ["  %s" % line for line in state]

@@ -32,11 +32,12 @@ def host_ifname(pod_name):
     return "veth" + hashlib.sha256(pod_name.encode("utf-8")).hexdigest()[:8]
 
 
-def _network(text, host, var, errors, strict=True):
+def _network(text, host, var, errors, strict=True, version=4):
     try:
-        net = ipaddress.IPv4Network(str(text), strict=False)
+        net = (ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network)(str(text), strict=False)
     except ValueError as exc:
-        errors.append("%s: %s %r is not an IPv4 CIDR (%s); write it like 10.244.0.0/16" % (host, var, text, exc))
+        example = "10.244.0.0/16" if version == 4 else "fd00:10:244::/56"
+        errors.append("%s: %s %r is not an IPv%d CIDR (%s); write it like %s" % (host, var, text, version, exc, example))
         return None
     if "/" not in str(text):
         errors.append("%s: %s %r has no prefix length; write it like %s/24" % (host, var, text, text))
@@ -67,9 +68,49 @@ RESERVED = (
 RESERVED_NETWORKS = tuple((ipaddress.IPv4Network(cidr), why) for cidr, why in RESERVED)
 
 
+# The same for IPv6 pod networks: a unique local range (fd00::/8) is what to choose.
+RESERVED_V6 = (
+    ("::/8", "reserved by the IETF (the unspecified and loopback addresses, IPv4-mapped addresses)"),
+    ("fe80::/10", "link-local, never routed"),
+    ("fec0::/10", "the deprecated site-local range (RFC 3879)"),
+    ("ff00::/8", "multicast, not unicast"),
+    ("2001:db8::/32", "for documentation only (RFC 3849)"),
+)
+RESERVED_NETWORKS_V6 = tuple((ipaddress.IPv6Network(cidr), why) for cidr, why in RESERVED_V6)
+# The longest IPv6 node subnet: room for the gateway, the pods and a runtime range.
+SUBNET_PREFIX_V6_MAX = 120
+
+
 def reserved_overlap(net):
     """(reserved network, why) that ``net`` overlaps, or None."""
-    return next(((reserved, why) for reserved, why in RESERVED_NETWORKS if net.overlaps(reserved)), None)
+    table = RESERVED_NETWORKS if net.version == 4 else RESERVED_NETWORKS_V6
+    return next(((reserved, why) for reserved, why in table if net.overlaps(reserved)), None)
+
+
+def family_of(text):
+    """4 or 6 for a CIDR or address written as text, None when it is neither."""
+    try:
+        return ipaddress.ip_network(str(text), strict=False).version
+    except ValueError:
+        return None
+
+
+def split_families(value, host, var, errors, example):
+    """{4: text or None, 6: text or None} of a setting that takes one CIDR, or a list of
+    at most one per family (routednet_cluster_cidr, routednet_pod_cidr)."""
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not items or len(items) > 2 or any(not isinstance(item, str) or not item for item in items):
+        errors.append("%s: %s=%s is neither a CIDR nor a list of one CIDR per family; write it like %s" % (host, var, value, example))
+        return {4: None, 6: None}
+    found = {4: [], 6: []}
+    for item in items:
+        # (text that is no CIDR at all goes with IPv4, whose message _network then gives)
+        found[6 if family_of(item) == 6 or (family_of(item) is None and ":" in item) else 4].append(item)
+    for version, texts in sorted(found.items()):
+        if len(texts) > 1:
+            errors.append("%s: %s lists two IPv%d CIDRs (%s); give at most one per family, such as %s" % (host, var, version, ", ".join(texts), example))
+            return {4: None, 6: None}
+    return dict((version, texts[0] if texts else None) for version, texts in found.items())
 
 
 def underlay_problem(addr):
@@ -102,7 +143,8 @@ def runtime_range(subnet, reserved=RESERVED_POD_ADDRESSES):
     last = int(subnet.broadcast_address) - 1
     if first > last:
         return None
-    return ipaddress.IPv4Address(first), ipaddress.IPv4Address(last)
+    address = type(subnet.network_address)
+    return address(first), address(last)
 
 
 def _pods(node, subnet, reserved, runtime, errors):
@@ -190,7 +232,7 @@ def _overlaps(assigned):
 def _free_subnets(cluster, prefix, taken):
     """The cluster's aligned /prefix subnets that overlap none of ``taken``, in order,
     skipping the first."""
-    size = 1 << (32 - prefix)
+    size = 1 << (cluster.max_prefixlen - prefix)
     base = int(cluster.network_address)
     used = set()
     for net in taken:
@@ -199,20 +241,62 @@ def _free_subnets(cluster, prefix, taken):
         used.update(range(first, last + 1))
     for index in range(1, cluster.num_addresses // size):
         if index not in used:
-            yield ipaddress.IPv4Network((base + index * size, prefix))
+            yield type(cluster)((base + index * size, prefix))
 
 
-def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
+CLUSTER_EXAMPLE = "10.244.0.0/16, or [10.244.0.0/16, fd00:10:244::/56] for IPv6 beside it"
+
+
+def _fill_free(nodes, cluster, prefix, assigned):
+    """Give each node without a subnet in ``assigned`` the first free aligned /prefix of
+    ``cluster``, in name order, skipping the cluster's first subnet (as flannel does, so no
+    node subnet shares the cluster's network address); return those left without one."""
+    free = _free_subnets(cluster, prefix, list(assigned.values()))
+    left = []
+    for node in sorted(nodes, key=lambda n: n["name"]):
+        if node["name"] not in assigned:
+            candidate = next(free, None)
+            if candidate is None:
+                left.append(node["name"])
+            else:
+                assigned[node["name"]] = candidate
+    return left
+
+
+def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None, leases_v6=None, subnet_prefix_v6=64):
     """Allocate and validate; return (plan, new_leases) or raise PlanError.
 
     ``nodes``: list of dicts with ``name``, ``underlay_ip``, optional
-    ``pod_cidr`` (an override), ``pods`` and ``reserved_pod_addresses`` (how many
-    addresses after the gateway are kept for the pods).  ``leases``: node -> CIDR from
-    the lease file.  Order of precedence: override, lease, first free subnet.
+    ``pod_cidr`` (an override: one CIDR, or one per family), ``pods``,
+    ``reserved_pod_addresses`` (how many addresses after the gateway are kept for the
+    pods) and ``underlay_ip_v6``.  ``leases``: node -> CIDR from the lease file.  Order
+    of precedence: override, lease, first free subnet.
+
+    ``cluster_cidr`` may list an IPv6 CIDR beside the IPv4 one (dual-stack): each node
+    then also gets an IPv6 subnet of ``subnet_prefix_v6`` (override, ``leases_v6``, first
+    free), planned by _plan_ipv6 after the IPv4 plan it leaves as it was, so adding IPv6
+    to a cluster moves no IPv4 lease.
     """
     errors = []
     leases = dict(leases or {})
-    cluster = _network(cluster_cidr, "all", "routednet_cluster_cidr", errors)
+    families = split_families(cluster_cidr, "all", "routednet_cluster_cidr", errors, CLUSTER_EXAMPLE)
+    if errors:
+        raise PlanError(errors)
+    if families[4] is None:
+        raise PlanError(
+            [
+                "all: routednet_cluster_cidr %s has no IPv4 CIDR; an IPv6 pod network is planned beside an IPv4 one only (IPv6-only clusters "
+                "are not supported yet): add one, such as [10.244.0.0/16, %s]" % (families[6], families[6])
+            ]
+        )
+    overrides = {}
+    for node in nodes:
+        if node.get("pod_cidr"):
+            overrides[node["name"]] = split_families(node["pod_cidr"], node["name"], "routednet_pod_cidr", errors, "10.244.7.0/24")
+    if errors:
+        raise PlanError(errors)
+    nodes = [dict(node, pod_cidr=overrides[node["name"]][4]) if node["name"] in overrides else node for node in nodes]
+    cluster = _network(families[4], "all", "routednet_cluster_cidr", errors)
     try:
         subnet_prefix = int(subnet_prefix)
     except (TypeError, ValueError):
@@ -269,22 +353,11 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
     if errors:
         raise PlanError(errors)
 
-    # New nodes: first free aligned subnet, skipping the cluster's first
-    # subnet (as flannel does, so no node subnet shares the cluster's
-    # network address).
-    free = _free_subnets(cluster, subnet_prefix, assigned.values())
-    for node in sorted(nodes, key=lambda n: n["name"]):
-        host = node["name"]
-        if host in assigned:
-            continue
-        for candidate in free:
-            assigned[host] = candidate
-            break
-        else:
-            errors.append(
-                "%s: routednet_cluster_cidr %s has no free /%d left for this node; widen the cluster CIDR or shorten routednet_subnet_prefix"
-                % (host, cluster, subnet_prefix)
-            )
+    for host in _fill_free(nodes, cluster, subnet_prefix, assigned):
+        errors.append(
+            "%s: routednet_cluster_cidr %s has no free /%d left for this node; widen the cluster CIDR or shorten routednet_subnet_prefix"
+            % (host, cluster, subnet_prefix)
+        )
     # A cluster CIDR over a node's own address would route that node's traffic into
     # the pod network: refused for underlay addresses and for the address Ansible uses.
     for addr, host in sorted(by_underlay.items()):
@@ -325,7 +398,121 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None):
         "subnet_prefix": subnet_prefix,
         "nodes": plan_nodes,
     }
+    if families[6] is not None or any(o[6] for o in overrides.values()):
+        _plan_ipv6(plan, nodes, families[6], subnet_prefix_v6, dict(leases_v6 or {}), dict((host, o[6]) for host, o in overrides.items() if o[6]))
     return plan, {host: str(net) for host, net in sorted(assigned.items())}
+
+
+def _ipv6_address_problem(addr):
+    """Why ``addr`` cannot be a node's IPv6 underlay address, or None."""
+    if addr.is_link_local:
+        return "link-local, which a peer reaches only on one link and never by a route"
+    if addr.is_loopback or addr.is_multicast or addr.is_unspecified:
+        return "not a unicast address a peer can reach"
+    return None
+
+
+def _plan_ipv6(plan, nodes, cluster_cidr_v6, prefix, leases, overrides):
+    """Give every node of the (IPv4) ``plan`` an IPv6 subnet of ``prefix`` in
+    ``cluster_cidr_v6`` too, with its gateway (the first address) and runtime range, and
+    each pod the address at its IPv4 address's offset (pod .2 is ::2): the same
+    address space layout in both families. Raises PlanError naming every problem."""
+    errors = []
+    if cluster_cidr_v6 is None:
+        host = sorted(overrides)[0]
+        raise PlanError(
+            [
+                "%s: routednet_pod_cidr %s is IPv6 but routednet_cluster_cidr has no IPv6 CIDR; add one beside the IPv4 one, such as "
+                "[%s, fd00:10:244::/56]" % (host, overrides[host], plan["cluster_cidr"])
+            ]
+        )
+    cluster = _network(cluster_cidr_v6, "all", "routednet_cluster_cidr", errors, version=6)
+    try:
+        prefix = int(prefix)
+    except (TypeError, ValueError):
+        errors.append("all: routednet_subnet_prefix_v6 %r is not a number; set an IPv6 node prefix such as 64" % (prefix,))
+        prefix = None
+    if cluster is not None and prefix is not None and not cluster.prefixlen < prefix <= SUBNET_PREFIX_V6_MAX:
+        errors.append(
+            "all: routednet_subnet_prefix_v6 /%s must be longer than the IPv6 cluster CIDR /%d and at most /%d (the default is /64)"
+            % (prefix, cluster.prefixlen, SUBNET_PREFIX_V6_MAX)
+        )
+    elif prefix is not None and 128 - prefix < 32 - plan["subnet_prefix"]:
+        errors.append(
+            "all: routednet_subnet_prefix_v6 /%d gives each node fewer addresses than its IPv4 subnet /%d, and a pod keeps one offset in both "
+            "families: set /%d or shorter (the default is /64)" % (prefix, plan["subnet_prefix"], 96 + plan["subnet_prefix"])
+        )
+    if cluster is not None and reserved_overlap(cluster):
+        reserved, why = reserved_overlap(cluster)
+        errors.append(
+            "all: routednet_cluster_cidr %s overlaps %s, which is %s; choose a unique local range such as fd00:10:244::/56" % (cluster, reserved, why)
+        )
+    if errors:
+        raise PlanError(errors)
+    assigned, by_underlay = {}, {}
+    for node in sorted(nodes, key=lambda n: n["name"]):
+        host = node["name"]
+        if node.get("underlay_ip_v6"):
+            try:
+                addr = ipaddress.IPv6Address(str(node["underlay_ip_v6"]))
+            except ValueError:
+                errors.append("%s: routednet_underlay_ip_v6 %r is not an IPv6 address" % (host, node["underlay_ip_v6"]))
+                addr = None
+            if addr is not None and _ipv6_address_problem(addr):
+                errors.append(
+                    "%s: routednet_underlay_ip_v6 %s is %s; set the node's global or unique local address on the network the nodes share"
+                    % (host, addr, _ipv6_address_problem(addr))
+                )
+            elif addr is not None and addr in cluster:
+                errors.append(
+                    "%s: routednet_underlay_ip_v6 %s lies inside routednet_cluster_cidr %s; choose a cluster CIDR clear of it" % (host, addr, cluster)
+                )
+            elif addr is not None:
+                if addr in by_underlay:
+                    errors.append(
+                        "%s: routednet_underlay_ip_v6 %s is also the underlay address of %s; each node needs its own" % (host, addr, by_underlay[addr])
+                    )
+                by_underlay.setdefault(addr, host)
+        source = ("routednet_pod_cidr", overrides[host]) if host in overrides else ("lease (routednet_lease_file)", leases[host]) if host in leases else None
+        if source is None:
+            continue
+        net = _network(source[1], host, source[0], errors, version=6)
+        if net is None:
+            continue
+        if not net.subnet_of(cluster):
+            errors.append("%s: %s %s is outside routednet_cluster_cidr %s; pick a subnet inside it" % (host, source[0], net, cluster))
+        elif net.prefixlen != prefix:
+            errors.append(
+                "%s: %s %s is not a /%d (routednet_subnet_prefix_v6); give it that prefix, or remove the lease to lease anew" % (host, source[0], net, prefix)
+            )
+        else:
+            assigned[host] = net
+    errors += _overlaps(assigned)
+    if errors:
+        raise PlanError(errors)
+    for host in _fill_free(nodes, cluster, prefix, assigned):
+        errors.append("%s: routednet_cluster_cidr %s has no free /%d left for this node; widen it" % (host, cluster, prefix))
+    if errors:
+        raise PlanError(errors)
+    for host, info in plan["nodes"].items():
+        subnet, subnet4 = assigned[host], ipaddress.IPv4Network(info["pod_cidr"])
+        node = next(n for n in nodes if n["name"] == host)
+        runtime = runtime_range(subnet, int(node.get("reserved_pod_addresses", RESERVED_POD_ADDRESSES)))
+        info.update(
+            underlay_ip_v6=str(node["underlay_ip_v6"]) if node.get("underlay_ip_v6") else None,
+            pod_cidr_v6=str(subnet),
+            gateway_v6="%s/%d" % (subnet.network_address + 1, subnet.prefixlen),
+            runtime_range_v6={"start": str(runtime[0]), "end": str(runtime[1])} if runtime else None,
+        )
+        for pod in info["pods"]:
+            offset = int(ipaddress.IPv4Interface(pod["address"]).ip) - int(subnet4.network_address)
+            pod["address_v6"] = "%s/%d" % (subnet.network_address + offset, subnet.prefixlen)
+    plan.update(cluster_cidr_v6=str(cluster), subnet_prefix_v6=prefix)
+
+
+def leases_v6(plan):
+    """Node -> IPv6 subnet of a dual-stack plan (empty for IPv4 only): the lease file's routednet_leases_v6."""
+    return dict((host, info["pod_cidr_v6"]) for host, info in sorted(plan["nodes"].items()) if info.get("pod_cidr_v6"))
 
 
 def host_address_conflicts(plan, node, addresses, connection=None):

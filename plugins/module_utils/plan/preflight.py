@@ -92,6 +92,13 @@ def check_cluster(plan, settings, facts, backend, hybrid_encap=None):
     pod_mtus, adjacency: the pair table, pair_lines: how the pairs reach each other (for
     backends that route some pairs directly), warning: mtu_warning's)."""
     found = {"refusal": None, "pod_mtus": {}, "adjacency": None, "pair_lines": [], "warning": None}
+    if plan.get("cluster_cidr_v6"):
+        found["refusal"] = (
+            "all: routednet_cluster_cidr lists the IPv6 CIDR %s, and the backend plays do not provision IPv6 pod networks yet "
+            "(playbooks/plan.yml shows the dual-stack plan); leave it out of routednet_cluster_cidr to provision the IPv4 network. %s"
+            % (plan["cluster_cidr_v6"], REFUSED)
+        )
+        return found
     twins = same_machine(dict((node, result.get("identity")) for node, result in facts.items()))
     if twins:
         found["refusal"] = "%s. %s" % (" | ".join(twins), REFUSED)

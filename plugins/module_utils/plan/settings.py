@@ -24,6 +24,7 @@ CLUSTER_WIDE = (
     "routednet_hybrid_encap",
     "routednet_cluster_cidr",
     "routednet_subnet_prefix",
+    "routednet_subnet_prefix_v6",
 ) + tuple(var for backend in backends.BACKENDS.values() for var, _lowest, _highest in backend.SETTINGS)
 # tunnel backend -> the variable naming its device
 TUNNEL_DEVICE = dict((name, backend.DEVICE_VARIABLE) for name, backend in backends.TUNNELS.items())
