@@ -33,9 +33,14 @@ class ActionModule(ActionBase):
         # Another run holds some of this run's hosts: what node_facts read of those may be
         # that run's work half done. Check nothing yet: the play waits for every host, reads
         # them again and calls this once more (roles/plan/tasks/lock_wait.yml).
-        held = [node for node, result in args["facts"].items() if not (result.get("lock") or {}).get("acquired", True)]
+        held = dict((node, result["lock"].get("held_by")) for node, result in args["facts"].items() if not (result.get("lock") or {}).get("acquired", True))
         if held and args.get("lock"):
-            result.update(changed=False, contended=True, held=held)
+            holders = sorted(set(held.values()))
+            display.warning(
+                "%s held by %s: this run gives back what it took and waits for each host in turn, then reads and checks them again"
+                % (", ".join(held), "; ".join(str(holder) for holder in holders))
+            )
+            result.update(changed=False, contended=True, held=list(held))
             return result
         found = check_cluster(plan_result["plan"], plan_result["settings"], args["facts"], args["backend"], args.get("hybrid_encap"))
         if found["warning"]:

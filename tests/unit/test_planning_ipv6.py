@@ -5,7 +5,7 @@ import pytest
 
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import PlanError, build_plan, leases_v6
 
-DUAL = ["10.244.0.0/16", "fd00:10:244::/56"]
+DUAL = ("10.244.0.0/16", "fd00:10:244::/56")
 
 
 def nodes(**extra):
