@@ -33,7 +33,7 @@ class ActionModule(ActionBase):
         # Another run holds some of this run's hosts: what node_facts read of those may be
         # that run's work half done. Check nothing yet: the play waits for every host, reads
         # them again and calls this once more (roles/plan/tasks/lock_wait.yml).
-        held = dict((node, result["lock"].get("held_by")) for node, result in args["facts"].items() if not (result.get("lock") or {}).get("acquired", True))
+        held = dict((node, read["lock"].get("held_by")) for node, read in args["facts"].items() if not (read.get("lock") or {}).get("acquired", True))
         if held and args.get("lock"):
             holders = sorted(set(held.values()))
             display.warning(
