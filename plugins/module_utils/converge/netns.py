@@ -80,15 +80,15 @@ def run(request):
     if changed and not request.check_mode:
         try:
             if wanted and not present:
-                netlink.pyroute2_netns.create(name)
+                netlink.pyroute2_netns().create(name)
             elif not wanted:
-                netlink.pyroute2_netns.remove(name)
+                netlink.pyroute2_netns().remove(name)
             if wanted:
                 try:
                     mark(name)
                 except (OSError, netlink.NetlinkError):
                     if not present:  # unmarked, it would be nobody's: take it away again
-                        netlink.pyroute2_netns.remove(name)
+                        netlink.pyroute2_netns().remove(name)
                     raise
         except (OSError, netlink.NetlinkError) as exc:
             raise Failure("netns %s: could not %s it: %s" % (name, "create" if wanted else "remove", exc)) from exc

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import ctypes
 import json
 import os
@@ -22,7 +23,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Fa
 # pyroute2 is imported by load() (require_pyroute2 calls it), not when this file is:
 # the collection's private copy, if any, has to be put in place first, and code on the
 # controller that shares these helpers needs no pyroute2 at all.
-IPRoute = pyroute2_netns = PYROUTE2_VERSION = None
+IPRoute = PYROUTE2_VERSION = None
 
 
 class NetlinkError(Exception):
@@ -57,6 +58,9 @@ MIN_PYROUTE2 = (0, 7, 2)
 # must find it before they read any option; the mark file inside makes it ours.
 PRIVATE_LIBRARY = "/usr/local/lib/routednet-pyroute2"
 PRIVATE_MARK = ".routednet-pyroute2.json"
+
+# Where named network namespaces are (ip netns, pyroute2's netns, podman, CNI).
+NETNS_DIR = "/run/netns"
 
 # routednet_pyroute2_install: where a host's pyroute2 comes from (docs: doc_fragments/pyroute2.py)
 PYROUTE2_INSTALL = ("auto", "distro", "private", "none")
@@ -94,6 +98,9 @@ def installed_version(pyroute2):
     text = str(getattr(pyroute2, "__version__", "") or "")
     if text and text[0].isdigit():
         return text
+    found = _version_beside(getattr(pyroute2, "__path__", None) or [])
+    if found:
+        return found
     try:
         import importlib.metadata  # noqa: PLC0415  (only for a pyroute2 that does not know its version)
 
@@ -102,10 +109,29 @@ def installed_version(pyroute2):
         return text or "unknown"
 
 
+def _version_beside(package_dirs):
+    """The version in the name of the pyroute2-<version>.dist-info (or .egg-info) beside
+    the package, which is what importlib.metadata would read - without importing it and
+    scanning every path entry (about 20 ms of each call's start-up)."""
+    for package_dir in package_dirs:
+        parent = os.path.dirname(os.path.abspath(package_dir))
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        for name in names:
+            stem, dot, kind = name.rpartition(".")
+            if dot and kind in ("dist-info", "egg-info") and stem.startswith("pyroute2-"):
+                version = stem[len("pyroute2-") :].split("-")[0]
+                if version[:1].isdigit():
+                    return version
+    return None
+
+
 def load(use_private=True, private_dir=None):
     """Import pyroute2, once: the private copy when there is one (and ``use_private``),
     else the Python's own. Returns LOADED; never raises."""
-    global IPRoute, pyroute2_netns, PYROUTE2_VERSION, NetlinkError
+    global IPRoute, PYROUTE2_VERSION, NetlinkError
     if LOADED:
         return LOADED
     source = "system"
@@ -116,7 +142,7 @@ def load(use_private=True, private_dir=None):
         source = "private"
     try:
         # here, not at the top: the private copy's directory must be on the path first
-        pyroute2, iproute, netns_module, error_class = _import_pyroute2()
+        pyroute2, iproute, error_class = _import_pyroute2()
     except ImportError as exc:
         LOADED.update(source="none", version=None, usable=False, problem="no pyroute2 (%s)" % exc)
         return LOADED
@@ -125,26 +151,67 @@ def load(use_private=True, private_dir=None):
     if not LOADED["usable"]:
         LOADED["problem"] = "pyroute2 %s, older than %s" % (version, ".".join(map(str, MIN_PYROUTE2)))
         return LOADED
-    IPRoute, pyroute2_netns, PYROUTE2_VERSION, NetlinkError = iproute, netns_module, version, error_class
+    IPRoute, PYROUTE2_VERSION, NetlinkError = iproute, version, error_class
     _short_attribute_names()
     return LOADED
 
 
+def pyroute2_netns():
+    """pyroute2's netns module (create, remove), imported only by a call that creates or
+    removes a namespace: it loads ctypes.util and its helpers, a sixth of pyroute2's
+    import time, which a converged host's calls never need. After load()."""
+    from pyroute2 import netns as netns_module  # noqa: PLC0415
+
+    return netns_module
+
+
 def _import_whole():
     import pyroute2  # noqa: PLC0415
-    from pyroute2 import IPRoute as iproute, netns as netns_module  # noqa: PLC0415
+    from pyroute2 import IPRoute as iproute  # noqa: PLC0415
     from pyroute2.netlink.exceptions import NetlinkError as error_class  # noqa: PLC0415
 
-    return pyroute2, iproute, netns_module, error_class
+    return pyroute2, iproute, error_class
+
+
+class _NoLab(object):
+    """What pyroute2 0.7's LAB_API is outside its documentation's sandbox (pyroute2.lab,
+    use_mock false): a mixin that adds nothing. Its real module imports unittest.mock and
+    with it asyncio and ssl, a third of pyroute2's import time, for that sandbox only."""
+
+
+@contextlib.contextmanager
+def _no_platform_programs():
+    """While pyroute2 0.7's config is imported: platform.architecture() without running
+    file(1) on the Python (the pointer size is all pyroute2 reads of it), and uname's
+    processor field, which pyroute2 never reads, without running uname -p. Two programs
+    less per call; pyroute2 0.9 asks platform the same way itself."""
+    import platform  # noqa: PLC0415
+
+    architecture = platform.architecture
+
+    def pointer_size_only(executable="", bits="", linkage=""):
+        return architecture("", bits, linkage)
+
+    platform.architecture = pointer_size_only
+    try:
+        # (Python >= 3.9 finds the processor late, once, and keeps it in the cached uname)
+        platform.uname().__dict__.setdefault("processor", "")
+    except (AttributeError, TypeError):
+        pass
+    try:
+        yield
+    finally:
+        platform.architecture = architecture
 
 
 def _import_pyroute2():
-    """pyroute2, its IPRoute, netns and NetlinkError: all the modules use of it.
+    """pyroute2, its IPRoute and NetlinkError: all the modules use of it at start-up.
 
     pyroute2's own __init__ imports every part of it (NDB, asyncio, unittest.mock, and on
     0.7 every installed package's entry points): about 0.3 s of CPU, in each of the two
     calls per host and run, more than their netlink work. So the package is first put in
-    place bare - its directory, not its __init__ - and only the three parts are imported.
+    place bare - its directory, not its __init__ - and only those parts are imported; on
+    a pyroute2 that has pyroute2.lab (0.7, 0.8), with _NoLab in its place.
     A pyroute2 laid out otherwise, or whose version only its __init__ knows, is imported
     the ordinary way instead."""
     if "pyroute2" in sys.modules:
@@ -158,9 +225,12 @@ def _import_pyroute2():
     bare = types.ModuleType("pyroute2")
     bare.__path__, bare.__spec__, bare.__file__, bare.__package__ = list(spec.submodule_search_locations), spec, spec.origin, "pyroute2"
     sys.modules["pyroute2"] = bare
+    lab = types.ModuleType("pyroute2.lab")
+    lab.LAB_API, lab.use_mock, lab.registry = _NoLab, False, []
+    sys.modules["pyroute2.lab"] = lab
     try:
-        from pyroute2 import netns as netns_module  # noqa: PLC0415
-        from pyroute2.iproute.linux import IPRoute as iproute  # noqa: PLC0415
+        with _no_platform_programs():
+            from pyroute2.iproute.linux import IPRoute as iproute  # noqa: PLC0415
         from pyroute2.netlink.exceptions import NetlinkError as error_class  # noqa: PLC0415
 
         try:
@@ -176,7 +246,7 @@ def _import_pyroute2():
         for name in [n for n in sys.modules if n == "pyroute2" or n.startswith("pyroute2.")]:
             del sys.modules[name]
         return _import_whole()
-    return bare, iproute, netns_module, error_class
+    return bare, iproute, error_class
 
 
 def _short_attribute_names():
@@ -298,7 +368,10 @@ def prepare_pyroute2(module, install=True):
 
 def list_netns():
     """Names of the named network namespaces of this host (exact names)."""
-    return set(pyroute2_netns.listnetns())
+    try:
+        return set(os.listdir(NETNS_DIR))
+    except FileNotFoundError:  # (no namespace was ever named on this host)
+        return set()
 
 
 def missing_in_check_mode(request, *names):
@@ -346,7 +419,7 @@ def _iproute_in(netns):
     bulk requests' raw netlink cannot work)."""
     back = os.open("/proc/self/ns/net", os.O_RDONLY)
     try:
-        target = os.open(os.path.join("/run/netns", netns), os.O_RDONLY)
+        target = os.open(os.path.join(NETNS_DIR, netns), os.O_RDONLY)
         try:
             _setns(target)
         finally:
