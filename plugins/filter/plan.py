@@ -35,6 +35,22 @@ def plan_report_filter(*args, **kwargs):
     return plan_report(*args, **kwargs)
 
 
+def lock_holders(hostvars, hosts, among=None):
+    """The hosts of ``hosts`` (in ``among``, when given) whose lock this run may still hold:
+    every one whose node_state did not say it gave the lock back (``__routednet_converged``,
+    registered by roles/node/tasks/main.yml). Giving back a lock the run does not hold
+    changes nothing, so a host that never took one may be among them."""
+    wanted = None if among is None else set(among)
+    held = []
+    for host in hosts:
+        if wanted is not None and host not in wanted:
+            continue
+        converged = hostvars[host].get("__routednet_converged") or {}
+        if not (isinstance(converged, dict) and converged.get("lock_released")):
+            held.append(host)
+    return held
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -50,6 +66,7 @@ class FilterModule(object):
             "container_sources": container_sources,
             "container_targets": container_targets,
             "forget_document": forget_document,
+            "lock_holders": lock_holders,
             "node_document": node_document,
             "planned_links": planned_links,
             "removal_document": removal_document,
