@@ -228,7 +228,7 @@ def plan_inventory(action, task_vars, args):
             raise PlanError(problems)
         leases, old_text, source, old_v6 = read_leases(lease_file, legacy)
         plan, new_leases = build_plan(nodes, args.get("cluster_cidr"), args.get("subnet_prefix", 24), leases, old_v6, args.get("subnet_prefix_v6", 64))
-        clashes = settings.clashes(values, plan)
+        clashes = settings.family_problems(values, plan) + settings.clashes(values, plan)
         if clashes:
             raise PlanError(clashes)
         new_v6 = leases_v6(plan)

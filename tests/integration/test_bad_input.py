@@ -372,6 +372,15 @@ CATALOGUE += [
         "all: routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56, and the backend plays do not provision IPv6 pod networks yet",
     ),
     (
+        "IPv6 pod network on IPIP",
+        "ipip",
+        {"routednet_cluster_cidr": ["172.16.0.0/12", "fd00:10:244::/56"]},
+        {},
+        None,
+        "node1, node2: routednet_backend=ipip carries IPv4 only, and routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56: "
+        "choose hostgw or vxlan for a cluster with IPv6 pods, or list only the IPv4 CIDR",
+    ),
+    (
         "two IPv4 cluster CIDRs",
         "vxlan",
         {"routednet_cluster_cidr": ["172.16.0.0/12", "10.244.0.0/16"]},

@@ -59,6 +59,11 @@ def test_a_dual_stack_plan_shows_both_families_per_node(tmp_path):
     report = (inventory.parent / "routednet-plan.md").read_text()
     assert "| node1 | 192.168.245.168 | 172.16.1.0/24 | 172.16.1.1/24 | docker1 172.16.1.2/24 |" in report, report
     assert "| node1 | fd00:192:168:245::168 | fd00:10:244:1::/64 | fd00:10:244:1::1/64 | docker1 fd00:10:244:1::2/64 |" in report, report
+    res = playbook(
+        "playbooks/plan.yml", "-i", str(inventory), "-e", '{"routednet_cluster_cidr": ["172.16.0.0/12", "fd00:10:244::/56"], "routednet_backend": "ipip"}'
+    )
+    said = "routednet_backend=ipip carries IPv4 only, and routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56: choose hostgw or vxlan"
+    assert res.returncode != 0 and said in res.stdout, res.stdout[-3000:]
     res = playbook("playbooks/plan.yml", "-i", str(inventory), "-e", '{"routednet_cluster_cidr": ["172.16.0.0/12", "fe80::/56"]}')
     assert res.returncode != 0 and "routednet_cluster_cidr fe80::/56 overlaps fe80::/10, which is link-local" in res.stdout, res.stdout[-3000:]
 

@@ -51,3 +51,38 @@ def test_a_split_names_the_hosts_off_the_default():
         "node2: routednet_vxlan_vni=7 differs from the rest of the cluster (1 on node1); it is cluster-wide: set it once for all nodes "
         "(group_vars or -e), not per host"
     ]
+
+
+DUAL_STACK = {"cluster_cidr_v6": "fd00:10:244::/56"}
+
+# (id, each host's backend settings, the lines for a dual-stack cluster)
+FAMILY_CASES = [
+    ("host-gw and VXLAN carry both", {"n1": {"routednet_backend": "hostgw"}, "n2": {"routednet_backend": "vxlan"}}, []),
+    ("hybrid over VXLAN carries both", {"n1": {"routednet_backend": "hybrid", "routednet_hybrid_encap": "vxlan"}}, []),
+    (
+        "IPIP: one line for all its hosts",
+        {"n1": {"routednet_backend": "ipip"}, "n2": {"routednet_backend": "ipip"}},
+        [
+            "n1, n2: routednet_backend=ipip carries IPv4 only, and routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56: "
+            "choose hostgw or vxlan for a cluster with IPv6 pods, or list only the IPv4 CIDR"
+        ],
+    ),
+    (
+        "hybrid tunnelling with IPIP",
+        {"n1": {"routednet_backend": "hybrid", "routednet_hybrid_encap": "ipip"}},
+        [
+            "n1: routednet_backend=hybrid tunnels with routednet_hybrid_encap=ipip, which carries IPv4 only, and routednet_cluster_cidr lists "
+            "the IPv6 CIDR fd00:10:244::/56: set routednet_hybrid_encap=vxlan, or list only the IPv4 CIDR"
+        ],
+    ),
+    ("an unknown backend is host_problems' to name", {"n1": {"routednet_backend": "gre"}}, []),
+]
+
+
+@pytest.mark.parametrize(("values", "problems"), [case[1:] for case in FAMILY_CASES], ids=[case[0] for case in FAMILY_CASES])
+def test_ipv6_pods_on_a_backend_that_carries_ipv4_only(values, problems):
+    assert settings.family_problems(values, DUAL_STACK) == problems
+
+
+def test_an_ipv4_cluster_fits_every_backend():
+    assert settings.family_problems({"n1": {"routednet_backend": "ipip"}}, {"cluster_cidr_v6": None}) == []

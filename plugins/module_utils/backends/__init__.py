@@ -43,6 +43,20 @@ def encapsulation(name, hybrid_encap=None):
     return get((hybrid_encap or HYBRID_DEFAULT_TUNNEL) if name == hybrid.NAME else name)
 
 
+def families(name, hybrid_encap=None):
+    """The address families (4, 6) the backend carries pods of: hybrid's, those both its
+    direct pairs and its tunnel carry."""
+    backend = get(name)
+    if backend.MIXED:
+        return tuple(family for family in DIRECT.FAMILIES if family in encapsulation(name, hybrid_encap).FAMILIES)
+    return backend.FAMILIES
+
+
+def carrying(family):
+    """The backends that carry pods of ``family``, hybrid aside (alternatives to offer)."""
+    return sorted(name for name, backend in BACKENDS.items() if not backend.MIXED and family in backend.FAMILIES)
+
+
 def crossing_l3(feature):
     """The tunnel backends that need no kernel ``feature`` (alternatives to offer)."""
     return sorted(name for name, backend in TUNNELS.items() if feature not in [need for need, _config in backend.KERNEL])

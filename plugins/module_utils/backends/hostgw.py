@@ -20,6 +20,8 @@ SETTINGS = ()
 FIREWALL = {"vxlan_port": False, "ipip": False}
 PAIRS = "direct (host-gw)"
 MIXED = False
+# the address families it carries pods of (routes via the peer's underlay address of that family)
+FAMILIES = (4, 6)
 
 
 def route(peer, underlay_dev=None):

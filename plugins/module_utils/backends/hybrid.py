@@ -23,3 +23,5 @@ PAIRS = "direct where both share an L2 segment, %s otherwise (decided at run tim
 # pairs are direct or tunnelled (the plan role's adjacency table): the tunnel's entries
 # for newly tunnelled peers are added before any route moves, the others pruned after
 MIXED = True
+# what both its direct routes and its tunnel carry (families())
+FAMILIES = None

@@ -31,6 +31,8 @@ IMMUTABLE = {
 FIREWALL = {"vxlan_port": False, "ipip": True}
 PAIRS = "ipip"
 MIXED = False
+# IPv4 in IPv4 only (protocol 4); IPv6 pods would need another tunnel (ip6ip6 or sit)
+FAMILIES = (4,)
 
 
 def device(node, settings, local, underlay_dev, mtu, address):

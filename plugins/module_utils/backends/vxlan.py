@@ -42,6 +42,8 @@ PAIRS = "vxlan"
 HYBRID_DEFAULT = True
 # pods see one MTU whichever peer they talk to; every pair is tunnelled
 MIXED = False
+# the address families it carries pods of, over an IPv4 or an IPv6 underlay
+FAMILIES = (4, 6)
 
 
 def vtep_mac(node):

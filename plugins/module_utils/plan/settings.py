@@ -309,6 +309,34 @@ def problems(values_by_host, defaults=None):
     return found
 
 
+def family_problems(values_by_host, plan):
+    """A cluster with IPv6 pods on a backend that carries IPv4 only (IPIP, hybrid tunnelling
+    with it): one line per backend setting, naming its hosts and the alternatives."""
+    if not plan.get("cluster_cidr_v6"):
+        return []
+    found = {}
+    for host in sorted(values_by_host):
+        values = values_by_host[host]
+        name = values.get("routednet_backend")
+        if name not in backends.BACKENDS:
+            continue  # (host_problems said so)
+        encap = values.get("routednet_hybrid_encap") if backends.BACKENDS[name].MIXED else None
+        if 6 not in backends.families(name, encap):
+            found.setdefault((name, encap), []).append(host)
+    problems = []
+    for (name, encap), hosts in sorted(found.items()):
+        if encap:
+            what = "routednet_backend=%s tunnels with routednet_hybrid_encap=%s, which carries IPv4 only" % (name, encap)
+            fix = "set routednet_hybrid_encap=%s" % " or ".join(n for n in backends.carrying(6) if backends.get(n).TUNNEL_KIND)
+        else:
+            what = "routednet_backend=%s carries IPv4 only" % name
+            fix = "choose %s for a cluster with IPv6 pods" % " or ".join(backends.carrying(6))
+        problems.append(
+            "%s: %s, and routednet_cluster_cidr lists the IPv6 CIDR %s: %s, or list only the IPv4 CIDR" % (", ".join(hosts), what, plan["cluster_cidr_v6"], fix)
+        )
+    return problems
+
+
 def clashes(values_by_host, plan):
     """Link names given twice on a node, once the plan has named the pods' veths."""
     found = []
