@@ -31,6 +31,20 @@ options:
     description: The node's underlay address (C(routednet_underlay_ip)).
     type: str
     required: true
+  ipv6:
+    description:
+      - The cluster has IPv6 pods (a dual-stack C(routednet_cluster_cidr)) - find the node's
+        IPv6 underlay address too, returned as RV(underlay_v6).
+    type: bool
+    default: false
+    version_added: 0.5.0
+  underlay_ip_v6:
+    description:
+      - The node's IPv6 underlay address when the inventory sets one (C(routednet_underlay_ip_v6));
+        with O(ipv6) and without it, the address is found on the IPv4 underlay interface.
+      - It must be configured on the host, and not a temporary or deprecated address.
+    type: str
+    version_added: 0.5.0
   peers:
     description:
       - Underlay addresses of the other nodes. The collection's own routes (protocol 201)
@@ -140,6 +154,24 @@ underlay_mtu:
   returned: always
   type: int
   sample: 1500
+underlay_v6:
+  description:
+    - With O(ipv6), the node's IPv6 underlay address (V(address), V(cidr), V(dev)) and
+      where it came from (V(source) - V(routednet_underlay_ip_v6), or V(found) on the IPv4
+      underlay interface), or null when that interface has none that can stay. Never a
+      link-local, temporary, deprecated or tentative address; a static one before one made
+      from router advertisements.
+  returned: with O(ipv6)
+  type: dict
+  sample: {address: "fd00:192:168:245::168", cidr: "fd00:192:168:245::168/64", dev: eth0, source: found}
+  version_added: 0.5.0
+underlay_v6_passed_over:
+  description: With O(ipv6), the IPv6 addresses of the underlay interface that cannot be the underlay address, each with why.
+  returned: with O(ipv6)
+  type: list
+  elements: str
+  sample: ["fe80::1/64 link-local", "2001:db8::8a3f:1/64 temporary"]
+  version_added: 0.5.0
 addresses:
   description:
     - Every IPv4 address of the host, with its interface; V(owned) marks the collection's
@@ -286,6 +318,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.routednet.fabric.plugins.module_utils.host import host_lock, kernel, netlink, nft
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency import deciding_routes
 from ansible_collections.routednet.fabric.plugins.module_utils.converge import ip_forwarding, netns as converge_netns, runtime_files
+from ansible_collections.routednet.fabric.plugins.module_utils.host import underlay_v6
 from ansible_collections.routednet.fabric.plugins.module_utils.host.links import is_owned, link_kind
 from ansible_collections.routednet.fabric.plugins.module_utils.state.saved_state import saved_names, saved_pods
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
@@ -395,6 +428,56 @@ def netavark_bridge_networks(directory, bridge):
     return managing
 
 
+def ipv6_addresses(ipr, links):
+    """Every IPv6 address of the host: interface, address/length, flags, scope and the
+    seconds it stays preferred (None: forever)."""
+    found = []
+    for msg in ipr.addr("dump", family=netlink.AF_INET6):
+        dev = links.get(msg["index"])
+        cache = msg.get("IFA_CACHEINFO") or {}
+        preferred = cache.get("ifa_preferred") if cache else None
+        found.append(
+            {
+                "dev": dev.get("ifname") if dev else None,
+                "address": "%s/%d" % (msg.get("address"), msg["prefixlen"]),
+                # (IFA_FLAGS holds all 32 bits; the header's byte only the first 8)
+                "flags": msg.get("IFA_FLAGS") or msg["flags"],
+                "scope": msg["scope"],
+                "preferred": None if preferred in (None, 0xFFFFFFFF) else preferred,
+            }
+        )
+    return found
+
+
+def ipv6_underlay(module, addresses, dev):
+    """underlay_v6 and underlay_v6_passed_over, or the module's failure for a pinned
+    routednet_underlay_ip_v6 that is not on the host or cannot stay."""
+    address = module.params["underlay_ip_v6"]
+    if address:
+        try:
+            entry, why = underlay_v6.pinned(addresses, address)
+        except ValueError:
+            module.fail_json(msg="routednet_underlay_ip_v6 %r is not an IPv6 address" % address)
+        if entry is None:
+            module.fail_json(
+                msg="routednet_underlay_ip_v6 %s is not configured on any interface of this host (it has: %s); set routednet_underlay_ip_v6 to one of them"
+                % (address, ", ".join("%s on %s" % (a["address"], a["dev"]) for a in addresses if not underlay_v6.unfit(a)) or "no IPv6 address that can stay")
+            )
+        if why:
+            module.fail_json(
+                msg="routednet_underlay_ip_v6 %s on %s is %s: peers would route this node's IPv6 pods via an address that goes away; "
+                "give %s a static IPv6 address and set routednet_underlay_ip_v6 to it" % (address, entry["dev"], why, entry["dev"])
+            )
+        chosen, passed, source = entry, [], "routednet_underlay_ip_v6"
+    else:
+        chosen, passed = underlay_v6.choose(addresses, dev)
+        source = "found"
+    found = None
+    if chosen is not None:
+        found = {"address": chosen["address"].split("/")[0], "cidr": chosen["address"], "dev": chosen["dev"], "source": source}
+    return {"underlay_v6": found, "underlay_v6_passed_over": passed}
+
+
 def identity():
     """boot id and network namespace inode: equal only on one machine, in one namespace."""
     with open("/proc/sys/kernel/random/boot_id") as handle:
@@ -428,6 +511,7 @@ def run(module):
             module.fail_json(msg="peers: %r is not an IPv4 address (a peer's routednet_underlay_ip)" % peer)
     with netlink.open_rtnl(module.params["netns"]) as ipr:
         links = {m["index"]: m for m in ipr.link("dump")}
+        addresses_v6 = ipv6_addresses(ipr, links) if module.params["ipv6"] else []
         addresses = []
         for msg in ipr.addr("dump", family=netlink.AF_INET):
             dev = links.get(msg["index"])
@@ -455,6 +539,8 @@ def run(module):
     with open(FORWARD_PATH) as handle:
         forward = handle.read().strip() == "1"
     extra = {} if lock is None else {"lock": lock}
+    if module.params["ipv6"]:
+        extra.update(ipv6_underlay(module, addresses_v6, holder["dev"]))
     module.exit_json(
         changed=False,
         pyroute2=dict(netlink.LOADED, python=sys.executable, due=due),
@@ -488,6 +574,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             underlay_ip=dict(type="str", required=True),
+            ipv6=dict(type="bool", default=False),
+            underlay_ip_v6=dict(type="str"),
             peers=dict(type="list", elements="str", default=[]),
             state_file=dict(type="path", default="/etc/routednet/boot-state.json"),
             links=dict(type="dict", default={}),

@@ -365,11 +365,27 @@ CATALOGUE += [
     # issue 20: IPv6 is planned (plan.yml shows it), not yet provisioned
     (
         "IPv6 pod network in a backend play",
-        "hostgw",
+        "vxlan",
         {"routednet_cluster_cidr": ["172.16.0.0/12", "fd00:10:244::/56"]},
         {},
         None,
         "all: routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56, and the backend plays do not provision IPv6 pod networks yet",
+    ),
+    (
+        "IPv6 pods on host-gw over an IPv4-only underlay",
+        "hostgw",
+        {"routednet_cluster_cidr": ["172.16.0.0/12", "fd00:10:244::/56"]},
+        {},
+        None,
+        "node1: routednet_backend=hostgw routes each node's IPv6 pods via its IPv6 underlay address, and node1 has no IPv6 address on eth0 that can stay",
+    ),
+    (
+        "a pinned IPv6 underlay address the node does not have",
+        "vxlan",
+        {"routednet_cluster_cidr": ["172.16.0.0/12", "fd00:10:244::/56"]},
+        {"node1": {"routednet_underlay_ip_v6": "fd00:192:168:245::168"}},
+        None,
+        "routednet_underlay_ip_v6 fd00:192:168:245::168 is not configured on any interface of this host",
     ),
     (
         "IPv6 pod network on IPIP",

@@ -356,6 +356,27 @@ def test_check_mode_predicts_inside_a_namespace_not_created_yet(module):
     assert res.failed and "does not exist" in res["msg"] and ghost not in pnetns.listnetns()
 
 
+def test_node_facts_finds_the_ipv6_underlay_and_passes_over_what_cannot_stay(module, netns):
+    """On the real kernel: a static address beside a deprecated one and the link-local one
+    (the kernel's own, still tentative: duplicate address detection takes a second); and
+    a pinned address. (nodad: the test does not wait for detection.)"""
+    ns = netns("facts6")
+    uplink(ns, "192.168.77.1/24")
+    for args in (["fd00:77::9/64", "nodad", "preferred_lft", "0"], ["fd00:77::5/64", "nodad"], ["fd00:77::3/64", "nodad", "preferred_lft", "0"]):
+        subprocess.run(["ip", "-n", ns, "-6", "addr", "add", *args, "dev", "up0"], check=True)
+    res = module("node_facts", {"netns": ns, "underlay_ip": "192.168.77.1", "ipv6": True})
+    assert res["underlay_v6"] == {"address": "fd00:77::5", "cidr": "fd00:77::5/64", "dev": "up0", "source": "found"}, res
+    assert "fd00:77::9/64 deprecated" in res["underlay_v6_passed_over"] and "fd00:77::3/64 deprecated" in res["underlay_v6_passed_over"]
+    assert [line for line in res["underlay_v6_passed_over"] if line.endswith("link-local")], res["underlay_v6_passed_over"]
+    res = module("node_facts", {"netns": ns, "underlay_ip": "192.168.77.1", "ipv6": True, "underlay_ip_v6": "fd00:77::5"})
+    assert res["underlay_v6"]["source"] == "routednet_underlay_ip_v6"
+    res = module("node_facts", {"netns": ns, "underlay_ip": "192.168.77.1", "ipv6": True, "underlay_ip_v6": "fd00:77::9"})
+    assert res.failed and "routednet_underlay_ip_v6 fd00:77::9 on up0 is deprecated" in res["msg"], res
+    res = module("node_facts", {"netns": ns, "underlay_ip": "192.168.77.1", "ipv6": True, "underlay_ip_v6": "fd00:77::77"})
+    assert res.failed and "fd00:77::77 is not configured on any interface" in res["msg"] and "fd00:77::5/64 on up0" in res["msg"], res
+    assert "underlay_v6" not in module("node_facts", {"netns": ns, "underlay_ip": "192.168.77.1"})
+
+
 def test_node_facts_returns_the_routes_that_decide_each_peer(module, netns):
     """On-link, through a gateway, blackholed, ours (left out), nothing: only winners come back."""
     ns = netns("adj")

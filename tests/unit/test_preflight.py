@@ -131,8 +131,29 @@ def test_a_pair_the_backend_cannot_carry_is_refused_after_the_pairs_are_shown():
     assert checked({"n1": node_view("a", underlay_routes=apart["underlay_routes"]), "n2": apart}, "vxlan")["refusal"] is None
 
 
+DUAL = build_plan([{"name": "n1", "underlay_ip": "192.168.1.11"}, {"name": "n2", "underlay_ip": "192.168.1.12"}], ["10.244.0.0/16", "fd00:10:244::/56"])[0]
+
+
+def with_v6(identity, address):
+    return node_view(identity, underlay_v6={"address": address, "cidr": address + "/64", "dev": "eth0", "source": "found"})
+
+
 def test_a_dual_stack_plan_is_refused_by_the_backend_plays_until_they_provision_ipv6():
-    dual = build_plan([{"name": "n1", "underlay_ip": "192.168.1.11"}, {"name": "n2", "underlay_ip": "192.168.1.12"}], ["10.244.0.0/16", "fd00:10:244::/56"])[0]
-    found = check_cluster(dual, {"n1": SETTINGS, "n2": SETTINGS}, {"n1": node_view("a"), "n2": node_view("b")}, "hostgw")
-    assert found["refusal"].startswith("all: routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56, and the backend plays do not provision")
-    assert found["refusal"].endswith("Nothing was changed.") and found["adjacency"] is None
+    facts = {"n1": with_v6("a", "fd00:1::11"), "n2": with_v6("b", "fd00:1::12")}
+    for backend in ("hostgw", "vxlan"):
+        found = check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, backend)
+        assert found["refusal"].startswith("all: routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56, and the backend plays do not provision")
+        assert found["refusal"].endswith("Nothing was changed.") and found["adjacency"] is None
+
+
+def test_host_gw_ipv6_pods_need_an_ipv6_underlay_address_on_every_node():
+    passed = ["fe80::a/64 link-local", "2001:db8::8a3f:1/64 temporary"]
+    facts = {"n1": with_v6("a", "fd00:1::11"), "n2": node_view("b", underlay_v6=None, underlay_v6_passed_over=passed)}
+    found = check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, "hostgw")
+    assert found["refusal"] == (
+        "n2: routednet_backend=hostgw routes each node's IPv6 pods via its IPv6 underlay address, and n2 has no IPv6 address on eth0 that can "
+        "stay (it has only fe80::a/64 link-local, 2001:db8::8a3f:1/64 temporary): give eth0 a static IPv6 address (or set "
+        "routednet_underlay_ip_v6 to one of the host's), or choose vxlan, which carries IPv6 pods over the IPv4 underlay. Nothing was changed."
+    )
+    # VXLAN carries IPv6 pods over the IPv4 underlay: not its refusal
+    assert "routes each node's IPv6 pods" not in check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, "vxlan")["refusal"]

@@ -84,6 +84,28 @@ def mtu_warning(pod_mtus):
     )
 
 
+def ipv6_underlay_problems(plan, facts, backend):
+    """A dual-stack cluster on a backend whose peers route a node's pods via its underlay
+    address (host-gw, hybrid's direct pairs): every node without an IPv6 underlay address
+    (node_facts' underlay_v6), one line each, saying what its interface has instead."""
+    if not plan.get("cluster_cidr_v6") or not backends.get(backend).ROUTES_VIA_UNDERLAY:
+        return []
+    tunnels = " or ".join(name for name in backends.carrying(6) if not backends.get(name).ROUTES_VIA_UNDERLAY)
+    problems = []
+    for node, result in facts.items():
+        if result.get("underlay_v6"):
+            continue
+        dev = result.get("underlay_dev")
+        passed = result.get("underlay_v6_passed_over") or []
+        has = " (it has only %s)" % ", ".join(passed) if passed else ""
+        problems.append(
+            "%s: routednet_backend=%s routes each node's IPv6 pods via its IPv6 underlay address, and %s has no IPv6 address on %s that can stay%s: "
+            "give %s a static IPv6 address (or set routednet_underlay_ip_v6 to one of the host's), or choose %s, which carries IPv6 pods "
+            "over the IPv4 underlay" % (node, backend, node, dev, has, dev, tunnels)
+        )
+    return problems
+
+
 def check_cluster(plan, settings, facts, backend, hybrid_encap=None):
     """Every check of the whole cluster once node_facts has read each host (``facts``: host
     -> its result, in the play's order; ``settings``: subnet_plan's per host), in one pass:
@@ -92,6 +114,10 @@ def check_cluster(plan, settings, facts, backend, hybrid_encap=None):
     pod_mtus, adjacency: the pair table, pair_lines: how the pairs reach each other (for
     backends that route some pairs directly), warning: mtu_warning's)."""
     found = {"refusal": None, "pod_mtus": {}, "adjacency": None, "pair_lines": [], "warning": None}
+    missing_v6 = ipv6_underlay_problems(plan, facts, backend)
+    if missing_v6:
+        found["refusal"] = "%s. %s" % (" | ".join(missing_v6), REFUSED)
+        return found
     if plan.get("cluster_cidr_v6"):
         found["refusal"] = (
             "all: routednet_cluster_cidr lists the IPv6 CIDR %s, and the backend plays do not provision IPv6 pod networks yet "
