@@ -52,9 +52,11 @@ def families(name, hybrid_encap=None):
     return backend.FAMILIES
 
 
-def carrying(family):
-    """The backends that carry pods of ``family``, hybrid aside (alternatives to offer)."""
-    return sorted(name for name, backend in BACKENDS.items() if not backend.MIXED and family in backend.FAMILIES)
+def carrying(family, tunnels_only=False):
+    """The backends that carry pods of ``family``, hybrid aside (alternatives to offer);
+    with ``tunnels_only``, those that tunnel, so need no underlay address of ``family``."""
+    pool = TUNNELS if tunnels_only else BACKENDS
+    return sorted(name for name, backend in pool.items() if not backend.MIXED and family in backend.FAMILIES)
 
 
 def crossing_l3(feature):

@@ -22,9 +22,6 @@ PAIRS = "direct (host-gw)"
 MIXED = False
 # the address families it carries pods of (routes via the peer's underlay address of that family)
 FAMILIES = (4, 6)
-# a peer routes our pods via our underlay address of their family: IPv6 pods need an
-# IPv6 underlay address on every node
-ROUTES_VIA_UNDERLAY = True
 
 
 def route(peer, underlay_dev=None):

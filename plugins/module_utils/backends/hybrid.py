@@ -25,5 +25,3 @@ PAIRS = "direct where both share an L2 segment, %s otherwise (decided at run tim
 MIXED = True
 # what both its direct routes and its tunnel carry (families())
 FAMILIES = None
-# (its direct pairs route as host-gw does)
-ROUTES_VIA_UNDERLAY = True

@@ -33,7 +33,6 @@ PAIRS = "ipip"
 MIXED = False
 # IPv4 in IPv4 only (protocol 4); IPv6 pods would need another tunnel (ip6ip6 or sit)
 FAMILIES = (4,)
-ROUTES_VIA_UNDERLAY = False
 
 
 def device(node, settings, local, underlay_dev, mtu, address):

@@ -44,8 +44,6 @@ HYBRID_DEFAULT = True
 MIXED = False
 # the address families it carries pods of, over an IPv4 or an IPv6 underlay
 FAMILIES = (4, 6)
-# (pods of either family through the VTEP, whatever the underlay's family)
-ROUTES_VIA_UNDERLAY = False
 
 
 def vtep_mac(node):

@@ -88,9 +88,11 @@ def ipv6_underlay_problems(plan, facts, backend):
     """A dual-stack cluster on a backend whose peers route a node's pods via its underlay
     address (host-gw, hybrid's direct pairs): every node without an IPv6 underlay address
     (node_facts' underlay_v6), one line each, saying what its interface has instead."""
-    if not plan.get("cluster_cidr_v6") or not backends.get(backend).ROUTES_VIA_UNDERLAY:
+    # (the backends that route some pairs directly are those whose routes go via the peer's
+    # underlay address)
+    if not plan.get("cluster_cidr_v6") or not backends.checks_pairs(backend):
         return []
-    tunnels = " or ".join(name for name in backends.carrying(6) if not backends.get(name).ROUTES_VIA_UNDERLAY)
+    tunnels = " or ".join(backends.carrying(6, tunnels_only=True))
     problems = []
     for node, result in facts.items():
         if result.get("underlay_v6"):

@@ -327,7 +327,7 @@ def family_problems(values_by_host, plan):
     for (name, encap), hosts in sorted(found.items()):
         if encap:
             what = "routednet_backend=%s tunnels with routednet_hybrid_encap=%s, which carries IPv4 only" % (name, encap)
-            fix = "set routednet_hybrid_encap=%s" % " or ".join(n for n in backends.carrying(6) if backends.get(n).TUNNEL_KIND)
+            fix = "set routednet_hybrid_encap=%s" % " or ".join(backends.carrying(6, tunnels_only=True))
         else:
             what = "routednet_backend=%s carries IPv4 only" % name
             fix = "choose %s for a cluster with IPv6 pods" % " or ".join(backends.carrying(6))
