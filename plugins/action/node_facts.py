@@ -26,6 +26,7 @@ class ActionModule(ActionBase):
         if args.get("lock_run_id"):
             # the task runs in a worker process; its parent is the ansible process of the run
             args["controller_run"] = host_lock.controller_run(os.getppid())
+        installed = {}
         if args.get("pyroute2_install") == "distro" and self._task.action.endswith("node_facts"):
             # here, not in a task of its own: a task skipped on every host but the odd one
             # still costs each host a worker process, every run (half a second at 50 nodes)
@@ -33,8 +34,6 @@ class ActionModule(ActionBase):
             if installed.get("failed"):
                 result.update(installed)
                 return result
-        else:
-            installed = {}
         result.update(private_pyroute2.execute(self, task_vars, self._task.action, args))
         if installed.get("changed"):
             result["changed"] = True

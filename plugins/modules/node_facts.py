@@ -315,10 +315,9 @@ import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.routednet.fabric.plugins.module_utils.host import host_lock, kernel, netlink, nft
+from ansible_collections.routednet.fabric.plugins.module_utils.host import host_lock, kernel, netlink, nft, underlay_v6
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency import deciding_routes
 from ansible_collections.routednet.fabric.plugins.module_utils.converge import ip_forwarding, netns as converge_netns, runtime_files
-from ansible_collections.routednet.fabric.plugins.module_utils.host import underlay_v6
 from ansible_collections.routednet.fabric.plugins.module_utils.host.links import is_owned, link_kind
 from ansible_collections.routednet.fabric.plugins.module_utils.state.saved_state import saved_names, saved_pods
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
