@@ -42,9 +42,9 @@ def controller_pyroute2():
         return None, None, None  # (a controller without it still plans and previews)
     package = os.path.abspath(list(spec.submodule_search_locations)[0])
     parent = os.path.dirname(package)
-    info = sorted(n for n in os.listdir(parent) if n.startswith("pyroute2-") and n.endswith(".dist-info"))
+    info = [name for name in netlink.metadata_dirs(package) if name.endswith(".dist-info")]
     if len(info) == 1:
-        return info[0][len("pyroute2-") : -len(".dist-info")], package, os.path.join(parent, info[0])
+        return netlink.metadata_version(info[0]), package, os.path.join(parent, info[0])
     import pyroute2  # noqa: PLC0415  (no single dist-info to read the version from)
 
     return netlink.installed_version(pyroute2), package, os.path.join(parent, info[-1]) if info else None

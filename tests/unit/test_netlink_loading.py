@@ -17,6 +17,7 @@ BESIDE = [
     ("an egg-info naming its Python", ["pyroute2", "pyroute2-0.6.9-py3.9.egg-info"], "0.6.9"),
     ("another package's metadata only", ["pyroute2", "pyroute2_extra-1.0.dist-info", "pyroute2.minimal-0.5.dist-info"], None),
     ("no metadata", ["pyroute2"], None),
+    ("two to choose from: left to importlib.metadata", ["pyroute2", "pyroute2-0.7.2.dist-info", "pyroute2-0.9.7.dist-info"], None),
 ]
 
 

@@ -110,22 +110,31 @@ def installed_version(pyroute2):
         return text or "unknown"
 
 
+def metadata_dirs(package_dir):
+    """The names of the pyroute2-<version>.dist-info (or .egg-info) directories beside the
+    package directory ``package_dir``, sorted; [] when it cannot be read."""
+    parent = os.path.dirname(os.path.abspath(package_dir))
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return []
+    return sorted(name for name in names if name.startswith("pyroute2-") and name.endswith((".dist-info", ".egg-info")))
+
+
+def metadata_version(name):
+    """The version a metadata directory's name gives (``pyroute2-0.6.9-py3.9.egg-info``: 0.6.9)."""
+    return name[len("pyroute2-") :].rsplit(".", 1)[0].split("-")[0]
+
+
 def _version_beside(package_dirs):
-    """The version in the name of the pyroute2-<version>.dist-info (or .egg-info) beside
-    the package, which is what importlib.metadata would read - without importing it and
-    scanning every path entry (about 20 ms of each call's start-up)."""
+    """The version in the name of the one pyroute2-<version>.dist-info (or .egg-info)
+    beside the package, which is what importlib.metadata would read - without importing
+    it and scanning every path entry (about 20 ms of each call's start-up). None when
+    there is none, or more than one to choose from."""
     for package_dir in package_dirs:
-        parent = os.path.dirname(os.path.abspath(package_dir))
-        try:
-            names = os.listdir(parent)
-        except OSError:
-            continue
-        for name in names:
-            stem, dot, kind = name.rpartition(".")
-            if dot and kind in ("dist-info", "egg-info") and stem.startswith("pyroute2-"):
-                version = stem[len("pyroute2-") :].split("-")[0]
-                if version[:1].isdigit():
-                    return version
+        found = metadata_dirs(package_dir)
+        if len(found) == 1 and metadata_version(found[0])[:1].isdigit():
+            return metadata_version(found[0])
     return None
 
 
