@@ -49,6 +49,14 @@ ROUTES = [
         [("RTA_DST", "0.0.0.0"), ("RTA_TABLE", 254), ("RTA_OIF", 2)],
     ),
     (
+        "host-gw IPv6: a peer's subnet via its IPv6 underlay address, at the kernel's metric",
+        bulk.RTM_NEWROUTE,
+        {"dst": "fd00:10:244:2::/64", "table": 254, "via": "fd00:192:168:245::172", "metric": 1024},
+        3,
+        {"family": 10, "dst_len": 64, "table": 254, "scope": 0},
+        [("RTA_DST", "fd00:10:244:2::"), ("RTA_TABLE", 254), ("RTA_PRIORITY", 1024), ("RTA_GATEWAY", "fd00:192:168:245::172"), ("RTA_OIF", 3)],
+    ),
+    (
         "a table past 255: the header says compat, the attribute the table",
         bulk.RTM_NEWROUTE,
         {"dst": "10.244.4.0/24", "table": 1000, "via": "192.168.1.14"},
@@ -112,6 +120,12 @@ def test_the_parser_reads_back_what_pyroute2_encodes():
     found = bulk.attributes(body, bulk.RTMSG.size, len(body))
     assert bulk._ip_text(found[bulk.RTA_DST]) == "10.244.2.0" and bulk._ip_text(found[bulk.RTA_GATEWAY]) == "192.168.1.12"
     assert bulk.U32.unpack(found[bulk.RTA_TABLE])[0] == 254 and bulk.U32.unpack(found[bulk.RTA_OIF])[0] == 4
+
+
+def test_the_parser_reads_ipv6_addresses():
+    body = encoded(rtmsg, {"family": 10, "dst_len": 64, "table": 254, "proto": PROTO, "type": 1}, [("RTA_DST", "fd00:10:244:2::"), ("RTA_GATEWAY", "fe80::1")])
+    found = bulk.attributes(body, bulk.RTMSG.size, len(body))
+    assert (bulk._ip_text(found[bulk.RTA_DST]), bulk._ip_text(found[bulk.RTA_GATEWAY])) == ("fd00:10:244:2::", "fe80::1")
 
 
 def test_the_parser_stops_at_a_truncated_attribute():

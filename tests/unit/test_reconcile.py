@@ -6,7 +6,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.routednet.fabric.plugins.module_utils.host import neighbours, routes
+from ansible_collections.routednet.fabric.plugins.module_utils.host import links, neighbours, routes
 from ansible_collections.routednet.fabric.plugins.module_utils.state import state_steps
 
 PROTO = 201
@@ -62,3 +62,11 @@ def test_steps_get_their_modules_defaults():
 def test_a_bad_step_is_named_by_its_number_and_module():
     _steps, errors = state_steps.validated([{"module": "netns", "params": {"name": "p1"}}, {"module": "bridge", "params": {"name": "cni0", "colour": "red"}}])
     assert len(errors) == 1 and errors[0].startswith("step 2 (bridge): ") and "colour" in errors[0], errors
+
+
+def test_addresses_are_canonical_ipv4_first_and_never_link_local():
+    assert links.normalize_interfaces(["FD00:10:244:1:0::1/64", "172.17.0.1/24"]) == ["172.17.0.1/24", "fd00:10:244:1::1/64"]
+    with pytest.raises(ValueError, match="fe80::1/64 is link-local; the kernel gives every IPv6 link its own"):
+        links.normalize_interfaces(["fe80::1/64"])
+    with pytest.raises(ValueError, match="write it as fd00::1/64, say"):
+        links.normalize_interfaces(["fd00::1"])

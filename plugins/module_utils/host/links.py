@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: routednet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading links and reconciling a link's properties and IPv4 addresses."""
+"""Reading links and reconciling a link's properties and addresses (IPv4 and IPv6)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,15 +11,28 @@ import ipaddress
 
 from ansible_collections.routednet.fabric.plugins.module_utils.host.netlink import (
     AF_INET,
+    AF_INET6,
     IFF_UP,
     OWNER_ALIAS,
 )
+
+# An IPv6 address added without duplicate address detection: the link's gateway and pod
+# addresses are the plan's own, unique by construction, and usable at once (not
+# "tentative" for a second, when a pod's first packets would be dropped).
+IFA_F_NODAD = 0x02
+RT_SCOPE_LINK = 253
 
 
 def find_link(ipr, name):
     """The link message for ``name`` or None."""
     indices = ipr.link_lookup(ifname=name) if name else []
     return ipr.link("get", index=indices[0])[0] if indices else None
+
+
+def find_name(ipr, index):
+    """The name of link ``index``, or None."""
+    found = ipr.link("get", index=index)
+    return found[0].get("ifname") if found else None
 
 
 def link_kind(msg):
@@ -41,15 +54,29 @@ def ipv4_addresses(ipr, index):
     return sorted("%s/%d" % (msg.get("address"), msg["prefixlen"]) for msg in ipr.addr("dump", family=AF_INET, index=index))
 
 
-def normalize_interfaces(addresses):
-    """Validate and canonicalise ``a.b.c.d/len`` strings; raise ValueError."""
-    result = []
-    for text in addresses or []:
-        iface = ipaddress.IPv4Interface(text)
+def addresses(ipr, index):
+    """The link's IPv4 addresses, then its IPv6 ones but the link-local (the kernel's own,
+    on every IPv6 link), as sorted ``address/len`` strings."""
+    v6 = sorted("%s/%d" % (msg.get("address"), msg["prefixlen"]) for msg in ipr.addr("dump", family=AF_INET6, index=index) if msg["scope"] != RT_SCOPE_LINK)
+    return ipv4_addresses(ipr, index) + v6
+
+
+def _interface(text):
+    return ipaddress.ip_interface(text)
+
+
+def normalize_interfaces(texts):
+    """Validate and canonicalise ``address/len`` strings (IPv4, IPv6): IPv4 first, each
+    family sorted; raise ValueError."""
+    result = set()
+    for text in texts or []:
+        iface = _interface(text)
         if "/" not in str(text):
-            raise ValueError("%s has no prefix length (write it as %s/24, say)" % (text, text))
-        result.append(str(iface))
-    return sorted(set(result))
+            raise ValueError("%s has no prefix length (write it as %s/%d, say)" % (text, text, 24 if iface.version == 4 else 64))
+        if iface.version == 6 and iface.ip.is_link_local:
+            raise ValueError("%s is link-local; the kernel gives every IPv6 link its own" % text)
+        result.add(iface)
+    return [str(iface) for iface in sorted(result, key=lambda iface: (iface.version, iface))]
 
 
 def link_view(ipr, msg):
@@ -68,7 +95,7 @@ def link_view(ipr, msg):
         "master": master_name,
         "owned": is_owned(msg),
         "mac": msg.get("address"),
-        "addresses": ipv4_addresses(ipr, msg["index"]),
+        "addresses": addresses(ipr, msg["index"]),
     }
 
 
@@ -98,7 +125,7 @@ def link_changes(view, mtu=None, master=None, mac=None):
 
 
 def address_changes(name, current, desired):
-    """(to_add, to_remove, change texts) for an owned link's exact IPv4 address set."""
+    """(to_add, to_remove, change texts) for an owned link's exact address set."""
     to_add = [a for a in desired if a not in current]
     to_remove = [a for a in current if a not in desired]
     changes = ["add %s to %s" % (a, name) for a in to_add]
@@ -110,9 +137,11 @@ def apply_addresses(ipr, index, to_add, to_remove, undo=None):
     """Remove, then add addresses; each change done is recorded in ``undo`` (a netlink.Undo)."""
     for verb, texts, inverse in (("del", to_remove, "add"), ("add", to_add, "del")):
         for text in texts:
-            iface = ipaddress.IPv4Interface(text)
+            iface = _interface(text)
             where = dict(index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
-            ipr.addr(verb, **where)
+            if iface.version == 6:
+                where["family"] = AF_INET6
+            ipr.addr(verb, **dict(where, flags=IFA_F_NODAD) if iface.version == 6 and verb == "add" else where)
             if undo is not None:
                 undo.did("%s address %s" % (inverse, text), lambda inverse=inverse, where=where: ipr.addr(inverse, **where))
 

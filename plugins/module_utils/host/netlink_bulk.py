@@ -6,7 +6,7 @@
 A node of a large cluster holds one route per peer (with a tunnel that keeps per-peer
 entries, one neighbour and one FDB entry more). One pyroute2 request per entry waits for
 each acknowledgement and costs about 150 us of Python encoding; ``ip -batch`` costs ~12 us. The few
-fixed-layout messages the collection sends by the thousand (IPv4 routes,
+fixed-layout messages the collection sends by the thousand (IPv4 and IPv6 routes,
 neighbour and FDB entries) are therefore packed here with ``struct``, written in
 chunks on the pyroute2 socket already open in the right namespace, and every
 acknowledgement is read back and matched to its request by sequence number. The
@@ -25,7 +25,7 @@ import socket
 import struct
 
 from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink
-from ansible_collections.routednet.fabric.plugins.module_utils.host.netlink import AF_INET, RTN_UNICAST, RTNH_F_ONLINK
+from ansible_collections.routednet.fabric.plugins.module_utils.host.netlink import AF_INET, AF_INET6, RTN_UNICAST, RTNH_F_ONLINK
 
 NLMSG_NOOP = 1
 NLMSG_ERROR = 2
@@ -107,8 +107,12 @@ def _attr(kind, payload):
     return ATTR.pack(length, kind) + payload + b"\0" * (-length % 4)
 
 
+def _family(text):
+    return AF_INET6 if ":" in text else AF_INET
+
+
 def _ip(text):
-    return socket.inet_aton(text)
+    return socket.inet_pton(_family(text), text)
 
 
 def _mac(text):
@@ -116,13 +120,14 @@ def _mac(text):
 
 
 def route_message(kind, route, proto, oif=None):
-    """The body (after nlmsghdr) of an RTM_NEWROUTE/RTM_DELROUTE for one of our IPv4 routes.
+    """The body (after nlmsghdr) of an RTM_NEWROUTE/RTM_DELROUTE for one of our routes
+    (IPv4 or IPv6, by its destination).
 
     A delete names the table, destination, metric and our protocol, so the kernel
     never removes a route of another protocol in its place; any scope matches."""
     address, _slash, length = route["dst"].partition("/")
     head, tail = _route_parts(kind, route["table"], proto, route.get("metric") or 0, route.get("via"), oif, bool(route.get("onlink")))
-    return RTMSG.pack(AF_INET, int(length), *head) + _attr(RTA_DST, _ip(address)) + tail
+    return RTMSG.pack(_family(address), int(length), *head) + _attr(RTA_DST, _ip(address)) + tail
 
 
 _ROUTE_PARTS = {}
@@ -181,7 +186,9 @@ def attributes(buf, offset, end):
 
 
 def _ip_text(payload):
-    return socket.inet_ntoa(payload) if payload is not None and len(payload) == 4 else None
+    if payload is None or len(payload) not in (4, 16):
+        return None
+    return socket.inet_ntop(AF_INET if len(payload) == 4 else AF_INET6, payload)
 
 
 def _mac_text(payload):
@@ -318,23 +325,23 @@ class Channel(object):
         finally:
             self.sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 0)
 
-    def routes(self, proto=0, table=0):
-        """IPv4 unicast routes, of one protocol and/or table if given (0: all), as dicts
-        with dst, via, oif, onlink, metric, table, proto."""
-        request = RTMSG.pack(AF_INET, 0, 0, 0, table if table < 256 else RT_TABLE_COMPAT, proto, 0, RTN_UNICAST, 0)
+    def routes(self, proto=0, table=0, family=AF_INET):
+        """Unicast routes of ``family``, of one protocol and/or table if given (0: all), as
+        dicts with dst, via, oif, onlink, metric, table, proto."""
+        request = RTMSG.pack(family, 0, 0, 0, table if table < 256 else RT_TABLE_COMPAT, proto, 0, RTN_UNICAST, 0)
         if table:
             request += _attr(RTA_TABLE, U32.pack(table))
         found = []
         for msg_type, data, offset, end in self.dump(RTM_GETROUTE, request):
             if msg_type != RTM_NEWROUTE:
                 continue
-            family, dst_len, _src, _tos, short_table, protocol, _scope, route_type, flags = RTMSG.unpack_from(data, offset)
-            if family != AF_INET or route_type != RTN_UNICAST:
+            msg_family, dst_len, _src, _tos, short_table, protocol, _scope, route_type, flags = RTMSG.unpack_from(data, offset)
+            if msg_family != family or route_type != RTN_UNICAST:
                 continue
             attrs = attributes(data, offset + RTMSG.size, end)
             found.append(
                 {
-                    "dst": "%s/%d" % (_ip_text(attrs.get(RTA_DST)) or "0.0.0.0", dst_len),
+                    "dst": "%s/%d" % (_ip_text(attrs.get(RTA_DST)) or ("0.0.0.0" if family == AF_INET else "::"), dst_len),
                     "via": _ip_text(attrs.get(RTA_GATEWAY)),
                     "oif": U32.unpack(attrs[RTA_OIF])[0] if RTA_OIF in attrs else None,
                     "onlink": bool(flags & RTNH_F_ONLINK),

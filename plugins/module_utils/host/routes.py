@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: routednet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Declarative IPv4 route reconcile, restricted to the collection's own routes.
+"""Declarative IPv4 and IPv6 route reconcile, restricted to the collection's own routes.
 
-A route is identified as the kernel does it: (table, destination, metric).
+A route is identified as the kernel does it: (table, destination, metric); the
+destination's text says the family.
 Routes carrying our protocol number are ours; every other route is read only
 to refuse a desired route that would overwrite an operator's.
 """
@@ -16,7 +17,11 @@ import ipaddress
 
 from ansible_collections.routednet.fabric.plugins.module_utils import ipv4
 from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink_bulk as bulk
-from ansible_collections.routednet.fabric.plugins.module_utils.host.netlink import RT_TABLE_MAIN
+from ansible_collections.routednet.fabric.plugins.module_utils.host.netlink import AF_INET, AF_INET6, RT_TABLE_MAIN
+
+# The kernel gives an IPv6 route without a metric this one (IP6_RT_PRIO_USER) and reports
+# it so; a desired route carries it too, or it would never match what was read back.
+IPV6_DEFAULT_METRIC = 1024
 
 
 class RouteSpecError(ValueError):
@@ -29,46 +34,52 @@ def route_key(table, dst, metric):
 
 def normalize_route(spec, removing=False):
     """A canonical desired route from the module's ``routes`` entry. A route to remove is
-    known by its table, destination and metric alone."""
+    known by its table, destination and metric alone. ``default`` is the default route
+    of the family of ``via`` (IPv4 without one)."""
     dst_text = spec.get("dst")
+    via = spec.get("via")
     if dst_text in ("default", None):
-        dst_text = "0.0.0.0/0"
+        dst_text = "::/0" if via and ":" in str(via) else "0.0.0.0/0"
     dst = ipv4.canonical_network(dst_text)
     if dst is None:
         try:
-            dst = ipaddress.IPv4Network(dst_text, strict=True)
+            dst = ipaddress.ip_network(dst_text, strict=True)
         except ValueError as exc:
             raise RouteSpecError("route dst %r: %s" % (spec.get("dst"), exc)) from exc
-    via = spec.get("via")
-    if via and ipv4.canonical_address(via) is None:
+    version = 4 if isinstance(dst, str) else dst.version
+    if via and (version != 4 or ipv4.canonical_address(via) is None):
         try:
-            via = str(ipaddress.IPv4Address(via))
+            address = ipaddress.ip_address(via)
         except ValueError as exc:
             raise RouteSpecError("route %s: via %r: %s" % (dst, via, exc)) from exc
+        if address.version != version:
+            raise RouteSpecError("route %s: via %s is an IPv%d address; an IPv%d route needs an IPv%d gateway" % (dst, via, address.version, version, version))
+        via = str(address)
     if not via and not spec.get("dev") and not removing:
         raise RouteSpecError("route %s needs via, dev or both" % dst)
     if spec.get("onlink") and not spec.get("dev"):
         raise RouteSpecError("route %s: onlink needs dev" % dst)
+    metric = int(spec.get("metric") or 0)
     return {
         "dst": str(dst),
         "via": via or None,
         "dev": spec.get("dev") or None,
         "onlink": bool(spec.get("onlink")),
-        "metric": int(spec.get("metric") or 0),
+        "metric": metric or (IPV6_DEFAULT_METRIC if version == 6 else 0),
         "table": int(spec.get("table") or RT_TABLE_MAIN),
     }
 
 
 def describe(route):
     """``ip route`` style text, as the seeds print routes."""
-    words = [route["dst"] if route["dst"] != "0.0.0.0/0" else "default"]
+    words = [route["dst"] if route["dst"] not in ("0.0.0.0/0", "::/0") else "default"]
     if route.get("via"):
         words += ["via", route["via"]]
     if route.get("dev"):
         words += ["dev", route["dev"]]
     if route.get("onlink"):
         words.append("onlink")
-    if route.get("metric"):
+    if route.get("metric") and not (route["metric"] == IPV6_DEFAULT_METRIC and ":" in route["dst"]):
         words += ["metric", str(route["metric"])]
     if route.get("table", RT_TABLE_MAIN) != RT_TABLE_MAIN:
         words += ["table", str(route["table"])]
@@ -78,19 +89,20 @@ def describe(route):
 
 
 def read_routes(ipr, channel, proto=0, table=0):
-    """IPv4 unicast routes as plain dicts keyed by route_key: those of protocol ``proto``
-    and/or table ``table`` when given (the kernel filters), else every one."""
+    """IPv4 and IPv6 unicast routes as plain dicts keyed by route_key: those of protocol
+    ``proto`` and/or table ``table`` when given (the kernel filters), else every one."""
     names = {}
     found = {}
-    for route in channel.routes(proto=proto, table=table):
-        index = route["oif"]
-        if index is not None and index not in names:
-            links = ipr.link("get", index=index)
-            names[index] = links[0].get("ifname") if links else None
-        # the kernel reports destinations canonical; ipaddress only for anything else
-        route["dst"] = ipv4.canonical_network(route["dst"]) or str(ipaddress.IPv4Network(route["dst"], strict=False))
-        route["dev"] = names.get(index)
-        found.setdefault(route_key(route["table"], route["dst"], route["metric"]), route)
+    for family in (AF_INET, AF_INET6):
+        for route in channel.routes(proto=proto, table=table, family=family):
+            index = route["oif"]
+            if index is not None and index not in names:
+                links = ipr.link("get", index=index)
+                names[index] = links[0].get("ifname") if links else None
+            # the kernel reports destinations canonical; ipaddress only for anything else
+            route["dst"] = ipv4.canonical_network(route["dst"]) or str(ipaddress.ip_network(route["dst"], strict=False))
+            route["dev"] = names.get(index)
+            found.setdefault(route_key(route["table"], route["dst"], route["metric"]), route)
     return found
 
 
