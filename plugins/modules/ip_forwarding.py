@@ -9,11 +9,17 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: ip_forwarding
-short_description: IPv4 forwarding, now and across reboots
+short_description: IPv4 and IPv6 forwarding, now and across reboots
 version_added: 0.1.0
 description:
   - Turns on C(net.ipv4.ip_forward) in the running kernel (of the network namespace the
     module runs in) and writes a sysctl.d file so that it stays on after a reboot.
+  - With O(ipv6=true) IPv6 forwarding (C(net.ipv6.conf.all.forwarding)) too. Before
+    turning it on, each interface whose IPv6 routes the host learns from router
+    advertisements, and that takes them only while the host does not forward
+    (C(accept_ra) 1), gets C(accept_ra) 2, so that the host keeps its own IPv6 default
+    route and addresses. No other interface is touched (a pod's veth does not start
+    trusting advertisements). The file keeps both at boot.
   - With O(state=absent) only the collection's sysctl.d file is removed; forwarding is left
     on in the running kernel, because other software on the host may rely on it.
 options:
@@ -29,6 +35,11 @@ options:
         ever rewritten or removed; any other file at that path is refused.
     type: path
     default: /etc/sysctl.d/90-routednet.conf
+  ipv6:
+    description: Turn on IPv6 forwarding too (the node has IPv6 pods).
+    type: bool
+    default: false
+    version_added: 0.5.0
 attributes:
   check_mode:
     support: full

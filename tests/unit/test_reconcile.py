@@ -6,6 +6,7 @@ import os
 import pytest
 import yaml
 
+from ansible_collections.routednet.fabric.plugins.module_utils.converge import ip_forwarding
 from ansible_collections.routednet.fabric.plugins.module_utils.host import links, neighbours, routes
 from ansible_collections.routednet.fabric.plugins.module_utils.state import state_steps
 
@@ -55,13 +56,26 @@ def test_entry_planning(case):
 def test_steps_get_their_modules_defaults():
     steps, errors = state_steps.validated([{"module": "ip_forwarding", "params": {}}, {"module": "bridge", "params": {"name": "cni0"}}])
     assert errors == []
-    assert steps[0]["params"] == {"state": "present", "persist_file": "/etc/sysctl.d/90-routednet.conf"}
+    assert steps[0]["params"] == {"state": "present", "persist_file": "/etc/sysctl.d/90-routednet.conf", "ipv6": False}
     assert steps[1]["params"]["state"] == "present" and steps[1]["params"]["netns"] is None
 
 
 def test_a_bad_step_is_named_by_its_number_and_module():
     _steps, errors = state_steps.validated([{"module": "netns", "params": {"name": "p1"}}, {"module": "bridge", "params": {"name": "cni0", "colour": "red"}}])
     assert len(errors) == 1 and errors[0].startswith("step 2 (bridge): ") and "colour" in errors[0], errors
+
+
+def test_the_sysctl_file_keeps_router_advertisements_before_ipv6_forwarding():
+    assert ip_forwarding.persist_text() == ip_forwarding.PERSIST_TEXT
+    assert ip_forwarding.persist_text(True, ["eth1", "eth0"]).splitlines()[1:] == [
+        "net.ipv4.ip_forward = 1",
+        "-net.ipv6.conf.eth0.accept_ra = 2",
+        "-net.ipv6.conf.eth1.accept_ra = 2",
+        "net.ipv6.conf.all.forwarding = 1",
+    ]
+    # what a file of ours keeps them on for is read back (a run after the first, at boot)
+    assert ip_forwarding._KEEP_RA.findall(ip_forwarding.persist_text(True, ["eth0"])) == ["eth0"]
+    assert ip_forwarding.is_ours(ip_forwarding.persist_text(True, []))
 
 
 def test_addresses_are_canonical_ipv4_first_and_never_link_local():
