@@ -56,6 +56,10 @@ options:
   cluster_cidr:
     description: The cluster CIDR all pod subnets come from. Required with O(state=present).
     type: str
+  cluster_cidr_v6:
+    description: The IPv6 cluster CIDR of a cluster with IPv6 pods; pod-to-pod traffic inside it is accepted too.
+    type: str
+    version_added: 0.5.0
   vxlan_port:
     description: UDP port of the VXLAN traffic to protect; omit it, or 0, when no VXLAN device is used.
     type: int

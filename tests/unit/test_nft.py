@@ -36,6 +36,15 @@ def test_masquerade_only_what_leaves_the_cluster():
     assert not [line for line in described() if "postrouting" in line]
 
 
+def test_a_dual_stack_node_forwards_ipv6_pods_inside_the_ipv6_cluster_cidr_too():
+    lines = described(cluster_cidr_v6="fd00:10:244::/56")
+    assert [line for line in lines if line.startswith("forward:")] == [
+        "forward: ip saddr 172.240.0.0/12 ip daddr 172.240.0.0/12 counter accept",
+        "forward: ip6 saddr fd00:10:244::/56 ip6 daddr fd00:10:244::/56 counter accept",
+    ]
+    assert not [line for line in described() if "ip6" in line]
+
+
 def test_comparison_ignores_handles_metadata_and_element_order():
     wanted = nft.ruleset("routednet", NODES, "172.240.0.0/12", vxlan_port=8472)
     listed = [{"metainfo": {"version": "1.0.6"}}]

@@ -25,6 +25,7 @@ MODULE_KWARGS = dict(
         nodes=dict(type="list", elements="str", default=[]),
         drop_nodes=dict(type="list", elements="str"),
         cluster_cidr=dict(type="str"),
+        cluster_cidr_v6=dict(type="str"),
         vxlan_port=dict(type="int"),
         ipip=dict(type="bool", default=False),
         masquerade=dict(type="bool", default=False),
@@ -39,6 +40,8 @@ MODULE_KWARGS = dict(
 def _checked(p):
     try:
         ipaddress.IPv4Network(p["cluster_cidr"])
+        if p.get("cluster_cidr_v6"):
+            ipaddress.IPv6Network(p.get("cluster_cidr_v6"))
         for node in p["nodes"]:
             ipaddress.IPv4Address(node)
     except ValueError as exc:
@@ -100,7 +103,17 @@ def run(request):
             current = session.table(p["table"])
             refuse_theirs(p["table"], current)
             wanted = (
-                nft.ruleset(p["table"], p["nodes"], p["cluster_cidr"], p["vxlan_port"], p["ipip"], p["masquerade"], p["underlay_dev"], p["local"])
+                nft.ruleset(
+                    p["table"],
+                    p["nodes"],
+                    p["cluster_cidr"],
+                    p["vxlan_port"],
+                    p["ipip"],
+                    p["masquerade"],
+                    p["underlay_dev"],
+                    p["local"],
+                    cluster_cidr_v6=p.get("cluster_cidr_v6"),
+                )
                 if present
                 else None
             )

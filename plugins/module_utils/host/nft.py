@@ -132,12 +132,13 @@ def _overlay_rules(head, match, underlay_dev, local):
     ]
 
 
-def ruleset(table, nodes, cluster_cidr, vxlan_port=None, ipip=False, masquerade=False, underlay_dev=None, local=None):
+def ruleset(table, nodes, cluster_cidr, vxlan_port=None, ipip=False, masquerade=False, underlay_dev=None, local=None, cluster_cidr_v6=None):
     """The objects of our table, in the form libnftables lists them (without handles).
 
     - input: VXLAN's UDP port and IPIP (protocol 4) only from the nodes' underlay addresses,
       on the underlay interface (``underlay_dev``), to this node's address (``local``);
-    - forward: pod to pod inside the cluster CIDR accepted;
+    - forward: pod to pod inside the cluster CIDR accepted (and inside the IPv6 one,
+      ``cluster_cidr_v6``, for a node with IPv6 pods);
     - postrouting (if masquerade): pod traffic leaving the cluster CIDR masqueraded.
     """
     head = {"family": FAMILY, "table": table, "comment": OWNER_COMMENT}
@@ -153,6 +154,9 @@ def ruleset(table, nodes, cluster_cidr, vxlan_port=None, ipip=False, masquerade=
         objects += _overlay_rules(head, _match("ip", "protocol", 4), underlay_dev, local)
     inside = [_match("ip", "saddr", _prefix(cluster_cidr)), _match("ip", "daddr", _prefix(cluster_cidr))]
     objects.append({"rule": dict(head, chain="forward", expr=inside + [{"counter": None}, {"accept": None}])})
+    if cluster_cidr_v6:
+        inside_v6 = [_match("ip6", "saddr", _prefix(cluster_cidr_v6)), _match("ip6", "daddr", _prefix(cluster_cidr_v6))]
+        objects.append({"rule": dict(head, chain="forward", expr=inside_v6 + [{"counter": None}, {"accept": None}])})
     if masquerade:
         objects.append({"chain": dict(family=FAMILY, table=table, name="postrouting", type="nat", hook="postrouting", prio=100, policy="accept")})
         leaving = [_match("ip", "saddr", _prefix(cluster_cidr)), _match("ip", "daddr", _prefix(cluster_cidr), op="!=")]
