@@ -14,6 +14,7 @@ version_added: 0.1.0
 description:
   - From each pod namespace in O(sources), pings each address in O(targets) (all pairs, in
     parallel) and reports success and the TTL of the reply.
+  - An IPv6 target is pinged with C(ping -6); its TTL is the reply's hop limit.
   - The TTL counts the routers that handled the pod packet itself, as the seeds read it by
     hand; 62 means it was routed by both nodes. A tunnel hides the underlay's routers from
     the pod packet, so a tunnelled pair shows 62 too; C(path) tells the two apart.
@@ -41,9 +42,9 @@ options:
     default: 2
   full_size:
     description:
-      - Send packets as large as the source pod's MTU allows (payload MTU - 28) with the
-        Don't Fragment bit set (C(ping -M do)), so a wrong MTU anywhere on the path shows
-        up as a miss instead of silent fragmentation.
+      - Send packets as large as the source pod's MTU allows (payload MTU - 28 for IPv4,
+        MTU - 48 for IPv6) with the Don't Fragment bit set (C(ping -M do)), so a wrong MTU
+        anywhere on the path shows up as a miss instead of silent fragmentation.
       - The MTU is read from the source pod's interfaces with pyroute2.
     type: bool
     default: false
@@ -109,7 +110,7 @@ def node_paths(addresses):
         names, kinds = names_and_kinds(ipr)
         for address in addresses:
             try:
-                msg = ipr.route("get", dst=address)[0]
+                msg = ipr.route("get", dst=address, family=netlink.AF_INET6 if ":" in address else netlink.AF_INET)[0]
             except netlink.NetlinkError as exc:
                 paths[address] = {"kind": "no route", "dev": None, "via": None, "error": str(exc)}
                 continue
@@ -124,23 +125,26 @@ def run(module):
     ping = module.get_bin_path("ping", required=True, opt_dirs=["/usr/bin", "/bin"])
     p = module.params
     pairs = [(source, target) for source in p["sources"] for target in p["targets"]]
-    sizes = {source: 56 for source in p["sources"]}
+    mtus = {}
     netlink.require_pyroute2()
     paths = node_paths(sorted(set(str(t["address"]) for t in p["targets"])))
     if p["full_size"]:
         for source in p["sources"]:
-            sizes[source] = pod_mtu(module, source) - 28
+            mtus[source] = pod_mtu(module, source)
 
     def probe(pair):
         source, target = pair
-        cmd = [nsenter, "--net=/run/netns/%s" % source, ping, "-n", "-c", str(p["count"]), "-i", "0.2", "-W", str(p["timeout"])]
-        cmd += ["-s", str(sizes[source])]
+        ipv6 = ":" in str(target["address"])
+        # (the largest payload: the MTU less the IPv4 or IPv6 header and ICMP's 8 bytes)
+        size = mtus[source] - (48 if ipv6 else 28) if p["full_size"] else 56
+        cmd = [nsenter, "--net=/run/netns/%s" % source, ping] + (["-6"] if ipv6 else [])
+        cmd += ["-n", "-c", str(p["count"]), "-i", "0.2", "-W", str(p["timeout"]), "-s", str(size)]
         if p["full_size"]:
             cmd += ["-M", "do"]  # Don't Fragment: a too-small MTU anywhere is a miss
         cmd.append(str(target["address"]))
         rc, out, err = module.run_command(cmd)
         ttls = TTL_RE.findall(out)
-        entry = dict(target, source=source, ok=rc == 0 and bool(ttls), ttl=int(ttls[0]) if ttls else None, size=sizes[source])
+        entry = dict(target, source=source, ok=rc == 0 and bool(ttls), ttl=int(ttls[0]) if ttls else None, size=size)
         entry["path"] = paths[str(target["address"])]
         if not entry["ok"]:
             entry["output"] = (out + err).strip().splitlines()[-2:]

@@ -64,7 +64,7 @@ def test_routes_and_targets_cover_every_peer_and_only_peers():
         {"dst": "10.244.2.0/24", "via": "10.0.0.2", "dev": "eth0"},
         {"dst": "10.244.3.0/24", "via": "10.0.0.3", "dev": "eth0"},
     ]
-    assert ping_targets(plan, "a") == [{"node": "b", "pod": "pb", "address": "10.244.2.2"}]
+    assert ping_targets(plan, "a") == [{"node": "b", "pod": "pb", "address": "10.244.2.2", "family": 4}]
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,24 @@ def test_markdown_has_a_summary_the_table_and_the_misses():
     assert lines[-1] == "- node1/p1 -> node2/p2 (10.0.2.2)"
 
 
+def dual_stack(miss_v6=None):
+    """results(2), and the same pods' IPv6 pings; ``miss_v6``: (src, dst) of an IPv6 miss."""
+    found = results(2)
+    for n, entries in found.items():
+        entries += [dict(e, address="fd00:%s::2" % e["node"][-1], family=6, ok=(int(n[-1]), int(e["node"][-1])) != miss_v6) for e in list(entries)]
+    return found
+
+
+def test_a_dual_stack_matrix_has_one_grid_per_family():
+    lines = verify_matrix(dual_stack(miss_v6=(2, 1)))
+    assert lines[0] == "IPv4:" and lines[4] == "IPv6:"
+    assert lines[2].split() == ["node1/p1", "-", "62", "direct"] and lines[3].split() == ["node2/p2", "62", "vxlan", "-"]
+    assert lines[7].split() == ["node2/p2", "FAIL", "-"] and lines[-1] == "FAIL: node2/p2 -> node1/p1 (fd00:1::2)"
+    text = verify_markdown(dual_stack(), title="Verify lab").splitlines()
+    assert [line for line in text if line.startswith("#")] == ["# Verify lab", "## IPv4", "## IPv6"]
+    assert sum(line.startswith("2 pods, 2 pairs across nodes, 2 answered, 0 missed.") for line in text) == 2
+
+
 def test_the_other_nodes_containers_become_targets_named_by_their_namespace():
     found = {
         "node1": {"containers": [{"netns": "cni-a", "addresses": ["10.244.1.16/24"], "host_ifname": "veth1", "ifname": "eth0"}]},

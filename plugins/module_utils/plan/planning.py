@@ -563,13 +563,12 @@ def peer_underlay_ips(plan, node):
 
 
 def ping_targets(plan, node):
-    """Every pod address on every other node, with the node it lives on."""
+    """Every pod address on every other node (IPv4, then IPv6 in a dual-stack plan), with
+    the node it lives on and the address family."""
     targets = []
-    for peer, info in sorted(plan["nodes"].items()):
-        if peer == node:
-            continue
-        for pod in info["pods"]:
-            targets.append({"node": peer, "pod": pod["name"], "address": pod["address"].split("/")[0]})
+    for key, family in (("address", 4), ("address_v6", 6)):
+        for peer, info in peers(plan, node):
+            targets += [{"node": peer, "pod": pod["name"], "address": pod[key].split("/")[0], "family": family} for pod in info["pods"] if pod.get(key)]
     return targets
 
 

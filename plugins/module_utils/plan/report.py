@@ -23,11 +23,19 @@ def _natural(text):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
-def _grid(results_by_node):
-    """(pods in order, {(src, dst): (ttl, path kind) or None for a miss}, [(src, dst, address)] of misses)."""
+def _families(results_by_node):
+    """The address families the results hold (IPv4 alone, before dual-stack)."""
+    return sorted(set(result.get("family", 4) for results in results_by_node.values() for result in results or [])) or [4]
+
+
+def _grid(results_by_node, family=4):
+    """(pods in order, {(src, dst): (ttl, path kind) or None for a miss}, [(src, dst, address)] of misses),
+    for the pings of one address ``family``."""
     pods, cells, misses = set(), {}, []
     for node in sorted(results_by_node):
         for result in results_by_node[node] or []:
+            if result.get("family", 4) != family:
+                continue
             src = "%s/%s" % (node, result["source"])
             dst = "%s/%s" % (result.get("node", "?"), result.get("pod", result["address"]))
             pods.update((src, dst))
@@ -69,13 +77,21 @@ def _row_label(pods, index):
 
 
 def verify_matrix(results_by_node):
-    """Render ``{node: [reachability result, ...]}`` as a text grid.
+    """Render ``{node: [reachability result, ...]}`` as a text grid, one per address family
+    (a dual-stack cluster: the IPv4 grid, then the IPv6 one, each under its title).
 
     Rows are source pods, columns destination pods; a cell is the reply TTL and the
     path the source node's kernel picked (``62 direct``, or 62 and the tunnel device's kind), ``FAIL`` when
     no reply came back, ``-`` for pairs on the same node.
     """
-    pods, cells, misses = _grid(results_by_node)
+    families = _families(results_by_node)
+    if len(families) == 1:
+        return _matrix(results_by_node, families[0])
+    return [line for family in families for line in ["IPv%d:" % family] + _matrix(results_by_node, family)]
+
+
+def _matrix(results_by_node, family):
+    pods, cells, misses = _grid(results_by_node, family)
     headers = _headers(pods)
     labels = [_row_label(pods, i) for i in range(len(pods))]
     texts = {(src, dst): _cell(pods, cells, src, dst) for src in pods for dst in pods}
@@ -94,13 +110,22 @@ def verify_matrix(results_by_node):
 
 
 def verify_markdown(results_by_node, title="Pod-to-pod reachability"):
-    """The same matrix as a Markdown document: a summary, the table, the misses."""
-    pods, cells, misses = _grid(results_by_node)
+    """The same matrix as a Markdown document: a summary, the table, the misses (one
+    section per address family in a dual-stack cluster)."""
+    families = _families(results_by_node)
+    if len(families) == 1:
+        return "\n".join(["# %s" % title, ""] + _markdown(results_by_node, families[0])) + "\n"
+    lines = ["# %s" % title]
+    for family in families:
+        lines += ["", "## IPv%d" % family, ""] + _markdown(results_by_node, family, "###")
+    return "\n".join(lines) + "\n"
+
+
+def _markdown(results_by_node, family, heading="##"):
+    pods, cells, misses = _grid(results_by_node, family)
     pairs = len(cells)
     headers = _headers(pods)
     lines = [
-        "# %s" % title,
-        "",
         "%d pods, %d pairs across nodes, %d answered, %d missed. A cell is the TTL of the reply and the path "
         "the source node took (`direct` on the underlay, or the tunnel); `-` is a pair on one node." % (len(pods), pairs, pairs - len(misses), len(misses)),
         "",
@@ -114,8 +139,8 @@ def verify_markdown(results_by_node, title="Pod-to-pod reachability"):
     if legend:
         lines += [""] + legend
     if misses:
-        lines += ["", "## Missed", ""] + ["- %s -> %s (%s)" % miss for miss in misses]
-    return "\n".join(lines) + "\n"
+        lines += ["", "%s Missed" % heading, ""] + ["- %s -> %s (%s)" % miss for miss in misses]
+    return lines
 
 
 def container_targets(found_by_node, node):
