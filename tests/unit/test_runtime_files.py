@@ -186,6 +186,27 @@ def test_subnet_env_is_flannels_with_the_gateway_and_never_lets_the_plugin_masqu
     assert lines[1:] == ["FLANNEL_NETWORK=10.244.0.0/16", "FLANNEL_SUBNET=10.244.1.1/24", "FLANNEL_MTU=1450", "FLANNEL_IPMASQ=true"]
 
 
+def test_a_dual_stack_node_hands_out_both_families_runtime_ranges():
+    plan = build_plan(
+        [{"name": "n1", "underlay_ip": "192.168.1.11", "pods": ["p1"]}, {"name": "n2", "underlay_ip": "192.168.1.12"}], ["10.244.0.0/16", "fd00:10:244::/56"]
+    )[0]
+    files = dict((f["path"], f["text"]) for f in runtime_files.wanted(plan, "n1", SETTINGS, 1500, {"netavark_version": "1.14.0"}))
+    ipam = json.loads(files["/etc/cni/net.d/10-routednet.conflist"])["plugins"][0]["ipam"]
+    assert ipam["ranges"] == [
+        [{"subnet": "10.244.1.0/24", "rangeStart": "10.244.1.16", "rangeEnd": "10.244.1.254", "gateway": "10.244.1.1"}],
+        [{"subnet": "fd00:10:244:1::/64", "rangeStart": "fd00:10:244:1::10", "rangeEnd": "fd00:10:244:1:ffff:ffff:ffff:fffe", "gateway": "fd00:10:244:1::1"}],
+    ]
+    assert ipam["routes"] == [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]
+    netavark = json.loads(files[NETAVARK])
+    assert netavark["ipv6_enabled"] is True and [subnet["subnet"] for subnet in netavark["subnets"]] == ["10.244.1.0/24", "fd00:10:244:1::/64"]
+    assert files["/run/flannel/subnet.env"].splitlines()[1:5] == [
+        "FLANNEL_NETWORK=10.244.0.0/16",
+        "FLANNEL_SUBNET=10.244.1.1/24",
+        "FLANNEL_IPV6_NETWORK=fd00:10:244::/56",
+        "FLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64",
+    ]
+
+
 def test_files_turned_off_or_a_subnet_too_small_leave_them_out():
     assert runtime_files.wanted(plan_of([]), "n1", dict(SETTINGS, routednet_cni=False, routednet_flannel_subnet_env=""), 1500) == []
     small = runtime_files.wanted(plan_of([], reserved=14, prefix=28), "n1", SETTINGS, 1500)

@@ -92,7 +92,10 @@ def netavark_text(info, settings, mtu):
     """The node's netavark network: podman reads it as the network routednet_cni_network.
     The mark is one of its labels (podman shows them; netavark ignores them)."""
     name = settings["routednet_cni_network"]
-    runtime = info["runtime_range"]
+    subnets = [
+        {"subnet": subnet, "gateway": gateway.split("/")[0], "lease_range": {"start_ip": runtime["start"], "end_ip": runtime["end"]}}
+        for subnet, gateway, runtime in _families(info)
+    ]
     network = {
         "name": name,
         # (podman wants 64 hex digits; derived from the name, so a rewrite keeps the same)
@@ -100,14 +103,8 @@ def netavark_text(info, settings, mtu):
         "driver": "bridge",
         "network_interface": settings["routednet_bridge_name"],
         "created": "2000-01-01T00:00:00Z",
-        "subnets": [
-            {
-                "subnet": info["pod_cidr"],
-                "gateway": info["gateway"].split("/")[0],
-                "lease_range": {"start_ip": runtime["start"], "end_ip": runtime["end"]},
-            }
-        ],
-        "ipv6_enabled": False,
+        "subnets": subnets,
+        "ipv6_enabled": len(subnets) > 1,
         "internal": False,
         "dns_enabled": False,
         "labels": {"routednet.fabric": MARK + ": this node's share of the routed pod network; the next run rewrites it"},
@@ -118,10 +115,23 @@ def netavark_text(info, settings, mtu):
     return json.dumps(network, indent=2, sort_keys=False) + "\n"
 
 
+def _families(info):
+    """(subnet, gateway, runtime range) of the node's IPv4 part of the plan, then of its
+    IPv6 part in a dual-stack plan (where it has a runtime range)."""
+    found = [(info["pod_cidr"], info["gateway"], info["runtime_range"])]
+    if info.get("pod_cidr_v6") and info.get("runtime_range_v6"):
+        found.append((info["pod_cidr_v6"], info["gateway_v6"], info["runtime_range_v6"]))
+    return found
+
+
 def conflist_text(info, settings, mtu):
-    """The node's CNI network list (``info``: the node's part of the plan)."""
-    runtime = info["runtime_range"]
-    gateway = info["gateway"].split("/")[0]
+    """The node's CNI network list (``info``: the node's part of the plan): one host-local
+    range set per address family, and a default route of each."""
+    families = _families(info)
+    ranges = [
+        [{"subnet": subnet, "rangeStart": runtime["start"], "rangeEnd": runtime["end"], "gateway": gateway.split("/")[0]}]
+        for subnet, gateway, runtime in families
+    ]
     network = {
         "cniVersion": settings["routednet_cni_version"],
         "name": settings["routednet_cni_network"],
@@ -137,8 +147,8 @@ def conflist_text(info, settings, mtu):
                 "mtu": int(mtu),
                 "ipam": {
                     "type": "host-local",
-                    "ranges": [[{"subnet": info["pod_cidr"], "rangeStart": runtime["start"], "rangeEnd": runtime["end"], "gateway": gateway}]],
-                    "routes": [{"dst": "0.0.0.0/0"}],
+                    "ranges": ranges,
+                    "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}][: len(families)],
                 },
             },
             {"type": "portmap", "capabilities": {"portMappings": True}},
@@ -149,7 +159,9 @@ def conflist_text(info, settings, mtu):
 
 def subnet_env_text(plan, info, mtu):
     """flannel's subnet.env for the node: the cluster network, the node's gateway address
-    with the subnet's prefix (as flanneld writes it), the pods' MTU.
+    with the subnet's prefix (as flanneld writes it), in a dual-stack plan the same for
+    IPv6 (FLANNEL_IPV6_NETWORK, FLANNEL_IPV6_SUBNET, which flannel's CNI plugin reads
+    for the pods' IPv6 range), the pods' MTU.
 
     FLANNEL_IPMASQ is always true. To flannel's CNI plugin it says "the network daemon
     handles masquerading" and keeps the plugin from adding its own: the bridge plugin's
@@ -161,6 +173,9 @@ def subnet_env_text(plan, info, mtu):
             "# %s: flannel's subnet.env for this node, written from the inventory's plan (no flanneld, no etcd)\n" % MARK,
             "FLANNEL_NETWORK=%s\n" % plan["cluster_cidr"],
             "FLANNEL_SUBNET=%s\n" % info["gateway"],
+        ]
+        + (["FLANNEL_IPV6_NETWORK=%s\n" % plan["cluster_cidr_v6"], "FLANNEL_IPV6_SUBNET=%s\n" % info["gateway_v6"]] if info.get("pod_cidr_v6") else [])
+        + [
             "FLANNEL_MTU=%d\n" % int(mtu),
             "FLANNEL_IPMASQ=true\n",
         ]
