@@ -172,6 +172,14 @@ underlay_v6_passed_over:
   elements: str
   sample: ["fe80::1/64 link-local", "2001:db8::8a3f:1/64 temporary"]
   version_added: 0.5.0
+addresses_v6:
+  description:
+    - With O(ipv6), every IPv6 address of the host (V(dev), V(address) as a CIDR, V(owned) - on
+      one of the collection's links), so the plan never routes one into the IPv6 pod network.
+  returned: with O(ipv6)
+  type: list
+  elements: dict
+  version_added: 0.5.0
 addresses:
   description:
     - Every IPv4 address of the host, with its interface; V(owned) marks the collection's
@@ -540,6 +548,9 @@ def run(module):
     extra = {} if lock is None else {"lock": lock}
     if module.params["ipv6"]:
         extra.update(ipv6_underlay(module, addresses_v6, holder["dev"]))
+        extra["addresses_v6"] = [
+            {"dev": a["dev"], "address": a["address"], "owned": bool(by_name.get(a["dev"])) and is_owned(by_name[a["dev"]])} for a in addresses_v6
+        ]
     module.exit_json(
         changed=False,
         pyroute2=dict(netlink.LOADED, python=sys.executable, due=due),

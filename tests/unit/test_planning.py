@@ -197,6 +197,22 @@ def test_the_underlay_network_over_the_cluster_cidr_is_refused():
     ]
 
 
+def test_a_dual_stack_plan_checks_the_hosts_ipv6_addresses_and_ssh_path_too():
+    plan = build_plan([node("n1", "192.168.1.11"), node("n2", "192.168.1.12")], ["10.244.0.0/16", "fd00:10:244::/56"])[0]
+    found = [
+        {"dev": "eth0", "address": "fe80::1/64", "owned": False},
+        {"dev": "cni0", "address": "fd00:10:244:1::1/64", "owned": True},
+        {"dev": "eth1", "address": "fd00:10:244:2::9/64", "owned": False},
+    ]
+    problems = host_address_conflicts(plan, "n1", [N1_EXPECTED], {"server": "192.168.1.11", "client": "fd00:10:244:7::1"}, found)
+    assert problems == [
+        "n1: the pod subnet fd00:10:244:2::/64 of n2 overlaps fd00:10:244:2::9 on eth1 (network fd00:10:244:2::/64), which this host already uses; "
+        "give n2 another routednet_pod_cidr (its IPv6 one) (or remove its lease) or choose another routednet_cluster_cidr",
+        "n1: routednet_cluster_cidr fd00:10:244::/56 covers fd00:10:244:7::1, the controller's address this SSH session comes from (SSH_CONNECTION); "
+        "routing it into the pod network would cut Ansible off; choose a cluster CIDR clear of it",
+    ]
+
+
 def test_our_own_links_and_clear_hosts_raise_nothing():
     owned = [N1_EXPECTED, {"dev": "cni0", "address": "10.244.1.1/24", "owned": True}, {"dev": "lo", "address": "127.0.0.1/8", "owned": False}]
     assert host_address_conflicts(TWO_NODES, "n1", owned, {"server": "192.168.1.11", "client": "192.168.1.1"}) == []

@@ -122,6 +122,13 @@ def underlay_problem(addr):
     return None
 
 
+def _address_or_none(text):
+    try:
+        return ipaddress.ip_address(str(text)) if text else None
+    except ValueError:
+        return None
+
+
 def _ipv4_or_none(text):
     try:
         return ipaddress.IPv4Address(str(text)) if text else None
@@ -515,7 +522,7 @@ def leases_v6(plan):
     return dict((host, info["pod_cidr_v6"]) for host, info in sorted(plan["nodes"].items()) if info.get("pod_cidr_v6"))
 
 
-def host_address_conflicts(plan, node, addresses, connection=None):
+def host_address_conflicts(plan, node, addresses, connection=None, addresses_v6=None):
     """Where the plan would take over what a node already uses; one line per problem.
 
     Two networks overlap only when one holds the other, so a network the host is on
@@ -523,37 +530,43 @@ def host_address_conflicts(plan, node, addresses, connection=None):
     inside the cluster CIDR: the two checks below catch both.
 
     ``addresses``: the node's IPv4 addresses (``node_facts``: dev, address as a CIDR,
-    owned), ``connection``: the SSH connection's server and client addresses as the
-    node sees them (either may be None).  The collection's own links are left out: the
-    bridge holds the pod gateway by design.
+    owned), ``addresses_v6`` its IPv6 ones (a dual-stack plan: checked against the IPv6
+    cluster CIDR the same way; link-local ones are every link's own), ``connection``: the
+    SSH connection's server and client addresses as the node sees them (either may be
+    None; an IPv6 one is checked against the IPv6 cluster CIDR).  The collection's own
+    links are left out: the bridge holds the pod gateway by design.
     """
-    cluster = ipaddress.IPv4Network(plan["cluster_cidr"])
-    subnets = sorted((ipaddress.IPv4Network(info["pod_cidr"]), peer) for peer, info in plan["nodes"].items())
+    families = [(plan["cluster_cidr"], "pod_cidr", addresses or [], "routednet_pod_cidr")]
+    if plan.get("cluster_cidr_v6"):
+        families.append((plan["cluster_cidr_v6"], "pod_cidr_v6", addresses_v6 or [], "routednet_pod_cidr (its IPv6 one)"))
     problems = []
-    for item in addresses or []:
-        if item.get("owned"):
-            continue
-        iface = ipaddress.IPv4Interface(item["address"])
-        where = "%s on %s" % (iface.ip, item.get("dev"))
-        hit = next(((net, peer) for net, peer in subnets if net.overlaps(iface.network)), None)
-        if hit:
-            problems.append(
-                "%s: the pod subnet %s of %s overlaps %s (network %s), which this host already uses; "
-                "give %s another routednet_pod_cidr (or remove its lease) or choose another routednet_cluster_cidr"
-                % (node, hit[0], hit[1], where, iface.network, hit[1])
-            )
-        elif iface.ip in cluster:
-            problems.append(
-                "%s: routednet_cluster_cidr %s covers %s, an address this host already uses; choose a cluster CIDR clear of it" % (node, cluster, where)
-            )
-    for role in ("server", "client"):
-        addr = _ipv4_or_none((connection or {}).get(role))
-        if addr is not None and addr in cluster:
-            what = "the address Ansible reaches this host on" if role == "server" else "the controller's address this SSH session comes from"
-            problems.append(
-                "%s: routednet_cluster_cidr %s covers %s, %s (SSH_CONNECTION); routing it into the pod network would cut Ansible off; "
-                "choose a cluster CIDR clear of it" % (node, cluster, addr, what)
-            )
+    for cidr, key, found, variable in families:
+        cluster = ipaddress.ip_network(cidr)
+        subnets = sorted((ipaddress.ip_network(info[key]), peer) for peer, info in plan["nodes"].items())
+        for item in found:
+            iface = ipaddress.ip_interface(item["address"])
+            if item.get("owned") or iface.ip.is_link_local:
+                continue
+            where = "%s on %s" % (iface.ip, item.get("dev"))
+            hit = next(((net, peer) for net, peer in subnets if net.overlaps(iface.network)), None)
+            if hit:
+                problems.append(
+                    "%s: the pod subnet %s of %s overlaps %s (network %s), which this host already uses; "
+                    "give %s another %s (or remove its lease) or choose another routednet_cluster_cidr"
+                    % (node, hit[0], hit[1], where, iface.network, hit[1], variable)
+                )
+            elif iface.ip in cluster:
+                problems.append(
+                    "%s: routednet_cluster_cidr %s covers %s, an address this host already uses; choose a cluster CIDR clear of it" % (node, cluster, where)
+                )
+        for role in ("server", "client"):
+            addr = _address_or_none((connection or {}).get(role))
+            if addr is not None and addr.version == cluster.version and addr in cluster:
+                what = "the address Ansible reaches this host on" if role == "server" else "the controller's address this SSH session comes from"
+                problems.append(
+                    "%s: routednet_cluster_cidr %s covers %s, %s (SSH_CONNECTION); routing it into the pod network would cut Ansible off; "
+                    "choose a cluster CIDR clear of it" % (node, cluster, addr, what)
+                )
     return problems
 
 

@@ -54,7 +54,7 @@ def node_problems(plan, node, settings, facts, pod_mtu, backend, hybrid_encap=No
     return (
         kernel_problems(node, backend, hybrid_encap, facts)
         + ownership_conflicts(plan, node, settings, facts, pod_mtu)
-        + host_address_conflicts(plan, node, facts.get("addresses") or [], facts.get("connection"))
+        + host_address_conflicts(plan, node, facts.get("addresses") or [], facts.get("connection"), facts.get("addresses_v6"))
     )
 
 
