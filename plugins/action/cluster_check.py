@@ -50,7 +50,7 @@ class ActionModule(ActionBase):
         if found["refusal"]:
             result.update(failed=True, msg=found["refusal"])
             return result
-        result.update(changed=False, contended=False, pod_mtus=found["pod_mtus"], adjacency=found["adjacency"])
+        result.update(changed=False, contended=False, pod_mtus=found["pod_mtus"], adjacency=found["adjacency"], underlay_v6=found["underlay_v6"])
         # (only now, with the plan and every node and pair checked: a refused run leaves the
         # lease file as it was; the planner is deterministic, so this is the plan just checked)
         leases = args.get("leases")

@@ -17,7 +17,7 @@ def document_of(case):
     topology = DATA["topologies"][case["topology"]]
     plan, _leases = planning.build_plan(topology["nodes"], topology["cluster_cidr"])
     result = {"plan": plan, "settings": {case["node"]: dict(DATA["settings"], **case.get("settings", {}))}}
-    return node_document.build(result, case["node"], case["facts"], case["pod_mtu"], case.get("adjacency"))
+    return node_document.build(result, case["node"], case["facts"], case["pod_mtu"], case.get("adjacency"), case.get("underlay_v6"))
 
 
 @pytest.mark.parametrize("case", DATA["cases"], ids=[case["name"] for case in DATA["cases"]])

@@ -138,12 +138,26 @@ def with_v6(identity, address):
     return node_view(identity, underlay_v6={"address": address, "cidr": address + "/64", "dev": "eth0", "source": "found"})
 
 
-def test_a_dual_stack_plan_is_refused_by_the_backend_plays_until_they_provision_ipv6():
+def test_a_dual_stack_plan_is_provisioned_by_host_gw_and_refused_by_the_others_until_they_carry_ipv6():
     facts = {"n1": with_v6("a", "fd00:1::11"), "n2": with_v6("b", "fd00:1::12")}
-    for backend in ("hostgw", "vxlan"):
-        found = check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, backend)
-        assert found["refusal"].startswith("all: routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56, and the backend plays do not provision")
-        assert found["refusal"].endswith("Nothing was changed.") and found["adjacency"] is None
+    found = check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, "hostgw")
+    assert found["refusal"] is None
+    assert found["underlay_v6"] == {"n1": "fd00:1::11", "n2": "fd00:1::12"}
+    found = check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, "vxlan")
+    assert found["refusal"].startswith(
+        "all: routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56, and routednet_backend=vxlan does not provision IPv6 pod networks yet (host-gw does"
+    )
+    assert found["refusal"].endswith("Nothing was changed.") and found["adjacency"] is None
+
+
+def test_host_gw_ipv6_peers_must_share_the_ipv6_underlay_prefix():
+    facts = {"n1": with_v6("a", "fd00:1::11"), "n2": with_v6("b", "fd00:2::12")}
+    found = check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, "hostgw")
+    assert found["refusal"].split(" | ")[0] == (
+        "n1: routednet_backend=hostgw routes n2's IPv6 pods via fd00:2::12, which is not on n1's IPv6 underlay prefix fd00:1::/64 (eth0): "
+        "the nodes need one IPv6 segment, or choose vxlan"
+    )
+    assert found["refusal"].endswith("Nothing was changed.")
 
 
 def test_host_gw_ipv6_pods_need_an_ipv6_underlay_address_on_every_node():

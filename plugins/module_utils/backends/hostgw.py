@@ -16,7 +16,7 @@ KERNEL = ()
 TUNNEL_KIND = None
 DEVICE_VARIABLE = None
 SETTINGS = ()
-# nothing to let in: pod packets arrive as plain IPv4 forwarded traffic
+# nothing to let in: pod packets arrive as plain forwarded traffic
 FIREWALL = {"vxlan_port": False, "ipip": False}
 PAIRS = "direct (host-gw)"
 MIXED = False
@@ -24,10 +24,12 @@ MIXED = False
 FAMILIES = (4, 6)
 
 
-def route(peer, underlay_dev=None):
-    """The route to ``peer``'s pods (``peer``: its part of the plan); without a device
-    the kernel picks the one that reaches the peer."""
-    found = {"dst": peer["pod_cidr"], "via": peer["underlay_ip"]}
+def route(peer, underlay_dev=None, family=4):
+    """The route to ``peer``'s pods of ``family`` (``peer``: its part of the plan, with
+    its IPv6 underlay address for family 6); without a device the kernel picks the one
+    that reaches the peer."""
+    suffix = "" if family == 4 else "_v6"
+    found = {"dst": peer["pod_cidr" + suffix], "via": peer["underlay_ip" + suffix]}
     if underlay_dev:
         found["dev"] = underlay_dev
     return found

@@ -41,13 +41,24 @@ def _direct(plan, node, backend, encap, adjacency):
     return set(peer for peer, _info in peers(plan, node)) if encap.TUNNEL_KIND is None else set()
 
 
-def peer_routes(plan, node, backend_name, hybrid_encap=None, device=None, underlay_dev=None, adjacency=None):
+def peer_routes(plan, node, backend_name, hybrid_encap=None, device=None, underlay_dev=None, adjacency=None, underlay_v6=None):
     """One route per peer's pod subnet: the direct (host-gw) one where the pair is direct,
-    the tunnel's through ``device`` otherwise."""
+    the tunnel's through ``device`` otherwise; in a dual-stack plan, then one per peer's
+    IPv6 pod subnet, direct via its IPv6 underlay address (``underlay_v6``: node -> the
+    address node_facts found, where the inventory pins none)."""
     backend, encap = backends.get(backend_name), backends.encapsulation(backend_name, hybrid_encap)
     direct = _direct(plan, node, backend, encap, adjacency)
     direct_route = backends.DIRECT.route
-    return [direct_route(info, underlay_dev) if peer in direct else encap.route(info, device) for peer, info in peers(plan, node)]
+    found = [direct_route(info, underlay_dev) if peer in direct else encap.route(info, device) for peer, info in peers(plan, node)]
+    if plan.get("cluster_cidr_v6"):
+        found += [direct_route(with_underlay_v6(peer, info, underlay_v6), underlay_dev, family=6) for peer, info in peers(plan, node) if peer in direct]
+    return found
+
+
+def with_underlay_v6(name, info, underlay_v6):
+    """``info`` (a node's part of the plan) with its IPv6 underlay address: the inventory's,
+    else the one node_facts found (``underlay_v6``: node -> address)."""
+    return dict(info, underlay_ip_v6=info.get("underlay_ip_v6") or (underlay_v6 or {}).get(name))
 
 
 def peer_entries(plan, node, backend_name, hybrid_encap=None, adjacency=None):
@@ -76,11 +87,12 @@ def _runtime_files(plan, node, settings, mtu, facts):
     return {"files": files, "absent": sorted(set((saved or {}).get("runtime_files") or []) - wanted)}
 
 
-def build(plan_result, node, facts, pod_mtu, adjacency=None):
+def build(plan_result, node, facts, pod_mtu, adjacency=None, underlay_v6=None):
     """The document of ``node``: ``plan_result`` is subnet_plan's result (plan and each
     node's checked settings), ``facts`` node_facts' result on the node, ``pod_mtu`` the MTU
     the preflight chose, ``adjacency`` the plan role's pair table (for a backend that
-    mixes direct and tunnelled pairs)."""
+    mixes direct and tunnelled pairs), ``underlay_v6`` node -> its IPv6 underlay address
+    (cluster_check's, for a dual-stack plan)."""
     plan, settings = plan_result["plan"], plan_result["settings"][node]
     info = plan["nodes"][node]
     name = settings.get("routednet_backend") or backends.DEFAULT.NAME
@@ -100,15 +112,33 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None):
         device_name = tunnel["name"]
     entries = peer_entries(plan, node, name, hybrid_encap, adjacency)
     in_use = [encap.TUNNEL_KIND] if encap.TUNNEL_KIND else []
+    dual = bool(plan.get("cluster_cidr_v6"))
+    pod_keys = ("name", "host_ifname", "pod_ifname", "address") + (("address_v6",) if dual else ())
+    firewall = {
+        "state": "present" if strict_bool(settings["routednet_firewall"]) else "absent",
+        "table": table,
+        "nodes": [peer["underlay_ip"] for peer in plan["nodes"].values()],
+        "cluster_cidr": plan["cluster_cidr"],
+        # 0, not None, for no VXLAN port: the firewall module's own convention
+        "vxlan_port": int(settings["routednet_vxlan_port"]) if encap.FIREWALL.get("vxlan_port") else 0,
+        "ipip": bool(encap.FIREWALL.get("ipip")),
+        "masquerade": bool(strict_bool(settings["routednet_masquerade"])),
+        "underlay_dev": underlay_dev,
+        "local": info["underlay_ip"],
+    }
+    # (the IPv6 keys only in a dual-stack document: an IPv4 one stays as it was saved)
+    forwarding = {"persist_file": sysctl_file}
+    if dual:
+        forwarding["ipv6"], firewall["cluster_cidr_v6"] = True, plan["cluster_cidr_v6"]
     return {
         "format": DOCUMENT_FORMAT,
         "node": node,
         "backend": name,
         "renamed": _renamed(facts.get("saved"), bridge, sysctl_file, table),
-        "forwarding": {"persist_file": sysctl_file},
-        "bridge": {"name": bridge, "addresses": [info["gateway"]], "mtu": mtu, "mac": bridge_mac(node)},
+        "forwarding": forwarding,
+        "bridge": {"name": bridge, "addresses": [info["gateway"]] + ([info["gateway_v6"]] if dual else []), "mtu": mtu, "mac": bridge_mac(node)},
         "departed_pods": departed,
-        "pods": [dict((key, pod[key]) for key in ("name", "host_ifname", "pod_ifname", "address")) for pod in info["pods"]],
+        "pods": [dict((key, pod[key]) for key in pod_keys) for pod in info["pods"]],
         "tunnel": tunnel,
         "entries": None
         if entries is None
@@ -120,27 +150,16 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None):
             # routes move onto the tunnel and prunes the rest after, so pairs keep talking
             "prune_after_routes": bool(backend.MIXED),
         },
-        "routes": {"routes": peer_routes(plan, node, name, hybrid_encap, device_name, underlay_dev, adjacency), "prune": prune},
+        "routes": {"routes": peer_routes(plan, node, name, hybrid_encap, device_name, underlay_dev, adjacency, underlay_v6), "prune": prune},
         "other_tunnels": [kind for kind in backends.tunnel_kinds() if kind not in in_use],
-        "firewall": {
-            "state": "present" if strict_bool(settings["routednet_firewall"]) else "absent",
-            "table": table,
-            "nodes": [peer["underlay_ip"] for peer in plan["nodes"].values()],
-            "cluster_cidr": plan["cluster_cidr"],
-            # 0, not None, for no VXLAN port: the firewall module's own convention
-            "vxlan_port": int(settings["routednet_vxlan_port"]) if encap.FIREWALL.get("vxlan_port") else 0,
-            "ipip": bool(encap.FIREWALL.get("ipip")),
-            "masquerade": bool(strict_bool(settings["routednet_masquerade"])),
-            "underlay_dev": underlay_dev,
-            "local": info["underlay_ip"],
-        },
+        "firewall": firewall,
         "runtime_files": _runtime_files(plan, node, settings, mtu, facts),
     }
 
 
 def forget(plan_result, node):
     """The forget document of a remaining ``node`` (decommission): the routes to the
-    leaving nodes' pod subnets (``plan_result["leaving"]``), their entries on each tunnel
+    leaving nodes' pod subnets of both families (``plan_result["leaving"]``), their entries on each tunnel
     device that keeps per-peer entries, their underlay addresses in the firewall's set."""
     leaving, settings = sorted(plan_result["leaving"].items()), plan_result["settings"][node]
     keeps_entries = [backend for backend in backends.TUNNELS.values() if backend.entry]
@@ -148,7 +167,7 @@ def forget(plan_result, node):
         "format": DOCUMENT_FORMAT,
         "kind": "forget",
         "node": node,
-        "routes": [{"dst": info["pod_cidr"]} for _name, info in leaving],
+        "routes": [{"dst": info[key]} for _name, info in leaving for key in ("pod_cidr", "pod_cidr_v6") if info.get(key)],
         "entries": [
             {"device": settings[backend.DEVICE_VARIABLE], "peers": [backend.entry(name, info, tunnel_address(info)) for name, info in leaving]}
             for backend in keeps_entries

@@ -34,8 +34,10 @@ def node_state_lines(plan, node, backend, devices, underlay_devs, encap=None):
             " see it with: ansible-playbook playbooks/%s.yml --check --diff)" % (backend, devices[kind.NAME], backend)
         ]
     device = devices.get(kind.NAME) if kind.TUNNEL_KIND else None
-    wanted = node_document.peer_routes(plan, node, backend, encap, device, dev)
-    lines = [routes.describe(dict(routes.normalize_route(r), proto=201)) for r in wanted]
+    # (a peer's IPv6 underlay address, unless the inventory pins it, is found on the host)
+    underlay_v6 = dict((peer, "<%s's IPv6 underlay address>" % peer) for peer in plan["nodes"])
+    wanted = node_document.peer_routes(plan, node, backend, encap, device, dev, underlay_v6=underlay_v6)
+    lines = [routes.describe(dict(r if r["via"] in underlay_v6.values() else routes.normalize_route(r), proto=201)) for r in wanted]
     peers = node_document.peer_entries(plan, node, backend, encap)
     if peers:
         text = neighbours.entries_text({p["ip"]: p["mac"] for p in peers}, {(p["mac"], p["dst"]) for p in peers}, device)
@@ -71,7 +73,7 @@ def _ipv6_table(plan):
         pods = ", ".join("%s %s" % (pod["name"], pod["address_v6"]) for pod in info["pods"]) or "-"
         found = info.get("runtime_range_v6")
         runtime = "%s-%s" % (found["start"], found["end"]) if found else "- (subnet too small)"
-        rows.append((node, info.get("underlay_ip_v6") or "- (routednet_underlay_ip_v6 unset)", info["pod_cidr_v6"], info["gateway_v6"], pods, runtime))
+        rows.append((node, info.get("underlay_ip_v6") or "found on the host", info["pod_cidr_v6"], info["gateway_v6"], pods, runtime))
     return header, rows
 
 
@@ -95,9 +97,10 @@ def plan_report(plan, backend, devices, underlay_devs, encap=None, title="Routed
         summary.append(runtime_summary(settings))
     tables = [(header, rows)]
     if plan.get("cluster_cidr_v6"):
+        provisioned = "" if backend == backends.DIRECT.NAME else " (planned only: routednet_backend=%s does not provision IPv6 yet; host-gw does)" % backend
         summary.append(
-            "IPv6 beside IPv4: cluster CIDR %s, a /%s per node, each pod's address at its IPv4 address's offset "
-            "(planned only: the backend plays do not provision IPv6 yet)" % (plan["cluster_cidr_v6"], plan["subnet_prefix_v6"])
+            "IPv6 beside IPv4: cluster CIDR %s, a /%s per node, each pod's address at its IPv4 address's offset%s"
+            % (plan["cluster_cidr_v6"], plan["subnet_prefix_v6"], provisioned)
         )
         tables.append(_ipv6_table(plan))
     lines = list(summary)

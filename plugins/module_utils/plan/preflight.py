@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
+
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency import adjacency_lines, adjacency_problems, adjacency_table
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.ownership import conflicts as ownership_conflicts
@@ -108,6 +110,39 @@ def ipv6_underlay_problems(plan, facts, backend):
     return problems
 
 
+def underlay_v6_addresses(plan, facts):
+    """node -> its IPv6 underlay address (the inventory's, else the one node_facts found),
+    for a dual-stack plan; empty otherwise."""
+    if not plan.get("cluster_cidr_v6"):
+        return {}
+    found = {}
+    for node, result in facts.items():
+        address = plan["nodes"][node].get("underlay_ip_v6") or (result.get("underlay_v6") or {}).get("address")
+        if address:
+            found[node] = address
+    return found
+
+
+def ipv6_pair_problems(facts, backend):
+    """host-gw's L2 check for IPv6: a node routes a peer's IPv6 pods via the peer's IPv6
+    underlay address, which must then be on the node's own IPv6 underlay prefix (the
+    kernel reaches it on the link, as the seeds' IPv4 routes). One line per pair and end."""
+    if not backends.checks_pairs(backend) or backends.get(backend).MIXED:
+        return []
+    nets = dict((node, result["underlay_v6"]) for node, result in facts.items() if result.get("underlay_v6"))
+    tunnels = " or ".join(backends.carrying(6, tunnels_only=True))
+    problems = []
+    for node, own in nets.items():
+        prefix = ipaddress.IPv6Interface(own["cidr"]).network
+        for peer, theirs in nets.items():
+            if peer != node and ipaddress.IPv6Address(theirs["address"]) not in prefix:
+                problems.append(
+                    "%s: routednet_backend=%s routes %s's IPv6 pods via %s, which is not on %s's IPv6 underlay prefix %s (%s): "
+                    "the nodes need one IPv6 segment, or choose %s" % (node, backend, peer, theirs["address"], node, prefix, own["dev"], tunnels)
+                )
+    return problems
+
+
 def check_cluster(plan, settings, facts, backend, hybrid_encap=None):
     """Every check of the whole cluster once node_facts has read each host (``facts``: host
     -> its result, in the play's order; ``settings``: subnet_plan's per host), in one pass:
@@ -115,18 +150,23 @@ def check_cluster(plan, settings, facts, backend, hybrid_encap=None):
     nodes able to carry the backend. Returns dict(refusal: the failure's text or None,
     pod_mtus, adjacency: the pair table, pair_lines: how the pairs reach each other (for
     backends that route some pairs directly), warning: mtu_warning's)."""
-    found = {"refusal": None, "pod_mtus": {}, "adjacency": None, "pair_lines": [], "warning": None}
+    found = {"refusal": None, "pod_mtus": {}, "adjacency": None, "pair_lines": [], "warning": None, "underlay_v6": {}}
     missing_v6 = ipv6_underlay_problems(plan, facts, backend)
     if missing_v6:
         found["refusal"] = "%s. %s" % (" | ".join(missing_v6), REFUSED)
         return found
-    if plan.get("cluster_cidr_v6"):
+    if plan.get("cluster_cidr_v6") and backend != backends.DIRECT.NAME:
         found["refusal"] = (
-            "all: routednet_cluster_cidr lists the IPv6 CIDR %s, and the backend plays do not provision IPv6 pod networks yet "
-            "(playbooks/plan.yml shows the dual-stack plan); leave it out of routednet_cluster_cidr to provision the IPv4 network. %s"
-            % (plan["cluster_cidr_v6"], REFUSED)
+            "all: routednet_cluster_cidr lists the IPv6 CIDR %s, and routednet_backend=%s does not provision IPv6 pod networks yet "
+            "(%s does; playbooks/plan.yml shows the dual-stack plan); choose it, or leave the IPv6 CIDR out of routednet_cluster_cidr "
+            "to provision the IPv4 network. %s" % (plan["cluster_cidr_v6"], backend, backends.DIRECT.TITLE, REFUSED)
         )
         return found
+    off_segment = ipv6_pair_problems(facts, backend) if plan.get("cluster_cidr_v6") else []
+    if off_segment:
+        found["refusal"] = "%s. %s" % (" | ".join(off_segment), REFUSED)
+        return found
+    found["underlay_v6"] = underlay_v6_addresses(plan, facts)
     twins = same_machine(dict((node, result.get("identity")) for node, result in facts.items()))
     if twins:
         found["refusal"] = "%s. %s" % (" | ".join(twins), REFUSED)

@@ -126,8 +126,10 @@ def _converge(document):
     out.append(_step("ip_forwarding", dict(document["forwarding"])))
     out.append(_step("bridge", dict(bridge)))
     out += [_cleanup("netns", {"name": name, "state": "absent"}) for name in sorted(document["departed_pods"])]
-    gateway_ip = bridge["addresses"][0].split("/")[0]
+    # (the bridge's gateways: IPv4 first, then IPv6 in a dual-stack document)
+    gateways = [address.split("/")[0] for address in bridge["addresses"]]
     for pod in document["pods"]:
+        addresses = [pod["address"]] + ([pod["address_v6"]] if pod.get("address_v6") else [])
         out.append(_step("netns", {"name": pod["name"]}))
         out.append(
             _step(
@@ -137,12 +139,13 @@ def _converge(document):
                     "master": bridge["name"],
                     "peer": pod["pod_ifname"],
                     "peer_netns": pod["name"],
-                    "peer_addresses": [pod["address"]],
+                    "peer_addresses": addresses,
                     "mtu": bridge["mtu"],
                 },
             )
         )
-        out.append(_step("routes", {"netns": pod["name"], "routes": [{"dst": "default", "via": gateway_ip, "dev": pod["pod_ifname"]}]}))
+        defaults = [{"dst": "default", "via": gateway, "dev": pod["pod_ifname"]} for gateway in gateways[: len(addresses)]]
+        out.append(_step("routes", {"netns": pod["name"], "routes": defaults}))
     if document["tunnel"]:
         out.append(_step("tunnel", dict(document["tunnel"])))
     entries = document["entries"]
