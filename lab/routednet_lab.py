@@ -137,12 +137,14 @@ def load_topology(path, namespace_nodes=False):
                 node.pop("pyroute2", None)
                 node.pop("containers", None)
     errors = []
-    segments = {}
+    segments, segments_v6 = {}, {}
     for seg in topo.get("segments") or []:
         try:
             segments[seg["name"]] = ipaddress.IPv4Network(seg["cidr"])
+            if seg.get("cidr_v6"):
+                segments_v6[seg["name"]] = ipaddress.IPv6Network(seg["cidr_v6"])
         except (KeyError, ValueError) as exc:
-            errors.append("segment %r: needs name and a valid cidr (%s)" % (seg, exc))
+            errors.append("segment %r: needs name and a valid cidr (and cidr_v6, if given) (%s)" % (seg, exc))
     names = set()
     used = {}
     for router in topo.get("routers") or []:
@@ -167,6 +169,10 @@ def load_topology(path, namespace_nodes=False):
         error = _check_address(node.get("segment"), node.get("address"), segments, used, "node %s" % name)
         if error:
             errors.append(error)
+        if node.get("address_v6") is not None:
+            error = _check_address(node.get("segment"), node["address_v6"], segments_v6, used, "node %s" % name, version=6)
+            if error:
+                errors.append(error)
         if node.get("system") is not None:
             if node["system"] not in SYSTEM_RELEASES:
                 errors.append("node %s: system %r is not one of %s" % (name, node["system"], ", ".join(sorted(SYSTEM_RELEASES))))
@@ -209,14 +215,14 @@ def node_python(version):
     return found
 
 
-def _check_address(segment, address, segments, used, who):
+def _check_address(segment, address, segments, used, who, version=4):
     """One error line, or None; records the address as used."""
     if segment not in segments:
-        return "%s: segment %r is not in segments" % (who, segment)
+        return "%s: segment %r is not in segments%s" % (who, segment, "" if version == 4 else " with a cidr_v6")
     try:
-        addr = ipaddress.IPv4Address(address)
+        addr = (ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address)(address)
     except ValueError:
-        return "%s: address %r is not an IPv4 address" % (who, address)
+        return "%s: address %r is not an IPv%d address" % (who, address, version)
     if addr not in segments[segment]:
         return "%s: address %s is outside segment %s %s" % (who, addr, segment, segments[segment])
     if addr in used:
@@ -396,6 +402,12 @@ def address_node(lab, topo, node):
     """The node's underlay address on eth0 and its routes to the segments its routers reach."""
     ns = ns_name(lab, "node", node["name"])
     run("ip", "-n", ns, "addr", "add", "%s/%d" % (node["address"], topo["_segments"][node["segment"]].prefixlen), "dev", "eth0")
+    if node.get("address_v6"):
+        # a static address, as a server's network configuration gives it (nodad: the
+        # lab's addresses are unique, and the tests need it at once)
+        cidr_v6 = next(seg["cidr_v6"] for seg in topo["segments"] if seg["name"] == node["segment"])
+        prefix = ipaddress.IPv6Network(cidr_v6).prefixlen
+        run("ip", "-n", ns, "addr", "add", "%s/%d" % (node["address_v6"], prefix), "dev", "eth0", "nodad")
     run("ip", "-n", ns, "link", "set", "eth0", "up")
     for cidr, gateway in segment_routes(topo, node["segment"]):
         run("ip", "-n", ns, "route", "add", cidr, "via", gateway, "dev", "eth0")

@@ -23,7 +23,7 @@ cleanup() {
         wait "$pid" 2>/dev/null || true
     done
     [ -z "$roots_pid" ] || kill "$roots_pid" 2>/dev/null || true
-    for lab in default pytest core systems molecule-default molecule-vxlan molecule-crosssubnet; do
+    for lab in default pytest core systems dualstack molecule-default molecule-vxlan molecule-crosssubnet; do
         python lab/routednet_lab.py down --name "$lab" >/dev/null 2>&1 || true
     done
     python lab/vm/routednet_vm.py stop-all || true

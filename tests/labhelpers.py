@@ -87,11 +87,18 @@ def assert_clean(lab):
 
 
 def node_state(lab, node):
-    """Links, IPv4 addresses and IPv4 routes of a lab node (IPv6 link-local settles on its own)."""
+    """Links, addresses and routes of a lab node (IPv4; IPv6 but the link-local ones, which
+    settle on their own)."""
     ns = ns_of(lab, node)
-    show = [["ip", "-n", ns, "-o", "link"], ["ip", "-n", ns, "-4", "-o", "addr"], ["ip", "-n", ns, "-4", "route", "show", "table", "all"]]
+    show = [
+        ["ip", "-n", ns, "-o", "link"],
+        ["ip", "-n", ns, "-4", "-o", "addr"],
+        ["ip", "-n", ns, "-4", "route", "show", "table", "all"],
+        ["ip", "-n", ns, "-6", "-o", "addr", "show", "scope", "global"],
+    ]
     state = ["\n".join(sorted(sh(*cmd).splitlines())) for cmd in show]
-    state.append(sh("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward").strip())
+    state.append("\n".join(sorted(line for line in sh("ip", "-n", ns, "-6", "route", "show", "table", "main").splitlines() if not line.startswith("fe80::"))))
+    state.append(sh("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding").strip())
     # what else the collection may write on a node: namespaces, its files, nftables
     # tables; and whether anybody holds the host's lock (a run reads a host under its lock,
     # and a refused run must give it back; the lock file itself, in /run, stays - it is
@@ -210,6 +217,11 @@ def restorable_state(lab, node):
     state["addresses"] = sorted(line.split(None, 1)[1] for line in sh("ip", "-n", ns, "-4", "-o", "addr").splitlines())
     state["entries"] = forwarding_state(lab, node)
     state["forwarding"] = sh("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward").strip()
+    state["ipv6"] = {
+        "addresses": sorted(line.split(None, 1)[1] for line in sh("ip", "-n", ns, "-6", "-o", "addr", "show", "scope", "global").splitlines()),
+        "routes": sorted(line for line in sh("ip", "-n", ns, "-6", "route", "show", "table", "main").splitlines() if not line.startswith("fe80::")),
+        "forwarding": sh("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv6/conf/all/forwarding").strip(),
+    }
     # (read with the node's own nft: Debian 12's crashes on some of Debian 13's rules)
     state["firewall"] = run(*in_node_namespaces(lab, node, "nft", "-s", "list", "table", "inet", "routednet")).stdout
     return state

@@ -1,0 +1,181 @@
+"""A dual-stack cluster on host-gw: lab/topologies/dualstack.yml, two Debian 12 system nodes
+on one segment with IPv4 and static IPv6 underlay addresses (node_facts finds the IPv6
+ones; the inventory names none).
+
+The lab first runs as an IPv4 cluster; IPv6 is then added to the running cluster while a
+pod pings across it (no IPv4 packet may be lost, no IPv4 lease may move). Then both
+families answer full-size DF pings with TTL / hop limit 62, IPv6 pod packets cross the
+underlay bare, a drifted IPv6 route is put back, a node that takes its IPv6 configuration
+from router advertisements (radvd on the segment) keeps taking them with forwarding on,
+and a real reboot restores both families with no run in between.
+"""
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from labhelpers import BIN, in_node_namespaces, in_pod_network, ns_of, playbook, recap, restorable_state, run, running_lab, sh
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="needs root: builds a lab")]
+
+LAB = "dualstack"
+IPV4_ONLY = '{"routednet_cluster_cidr": "172.16.0.0/12"}'
+DOCKER1_V6, DOCKER2_V6 = "fd00:10:244:1::2", "fd00:10:244:2::2"
+# radvd on the segment advertises a default route that lasts 8 s unless the next
+# advertisement (every 3-4 s) renews it, and a prefix for addresses: node1 takes them
+# (accept_ra 1, the kernel's default), node2 does not (accept_ra 0).
+RADVD_CONF = """interface br0 {
+    AdvSendAdvert on;
+    MinRtrAdvInterval 3;
+    MaxRtrAdvInterval 4;
+    AdvDefaultLifetime 8;
+    prefix 2001:db8:ff::/64 { AdvOnLink on; AdvAutonomous on; AdvValidLifetime 60; AdvPreferredLifetime 60; };
+};
+"""
+
+
+def play(inventory, name, *extra):
+    res = playbook(os.path.join("playbooks", name), "-i", str(inventory), *extra)
+    assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-2000:]
+    return res.stdout
+
+
+def accept_ra(node):
+    return sh("ip", "netns", "exec", ns_of(LAB, node), "cat", "/proc/sys/net/ipv6/conf/eth0/accept_ra").strip()
+
+
+def ra_default_route(node):
+    return [line for line in sh("ip", "-n", ns_of(LAB, node), "-6", "route", "show", "default").splitlines() if "proto ra" in line]
+
+
+@contextlib.contextmanager
+def advertising(directory):
+    """radvd on the lab segment's bridge for the block (it needs forwarding in its own
+    namespace, the segment's, which has no other interface)."""
+    segment = "rnlab-%s-seg-lan1" % LAB
+    conf, pid = os.path.join(str(directory), "radvd.conf"), os.path.join(str(directory), "radvd.pid")
+    with open(conf, "w") as handle:
+        handle.write(RADVD_CONF)
+    sh("ip", "netns", "exec", segment, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+    sh("ip", "netns", "exec", segment, "radvd", "-C", conf, "-p", pid)
+    try:
+        yield
+    finally:
+        with open(pid) as handle:
+            os.kill(int(handle.read()), signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("dualstack")
+    with running_lab(LAB, "dualstack.yml", directory / "hosts.yml") as inventory:
+        sh("ip", "netns", "exec", ns_of(LAB, "node2"), "sysctl", "-qw", "net.ipv6.conf.eth0.accept_ra=0")
+        with advertising(directory):
+            deadline = time.time() + 20
+            while not ra_default_route("node1") and time.time() < deadline:
+                time.sleep(0.5)
+            assert ra_default_route("node1") and not ra_default_route("node2")
+            play(inventory, "hostgw.yml", "-e", IPV4_ONLY)
+            yield inventory
+
+
+def leases(inventory):
+    with open(os.path.join(os.path.dirname(str(inventory)), ".routednet-leases.yml")) as handle:
+        return yaml.safe_load(handle)
+
+
+def test_adding_ipv6_to_a_running_ipv4_cluster_loses_no_ipv4_packet_and_moves_no_lease(cluster):
+    before = leases(cluster)
+    assert "routednet_leases_v6" not in before, before
+    ping = subprocess.Popen(
+        in_pod_network(LAB, "node1", "docker1", "ping", "-n", "-i", "0.05", "172.18.0.2"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        time.sleep(1)
+        play(cluster, "hostgw.yml")
+        time.sleep(1)
+    finally:
+        ping.send_signal(signal.SIGINT)
+        out = ping.communicate(timeout=30)[0]
+    sent, received = map(int, re.search(r"(\d+) packets transmitted, (\d+) received", out).groups())
+    assert sent > 40 and received == sent, out[-2000:]
+
+    after = leases(cluster)
+    assert after["routednet_leases"] == before["routednet_leases"], after
+    assert after["routednet_leases_v6"] == {"node1": "fd00:10:244:1::/64", "node2": "fd00:10:244:2::/64"}, after
+
+    matrix = play(cluster, "verify.yml", "-e", "verify_full_size=true", "-e", "verify_expected_ttl=62")
+    ipv4, ipv6 = matrix.split("IPv4:", 1)[1].split("IPv6:", 1)
+    assert ipv4.count("62 direct") == 2 and ipv6.split("TASK", 1)[0].count("62 direct") == 2, matrix[-3000:]
+    again = play(cluster, "hostgw.yml")
+    assert [recap(again, node)["changed"] for node in ("node1", "node2")] == [0, 0], again[-3000:]
+    check = play(cluster, "hostgw.yml", "--check")
+    assert [recap(check, node)["changed"] for node in ("node1", "node2")] == [0, 0], check[-3000:]
+
+
+def test_a_node_that_takes_router_advertisements_keeps_taking_them_with_forwarding_on(cluster):
+    # node1 learns its default route from advertisements: accept_ra 2 keeps them with
+    # forwarding on, now and at boot; node2 takes none, so nothing of it was touched
+    assert accept_ra("node1") == "2" and accept_ra("node2") == "0"
+    files = {node: run(*in_node_namespaces(LAB, node, "cat", "/etc/sysctl.d/90-routednet.conf")).stdout.splitlines()[1:] for node in ("node1", "node2")}
+    assert files["node1"] == ["net.ipv4.ip_forward = 1", "-net.ipv6.conf.eth0.accept_ra = 2", "net.ipv6.conf.all.forwarding = 1"], files
+    assert files["node2"] == ["net.ipv4.ip_forward = 1", "net.ipv6.conf.all.forwarding = 1"], files
+    assert sh("ip", "netns", "exec", ns_of(LAB, "node1"), "cat", "/proc/sys/net/ipv6/conf/all/forwarding").strip() == "1"
+    # the advertised default route lasts 8 s: it is still there after 10 only if renewed
+    time.sleep(10)
+    assert ra_default_route("node1"), sh("ip", "-n", ns_of(LAB, "node1"), "-6", "route")
+    # and node1's IPv6 underlay address is its static one, not the one made from the prefix
+    routes = sh("ip", "-n", ns_of(LAB, "node2"), "-6", "route", "show", "proto", "201")
+    assert "fd00:10:244:1::/64 via fd00:192:168:245::168 dev eth0" in routes, routes
+
+
+def test_ipv6_pod_packets_cross_the_underlay_bare(cluster):
+    capture = subprocess.Popen(
+        in_node_namespaces(LAB, "node2", "timeout", "10", "tcpdump", "-l", "-n", "-c", "1", "-i", "eth0", "icmp6 and src host %s" % DOCKER1_V6),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)
+    pinged = run(*in_pod_network(LAB, "node1", "docker1", "ping", "-6", "-n", "-c", "2", "-W", "2", DOCKER2_V6))
+    out, err = capture.communicate(timeout=30)
+    assert pinged.returncode == 0 and "ttl=62" in pinged.stdout, pinged.stdout + pinged.stderr
+    assert re.search(r"IP6 %s > %s: ICMP6, echo request" % (re.escape(DOCKER1_V6), re.escape(DOCKER2_V6)), out), out + err
+
+
+def test_a_drifted_ipv6_route_is_put_back(cluster):
+    ns = ns_of(LAB, "node1")
+    sh("ip", "-n", ns, "-6", "route", "del", "fd00:10:244:2::/64")
+    out = play(cluster, "hostgw.yml", "--diff")
+    assert recap(out, "node1")["changed"] == 1 and recap(out, "node2")["changed"] == 0, out[-3000:]
+    assert "fd00:10:244:2::/64 via fd00:192:168:245::172 dev eth0 metric 1024" in sh("ip", "-n", ns, "-6", "route", "show", "proto", "201")
+
+
+def test_a_real_reboot_restores_both_families(cluster):
+    before = restorable_state(LAB, "node2")
+    assert before["ipv6"]["forwarding"] == "1" and "inet6 fd00:10:244:2::1/64" in " ".join(before["ipv6"]["addresses"]), before["ipv6"]
+    inode = os.stat("/run/netns/%s" % ns_of(LAB, "node2")).st_ino
+    rebooted = run(os.path.join(BIN, "ansible"), "node2", "-i", str(cluster), "-m", "ansible.builtin.reboot", "-a", "reboot_timeout=180")
+    assert rebooted.returncode == 0, rebooted.stdout[-3000:] + rebooted.stderr[-2000:]
+    # a fresh network namespace: only the boot restore can have put both families back
+    assert os.stat("/run/netns/%s" % ns_of(LAB, "node2")).st_ino != inode
+    assert restorable_state(LAB, "node2") == before
+    matrix = play(cluster, "verify.yml", "-e", "verify_expected_ttl=62")
+    assert matrix.count("62 direct") == 4, matrix[-3000:]
+
+
+def test_decommission_takes_both_families_away(cluster):
+    play(cluster, "decommission.yml", "-e", "routednet_decommission=node2")
+    node1, node2 = ns_of(LAB, "node1"), ns_of(LAB, "node2")
+    assert sh("ip", "-n", node1, "-6", "route", "show", "proto", "201") == "", "node1 still routes node2's IPv6 pods"
+    assert sh("ip", "-n", node2, "-6", "route", "show", "proto", "201") == sh("ip", "-n", node2, "-4", "route", "show", "proto", "201") == ""
+    assert sh("ip", "-n", node2, "-6", "-o", "addr", "show", "scope", "global").split()[3] == "fd00:192:168:245::172/64"
+    assert len(sh("ip", "-n", node2, "-6", "-o", "addr", "show", "scope", "global").splitlines()) == 1
+    assert run(*in_node_namespaces(LAB, "node2", "ls", "/etc/sysctl.d/90-routednet.conf")).returncode != 0
+    assert "node2" not in leases(cluster)["routednet_leases_v6"] and "node2" not in leases(cluster)["routednet_leases"]
