@@ -362,15 +362,7 @@ def empty_group(inventory):
 
 
 CATALOGUE += [
-    # issue 20: IPv6 is provisioned on host-gw; VXLAN and hybrid refuse it until they carry it
-    (
-        "IPv6 pod network on a backend that does not provision it yet",
-        "vxlan",
-        {"routednet_cluster_cidr": ["172.16.0.0/12", "fd00:10:244::/56"]},
-        {},
-        None,
-        "all: routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56, and routednet_backend=vxlan does not provision IPv6 pod networks yet",
-    ),
+    # issue 20: IPv6 pods
     (
         "IPv6 pods on host-gw over an IPv4-only underlay",
         "hostgw",

@@ -11,6 +11,7 @@ and a real reboot restores both families with no run in between.
 """
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -110,9 +111,8 @@ def test_adding_ipv6_to_a_running_ipv4_cluster_loses_no_ipv4_packet_and_moves_no
     assert after["routednet_leases"] == before["routednet_leases"], after
     assert after["routednet_leases_v6"] == {"node1": "fd00:10:244:1::/64", "node2": "fd00:10:244:2::/64"}, after
 
-    matrix = play(cluster, "verify.yml", "-e", "verify_full_size=true", "-e", "verify_expected_ttl=62")
-    ipv4, ipv6 = matrix.split("IPv4:", 1)[1].split("IPv6:", 1)
-    assert ipv4.count("62 direct") == 2 and ipv6.split("TASK", 1)[0].count("62 direct") == 2, matrix[-3000:]
+    ipv4, ipv6 = grids(play(cluster, "verify.yml", "-e", "verify_full_size=true", "-e", "verify_expected_ttl=62"))
+    assert ipv4.count("62 direct") == 2 and ipv6.count("62 direct") == 2, ipv4 + ipv6
     again = play(cluster, "hostgw.yml")
     assert [recap(again, node)["changed"] for node in ("node1", "node2")] == [0, 0], again[-3000:]
     check = play(cluster, "hostgw.yml", "--check")
@@ -136,17 +136,8 @@ def test_a_node_that_takes_router_advertisements_keeps_taking_them_with_forwardi
 
 
 def test_ipv6_pod_packets_cross_the_underlay_bare(cluster):
-    capture = subprocess.Popen(
-        in_node_namespaces(LAB, "node2", "timeout", "10", "tcpdump", "-l", "-n", "-c", "1", "-i", "eth0", "icmp6 and src host %s" % DOCKER1_V6),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(1.5)
-    pinged = run(*in_pod_network(LAB, "node1", "docker1", "ping", "-6", "-n", "-c", "2", "-W", "2", DOCKER2_V6))
-    out, err = capture.communicate(timeout=30)
-    assert pinged.returncode == 0 and "ttl=62" in pinged.stdout, pinged.stdout + pinged.stderr
-    assert re.search(r"IP6 %s > %s: ICMP6, echo request" % (re.escape(DOCKER1_V6), re.escape(DOCKER2_V6)), out), out + err
+    seen = capture("node2", "icmp6 and src host %s" % DOCKER1_V6, lambda: ping6("node1", "docker1", DOCKER2_V6))
+    assert re.search(r"IP6 %s > %s: ICMP6, echo request" % (re.escape(DOCKER1_V6), re.escape(DOCKER2_V6)), seen), seen
 
 
 def test_a_drifted_ipv6_route_is_put_back(cluster):
@@ -155,6 +146,68 @@ def test_a_drifted_ipv6_route_is_put_back(cluster):
     out = play(cluster, "hostgw.yml", "--diff")
     assert recap(out, "node1")["changed"] == 1 and recap(out, "node2")["changed"] == 0, out[-3000:]
     assert "fd00:10:244:2::/64 via fd00:192:168:245::172 dev eth0 metric 1024" in sh("ip", "-n", ns, "-6", "route", "show", "proto", "201")
+
+
+def capture(node, bpf, then, *tcpdump_args):
+    """What tcpdump on ``node``'s underlay saw while ``then()`` ran."""
+    proc = subprocess.Popen(
+        in_node_namespaces(LAB, node, "timeout", "10", "tcpdump", "-l", "-n", "-c", "1", *tcpdump_args, "-i", "eth0", bpf),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)
+    then()
+    out, err = proc.communicate(timeout=30)
+    return out + err
+
+
+def ping6(node, pod, address):
+    res = run(*in_pod_network(LAB, node, pod, "ping", "-6", "-n", "-c", "2", "-W", "2", address))
+    assert res.returncode == 0 and "ttl=62" in res.stdout, res.stdout + res.stderr
+    return res
+
+
+def grids(matrix):
+    """(IPv4 grid, IPv6 grid) of verify's output."""
+    ipv4, ipv6 = matrix.split("IPv4:", 1)[1].split("IPv6:", 1)
+    return ipv4, ipv6.split("TASK", 1)[0]
+
+
+def test_vxlan_carries_both_families_through_one_vtep_over_the_ipv4_underlay(cluster):
+    play(cluster, "vxlan.yml")
+    ipv4, ipv6 = grids(play(cluster, "verify.yml", "-e", "verify_full_size=true", "-e", "verify_expected_ttl=62"))
+    assert ipv4.count("62 vxlan") == 2 and ipv6.count("62 vxlan") == 2, ipv4 + ipv6
+    seen = capture("node2", "udp port 8472", lambda: ping6("node1", "docker1", DOCKER2_V6), "-T", "vxlan")
+    pattern = r"IP 192\.168\.245\.168\.\d+ > 192\.168\.245\.172\.8472: VXLAN, flags \[I\] \(0x08\), vni 1\s*IP6 %s > %s: ICMP6, echo request"
+    assert re.search(pattern % (re.escape(DOCKER1_V6), re.escape(DOCKER2_V6)), seen), seen
+    # node2's pods via its VTEP's link-local address, which node1 maps to its MAC for good
+    vtep = json.loads(sh("ip", "-j", "-n", ns_of(LAB, "node2"), "addr", "show", "dev", "vxlan-routednet"))[0]
+    link_local = next(a["local"] for a in vtep["addr_info"] if a["local"].startswith("fe80:"))
+    neighbours = sh("ip", "-n", ns_of(LAB, "node1"), "-6", "neigh", "show", "nud", "permanent")
+    assert neighbours == "%s dev vxlan-routednet lladdr %s PERMANENT \n" % (link_local, vtep["address"]), neighbours
+    routes = sh("ip", "-n", ns_of(LAB, "node1"), "-6", "route", "show", "proto", "201")
+    assert "fd00:10:244:2::/64 via %s dev vxlan-routednet metric 1024" % link_local in routes, routes
+    check = play(cluster, "vxlan.yml", "--check")
+    assert [recap(check, node)["changed"] for node in ("node1", "node2")] == [0, 0], check[-3000:]
+
+
+def test_hybrid_routes_each_family_of_a_pair_on_its_own(cluster):
+    """Without an IPv6 address on node2's segment the pair still shares its IPv4 one:
+    hybrid routes their IPv4 pods directly and tunnels their IPv6 pods."""
+    node2, address = ns_of(LAB, "node2"), "fd00:192:168:245::172/64"
+    sh("ip", "-n", node2, "addr", "del", address, "dev", "eth0")
+    try:
+        play(cluster, "hybrid.yml")
+        ipv4, ipv6 = grids(play(cluster, "verify.yml", "-e", "verify_full_size=true", "-e", "verify_expected_ttl=62"))
+        assert ipv4.count("62 direct") == 2 and ipv6.count("62 vxlan") == 2, ipv4 + ipv6
+    finally:
+        sh("ip", "-n", node2, "addr", "add", address, "dev", "eth0", "nodad")
+    play(cluster, "hybrid.yml")
+    ipv4, ipv6 = grids(play(cluster, "verify.yml", "-e", "verify_expected_ttl=62"))
+    assert ipv4.count("62 direct") == 2 and ipv6.count("62 direct") == 2, ipv4 + ipv6
+    # the tunnelled pair's IPv6 neighbour went with it
+    assert sh("ip", "-n", ns_of(LAB, "node1"), "-6", "neigh", "show", "nud", "permanent") == ""
 
 
 def test_a_real_reboot_restores_both_families(cluster):

@@ -97,6 +97,27 @@ ENTRIES = [
         [("NDA_DST", "10.244.2.0")],
     ),
     (
+        "an IPv6 neighbour (the peer VTEP's link-local address)",
+        lambda: bulk.neighbour_message(5, "fe80::8403:1aff:fec1:8998", "86:03:1a:c1:89:98"),
+        ndmsg,
+        {"family": 10, "ifindex": 5, "state": 0x80, "flags": 0, "ndm_type": 0},
+        [("NDA_DST", "fe80::8403:1aff:fec1:8998"), ("NDA_LLADDR", "86:03:1a:c1:89:98")],
+    ),
+    (
+        "its delete",
+        lambda: bulk.neighbour_message(5, "fe80::8403:1aff:fec1:8998"),
+        ndmsg,
+        {"family": 10, "ifindex": 5, "state": 0x80, "flags": 0, "ndm_type": 0},
+        [("NDA_DST", "fe80::8403:1aff:fec1:8998")],
+    ),
+    (
+        "an FDB entry behind an IPv6 underlay address",
+        lambda: bulk.fdb_message(9, "aa:bb:cc:dd:ee:0f", "fd00:192:168:245::172"),
+        ndmsg,
+        {"family": AF_BRIDGE, "ifindex": 9, "state": 0x80, "flags": 2, "ndm_type": 0},
+        [("NDA_LLADDR", "aa:bb:cc:dd:ee:0f"), ("NDA_DST", "fd00:192:168:245::172")],
+    ),
+    (
         "an FDB entry: the MAC behind the peer's underlay address",
         lambda: bulk.fdb_message(9, "aa:bb:cc:dd:ee:0f", "192.168.1.12"),
         ndmsg,

@@ -6,7 +6,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.routednet.fabric.plugins.module_utils.plan import node_document, planning
+from ansible_collections.routednet.fabric.plugins.module_utils.plan import adjacency, node_document, planning
 from ansible_collections.routednet.fabric.plugins.module_utils.state import document_steps, saved_state, state_steps
 
 with open(os.path.join(os.path.dirname(__file__), "test_node_document.yaml")) as handle:
@@ -99,3 +99,48 @@ def test_the_saved_document_keeps_nothing_of_this_runs_clean_up():
     assert kept["departed_pods"] == [] and kept["other_tunnels"] == [] and set(kept["renamed"].values()) == {None}
     assert [step for step in document_steps.steps(kept) if not step["save"]] == []
     assert document_steps.steps(kept) == [step for step in document_steps.steps(document) if step["save"]]
+
+
+def dual_stack_document(backend, underlay_v6, adjacency=None):
+    case = next(case for case in DATA["cases"] if case["topology"] == "dualstack")
+    return document_of(dict(case, settings={"routednet_backend": backend}, underlay_v6=underlay_v6, adjacency=adjacency))
+
+
+def test_vxlan_carries_ipv6_pods_through_the_same_vtep_via_the_peers_link_local_next_hop():
+    document = dual_stack_document("vxlan", {})
+    assert document["tunnel"]["addresses"] == ["172.17.0.0/32", "fd00:10:244:1::/128"]
+    # one FDB entry per peer serves both families' neighbours
+    assert document["entries"]["peers"] == [
+        {"ip": "172.18.0.0", "mac": "86:03:1a:c1:89:98", "dst": "192.168.245.172"},
+        {"ip": "fe80::8403:1aff:fec1:8998", "mac": "86:03:1a:c1:89:98", "dst": "192.168.245.172"},
+    ]
+    assert document["routes"]["routes"] == [
+        {"dst": "172.18.0.0/24", "via": "172.18.0.0", "dev": "vxlan-routednet", "onlink": True},
+        {"dst": "fd00:10:244:2::/64", "via": "fe80::8403:1aff:fec1:8998", "dev": "vxlan-routednet"},
+    ]
+
+
+ADJACENT = {"pairs": [{"nodes": ["node1", "node2"], "mode": adjacency.DIRECT}]}
+
+
+@pytest.mark.parametrize(
+    "underlay_v6, ipv6_route",
+    [
+        # both on one IPv6 prefix: direct in both families
+        (
+            {"node1": "fd00:192:168:245::168/64", "node2": "fd00:192:168:245::172/64"},
+            {"dst": "fd00:10:244:2::/64", "via": "fd00:192:168:245::172", "dev": "eth0"},
+        ),
+        # node2 without an IPv6 underlay address, or on another prefix: its IPv6 pods tunnelled
+        ({"node1": "fd00:192:168:245::168/64"}, {"dst": "fd00:10:244:2::/64", "via": "fe80::8403:1aff:fec1:8998", "dev": "vxlan-routednet"}),
+        (
+            {"node1": "fd00:192:168:245::168/64", "node2": "fd00:1::172/64"},
+            {"dst": "fd00:10:244:2::/64", "via": "fe80::8403:1aff:fec1:8998", "dev": "vxlan-routednet"},
+        ),
+    ],
+)
+def test_hybrid_decides_each_family_of_a_direct_pair_on_its_own(underlay_v6, ipv6_route):
+    document = dual_stack_document("hybrid", underlay_v6, adjacency=ADJACENT)
+    assert document["routes"]["routes"] == [{"dst": "172.18.0.0/24", "via": "192.168.245.172", "dev": "eth0"}, ipv6_route]
+    tunnelled = ipv6_route["dev"] == "vxlan-routednet"
+    assert document["entries"]["peers"] == ([{"ip": "fe80::8403:1aff:fec1:8998", "mac": "86:03:1a:c1:89:98", "dst": "192.168.245.172"}] if tunnelled else [])

@@ -138,16 +138,19 @@ def with_v6(identity, address):
     return node_view(identity, underlay_v6={"address": address, "cidr": address + "/64", "dev": "eth0", "source": "found"})
 
 
-def test_a_dual_stack_plan_is_provisioned_by_host_gw_and_refused_by_the_others_until_they_carry_ipv6():
+def test_a_dual_stack_plan_passes_on_every_backend_that_carries_ipv6():
     facts = {"n1": with_v6("a", "fd00:1::11"), "n2": with_v6("b", "fd00:1::12")}
-    found = check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, "hostgw")
-    assert found["refusal"] is None
-    assert found["underlay_v6"] == {"n1": "fd00:1::11", "n2": "fd00:1::12"}
-    found = check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, "vxlan")
-    assert found["refusal"].startswith(
-        "all: routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56, and routednet_backend=vxlan does not provision IPv6 pod networks yet (host-gw does"
-    )
-    assert found["refusal"].endswith("Nothing was changed.") and found["adjacency"] is None
+    for backend in ("hostgw", "vxlan", "hybrid"):
+        found = check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, backend)
+        assert found["refusal"] is None, (backend, found["refusal"])
+        assert found["underlay_v6"] == {"n1": "fd00:1::11/64", "n2": "fd00:1::12/64"}
+
+
+def test_vxlan_and_hybrid_carry_ipv6_pods_without_an_ipv6_underlay():
+    facts = {"n1": node_view("a", underlay_v6=None), "n2": node_view("b", underlay_v6=None)}
+    for backend in ("vxlan", "hybrid"):
+        found = check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, backend)
+        assert found["refusal"] is None and found["underlay_v6"] == {}, (backend, found["refusal"])
 
 
 def test_host_gw_ipv6_peers_must_share_the_ipv6_underlay_prefix():
@@ -169,5 +172,5 @@ def test_host_gw_ipv6_pods_need_an_ipv6_underlay_address_on_every_node():
         "stay (it has only fe80::a/64 link-local, 2001:db8::8a3f:1/64 temporary): give eth0 a static IPv6 address (or set "
         "routednet_underlay_ip_v6 to one of the host's), or choose vxlan, which carries IPv6 pods over the IPv4 underlay. Nothing was changed."
     )
-    # VXLAN carries IPv6 pods over the IPv4 underlay: not its refusal
-    assert "routes each node's IPv6 pods" not in check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, "vxlan")["refusal"]
+    # VXLAN carries IPv6 pods over the IPv4 underlay: no refusal
+    assert check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, "vxlan")["refusal"] is None

@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
+
 from ansible_collections.routednet.fabric.plugins.module_utils.mac import stable_mac
 
 NAME = "vxlan"
@@ -42,7 +44,8 @@ PAIRS = "vxlan"
 HYBRID_DEFAULT = True
 # pods see one MTU whichever peer they talk to; every pair is tunnelled
 MIXED = False
-# the address families it carries pods of, over an IPv4 or an IPv6 underlay
+# the address families it carries pods of (IPv6 pods over the IPv4 underlay: the same
+# VTEP, FDB and overhead; an IPv6 neighbour entry per peer)
 FAMILIES = (4, 6)
 
 
@@ -88,7 +91,22 @@ def entry(peer, info, address):
     return {"ip": address, "mac": vtep_mac(peer), "dst": info["underlay_ip"]}
 
 
-def route(peer, device):
-    """On-link through our VTEP via the peer's VTEP address: the network address of its
-    pod subnet, as flannel does (planning.tunnel_address)."""
+def ipv6_next_hop(node):
+    """The IPv6 next hop of ``node``'s pods through its VTEP: the link-local address the
+    kernel gives that VTEP from its MAC (EUI-64); our permanent neighbour entry maps it to
+    the MAC, whatever address the peer's VTEP really has. Link-local, as IPv6 next hops
+    are, not the peer's global VTEP address on-link: the kernel checks an on-link IPv6
+    gateway against the routes it has, and refuses to move a route onto the VTEP while the
+    host-gw route to that subnet still names the underlay (a switch replaces in place)."""
+    mac = bytearray.fromhex(vtep_mac(node).replace(":", ""))
+    mac[0] ^= 0x02  # (the universal/local bit, inverted in an interface identifier)
+    return str(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + bytes(mac[:3]) + b"\xff\xfe" + bytes(mac[3:])))
+
+
+def route(peer, device, family=4):
+    """Through our VTEP: for IPv4 on-link via the peer's VTEP address, the network address
+    of its pod subnet, as flannel does (planning.tunnel_address); for IPv6 via the peer
+    VTEP's link-local address (``peer`` then names the node: ``name``)."""
+    if family == 6:
+        return {"dst": peer["pod_cidr_v6"], "via": ipv6_next_hop(peer["name"]), "dev": device}
     return {"dst": peer["pod_cidr"], "via": peer["pod_cidr"].split("/")[0], "dev": device, "onlink": True}

@@ -25,14 +25,16 @@ PEER_SPEC = dict(ip=dict(type="str", required=True), mac=dict(type="str", requir
 
 
 def check_peers(peers):
+    """Canonical addresses (a peer's VTEP address ``ip`` and underlay address ``dst``, each
+    IPv4 or IPv6), or Failure naming the one that is none."""
     for peer in peers:
         for key in ("ip", "dst"):
             if ipv4.canonical_address(peer[key]):
                 continue
             try:
-                peer[key] = str(ipaddress.IPv4Address(peer[key]))
+                peer[key] = str(ipaddress.ip_address(peer[key]))
             except ValueError:
-                raise Failure("vxlan_fdb: peer %s %r is not an IPv4 address" % (key, peer[key])) from None
+                raise Failure("vxlan_fdb: peer %s %r is not an IP address" % (key, peer[key])) from None
         if not MAC_RE.match(peer["mac"]):
             raise Failure("vxlan_fdb: peer mac %r is not a MAC address" % peer["mac"])
     ips = [p["ip"] for p in peers]

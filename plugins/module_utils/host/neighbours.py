@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Neighbour and FDB entries of one VTEP: read, compare as sets, apply.
 
-Only permanent IPv4 neighbour entries and FDB entries with a remote (dst) on
-the collection's own VTEP are considered; entries on any other device are
+Only permanent neighbour entries (IPv4 and IPv6) and FDB entries with a remote (dst)
+on the collection's own VTEP are considered; entries on any other device are
 never read, let alone changed.
 """
 
@@ -21,9 +21,10 @@ ENOENT = 2
 def read_entries(channel, index):
     """({ip: mac} of permanent neighbours, {(mac, dst)} of remote FDB entries) on a device."""
     neighbours = {}
-    for state, _flags, ip, mac in channel.neighbours(index):
-        if state & NUD_PERMANENT and ip and mac:
-            neighbours[ip] = mac
+    for family in (bulk.AF_INET, bulk.AF_INET6):
+        for state, _flags, ip, mac in channel.neighbours(index, family=family):
+            if state & NUD_PERMANENT and ip and mac:
+                neighbours[ip] = mac
     fdb = set()
     for _state, _flags, dst, mac in channel.neighbours(index, family=bulk.AF_BRIDGE):
         if dst and mac:

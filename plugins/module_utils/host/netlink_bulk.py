@@ -154,22 +154,32 @@ def _route_parts(kind, table, proto, metric, via, oif, onlink):
     return _ROUTE_PARTS[key]
 
 
-# ndmsg, then attributes: NDA_DST (4 bytes), NDA_LLADDR (6 bytes, padded to 8)
+# ndmsg, then attributes: NDA_DST (4 or 16 bytes), NDA_LLADDR (6 bytes, padded to 8)
 NEIGHBOUR = struct.Struct("=BxxxiHBB HH4s HH6sxx")
 NEIGHBOUR_DEL = struct.Struct("=BxxxiHBB HH4s")
+NEIGHBOUR6 = struct.Struct("=BxxxiHBB HH16s HH6sxx")
+NEIGHBOUR6_DEL = struct.Struct("=BxxxiHBB HH16s")
 FDB = struct.Struct("=BxxxiHBB HH6sxx HH4s")
+FDB6 = struct.Struct("=BxxxiHBB HH6sxx HH16s")
 
 
 def neighbour_message(index, ip, mac=None):
-    """A permanent IPv4 neighbour entry on device ``index`` (RTM_NEWNEIGH body; without
-    ``mac``, the RTM_DELNEIGH body)."""
+    """A permanent neighbour entry (IPv4 or IPv6, by ``ip``) on device ``index``
+    (RTM_NEWNEIGH body; without ``mac``, the RTM_DELNEIGH body)."""
+    if ":" in ip:
+        if mac is None:
+            return NEIGHBOUR6_DEL.pack(AF_INET6, index, NUD_PERMANENT, 0, 0, 20, NDA_DST, _ip(ip))
+        return NEIGHBOUR6.pack(AF_INET6, index, NUD_PERMANENT, 0, 0, 20, NDA_DST, _ip(ip), 10, NDA_LLADDR, _mac(mac))
     if mac is None:
         return NEIGHBOUR_DEL.pack(AF_INET, index, NUD_PERMANENT, 0, 0, 8, NDA_DST, _ip(ip))
     return NEIGHBOUR.pack(AF_INET, index, NUD_PERMANENT, 0, 0, 8, NDA_DST, _ip(ip), 10, NDA_LLADDR, _mac(mac))
 
 
 def fdb_message(index, mac, dst):
-    """A permanent FDB entry of a tunnel device: ``mac`` behind the remote end ``dst``."""
+    """A permanent FDB entry of a tunnel device: ``mac`` behind the remote end ``dst``
+    (an IPv4 or IPv6 underlay address)."""
+    if ":" in dst:
+        return FDB6.pack(AF_BRIDGE, index, NUD_PERMANENT, NTF_SELF, 0, 10, NDA_LLADDR, _mac(mac), 20, NDA_DST, _ip(dst))
     return FDB.pack(AF_BRIDGE, index, NUD_PERMANENT, NTF_SELF, 0, 10, NDA_LLADDR, _mac(mac), 8, NDA_DST, _ip(dst))
 
 

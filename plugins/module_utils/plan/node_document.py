@@ -15,6 +15,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
+
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
 from ansible_collections.routednet.fabric.plugins.module_utils.mac import stable_mac
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency import direct_peers
@@ -41,34 +43,61 @@ def _direct(plan, node, backend, encap, adjacency):
     return set(peer for peer, _info in peers(plan, node)) if encap.TUNNEL_KIND is None else set()
 
 
-def peer_routes(plan, node, backend_name, hybrid_encap=None, device=None, underlay_dev=None, adjacency=None, underlay_v6=None):
+def _direct_v6(direct, node, underlay_v6):
+    """The direct peers whose IPv6 pods are routed directly too: those whose IPv6 underlay
+    address (``underlay_v6``: node -> "address/prefix") is on this node's IPv6 prefix and
+    the other way round. (host-gw refuses any other pair; hybrid tunnels their IPv6 pods.)"""
+    if node not in (underlay_v6 or {}):
+        return set()
+    own = ipaddress.IPv6Interface(underlay_v6[node])
+    found = set()
+    for peer in direct:
+        theirs = ipaddress.IPv6Interface(underlay_v6[peer]) if peer in underlay_v6 else None
+        if theirs is not None and theirs.ip in own.network and own.ip in theirs.network:
+            found.add(peer)
+    return found
+
+
+def peer_routes(plan, node, backend_name, hybrid_encap=None, device=None, underlay_dev=None, adjacency=None, underlay_v6=None, direct_v6=None):
     """One route per peer's pod subnet: the direct (host-gw) one where the pair is direct,
     the tunnel's through ``device`` otherwise; in a dual-stack plan, then one per peer's
-    IPv6 pod subnet, direct via its IPv6 underlay address (``underlay_v6``: node -> the
-    address node_facts found, where the inventory pins none)."""
+    IPv6 pod subnet: direct via its IPv6 underlay address (``underlay_v6``: node ->
+    "address/prefix") where the pair is direct for IPv6 too (``direct_v6``; by default
+    every direct pair), through the tunnel otherwise."""
     backend, encap = backends.get(backend_name), backends.encapsulation(backend_name, hybrid_encap)
     direct = _direct(plan, node, backend, encap, adjacency)
     direct_route = backends.DIRECT.route
     found = [direct_route(info, underlay_dev) if peer in direct else encap.route(info, device) for peer, info in peers(plan, node)]
     if plan.get("cluster_cidr_v6"):
-        found += [direct_route(with_underlay_v6(peer, info, underlay_v6), underlay_dev, family=6) for peer, info in peers(plan, node) if peer in direct]
+        direct_v6 = direct if direct_v6 is None else direct_v6
+        for peer, info in peers(plan, node):
+            if peer in direct_v6:
+                found.append(direct_route(with_underlay_v6(peer, info, underlay_v6), underlay_dev, family=6))
+            elif encap.TUNNEL_KIND and 6 in encap.FAMILIES:
+                found.append(encap.route(dict(info, name=peer), device, family=6))
     return found
 
 
 def with_underlay_v6(name, info, underlay_v6):
     """``info`` (a node's part of the plan) with its IPv6 underlay address: the inventory's,
-    else the one node_facts found (``underlay_v6``: node -> address)."""
-    return dict(info, underlay_ip_v6=info.get("underlay_ip_v6") or (underlay_v6 or {}).get(name))
+    else the one node_facts found (``underlay_v6``: node -> "address/prefix")."""
+    found = (underlay_v6 or {}).get(name)
+    return dict(info, underlay_ip_v6=info.get("underlay_ip_v6") or (found.split("/")[0] if found else None))
 
 
-def peer_entries(plan, node, backend_name, hybrid_encap=None, adjacency=None):
-    """The tunnel's entry per tunnelled peer (VXLAN: neighbour + FDB); None when the
-    backend's tunnel keeps no per-peer entries (host-gw, IPIP)."""
+def peer_entries(plan, node, backend_name, hybrid_encap=None, adjacency=None, direct_v6=None):
+    """The tunnel's entry per tunnelled peer (VXLAN: neighbour + FDB), then in a dual-stack
+    plan per peer whose IPv6 pods are tunnelled (an IPv6 neighbour; its FDB entry is the
+    IPv4 one's) for the next hop its IPv6 routes name; None when the backend's tunnel keeps no per-peer entries (host-gw, IPIP)."""
     backend, encap = backends.get(backend_name), backends.encapsulation(backend_name, hybrid_encap)
     if not getattr(encap, "entry", None):
         return None
     direct = _direct(plan, node, backend, encap, adjacency)
-    return [encap.entry(peer, info, tunnel_address(info)) for peer, info in peers(plan, node) if peer not in direct]
+    found = [encap.entry(peer, info, tunnel_address(info)) for peer, info in peers(plan, node) if peer not in direct]
+    if plan.get("cluster_cidr_v6") and 6 in encap.FAMILIES:
+        direct_v6 = direct if direct_v6 is None else direct_v6
+        found += [encap.entry(peer, info, encap.ipv6_next_hop(peer)) for peer, info in peers(plan, node) if peer not in direct_v6]
+    return found
 
 
 def _renamed(saved, bridge, sysctl_file, table):
@@ -106,13 +135,17 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None, underlay_v6=None):
     theirs = set(ns for ns, owner in (facts.get("netns_found") or {}).items() if owner == "theirs")
     departed = sorted(set(facts.get("saved_pods") or []) - planned - theirs)
 
+    dual = bool(plan.get("cluster_cidr_v6"))
     tunnel, device_name = None, None
     if encap.TUNNEL_KIND:
         tunnel = encap.device(node, settings, info["underlay_ip"], underlay_dev, mtu, tunnel_address(info))
+        if dual and 6 in encap.FAMILIES:
+            # (the source of what the node itself sends to remote IPv6 pods)
+            tunnel["addresses"].append(tunnel_address(info, 6) + "/128")
         device_name = tunnel["name"]
-    entries = peer_entries(plan, node, name, hybrid_encap, adjacency)
+    direct_v6 = _direct_v6(_direct(plan, node, backend, encap, adjacency), node, underlay_v6) if dual else None
+    entries = peer_entries(plan, node, name, hybrid_encap, adjacency, direct_v6)
     in_use = [encap.TUNNEL_KIND] if encap.TUNNEL_KIND else []
-    dual = bool(plan.get("cluster_cidr_v6"))
     pod_keys = ("name", "host_ifname", "pod_ifname", "address") + (("address_v6",) if dual else ())
     firewall = {
         "state": "present" if strict_bool(settings["routednet_firewall"]) else "absent",
@@ -150,7 +183,7 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None, underlay_v6=None):
             # routes move onto the tunnel and prunes the rest after, so pairs keep talking
             "prune_after_routes": bool(backend.MIXED),
         },
-        "routes": {"routes": peer_routes(plan, node, name, hybrid_encap, device_name, underlay_dev, adjacency, underlay_v6), "prune": prune},
+        "routes": {"routes": peer_routes(plan, node, name, hybrid_encap, device_name, underlay_dev, adjacency, underlay_v6, direct_v6), "prune": prune},
         "other_tunnels": [kind for kind in backends.tunnel_kinds() if kind not in in_use],
         "firewall": firewall,
         "runtime_files": _runtime_files(plan, node, settings, mtu, facts),
@@ -169,11 +202,28 @@ def forget(plan_result, node):
         "node": node,
         "routes": [{"dst": info[key]} for _name, info in leaving for key in ("pod_cidr", "pod_cidr_v6") if info.get(key)],
         "entries": [
-            {"device": settings[backend.DEVICE_VARIABLE], "peers": [backend.entry(name, info, tunnel_address(info)) for name, info in leaving]}
+            {
+                "device": settings[backend.DEVICE_VARIABLE],
+                "peers": [
+                    backend.entry(name, info, _entry_address(backend, name, info, family)) for name, info in leaving for family in _families(info, backend)
+                ],
+            }
             for backend in keeps_entries
         ],
         "firewall": {"table": settings["routednet_firewall_table"], "drop_nodes": [info["underlay_ip"] for _name, info in leaving]},
     }
+
+
+def _entry_address(backend, name, info, family):
+    """The address a tunnel's entry for node ``name`` holds: its tunnel address (IPv4), its
+    IPv6 next hop (IPv6)."""
+    return tunnel_address(info) if family == 4 else backend.ipv6_next_hop(name)
+
+
+def _families(info, backend):
+    """The families of a node's pod subnets (``info``: its part of the plan) that
+    ``backend`` tunnels."""
+    return [family for family in backend.FAMILIES if info.get("pod_cidr" if family == 4 else "pod_cidr_v6")]
 
 
 def removal(plan_result, node):

@@ -97,10 +97,9 @@ def plan_report(plan, backend, devices, underlay_devs, encap=None, title="Routed
         summary.append(runtime_summary(settings))
     tables = [(header, rows)]
     if plan.get("cluster_cidr_v6"):
-        provisioned = "" if backend == backends.DIRECT.NAME else " (planned only: routednet_backend=%s does not provision IPv6 yet; host-gw does)" % backend
         summary.append(
-            "IPv6 beside IPv4: cluster CIDR %s, a /%s per node, each pod's address at its IPv4 address's offset%s"
-            % (plan["cluster_cidr_v6"], plan["subnet_prefix_v6"], provisioned)
+            "IPv6 beside IPv4: cluster CIDR %s, a /%s per node, each pod's address at its IPv4 address's offset"
+            % (plan["cluster_cidr_v6"], plan["subnet_prefix_v6"])
         )
         tables.append(_ipv6_table(plan))
     lines = list(summary)

@@ -585,11 +585,12 @@ def ping_targets(plan, node):
     return targets
 
 
-def tunnel_address(info):
+def tunnel_address(info, family=4):
     """The address of a node's tunnel device (VTEP or IPIP): the node subnet's network
-    address as a /32, as flannel does, so traffic the node itself sends to remote pods
-    has a source address the peers route back through the tunnel."""
-    return info["pod_cidr"].split("/")[0]
+    address as a /32 (its IPv6 subnet's as a /128 for ``family`` 6), as flannel does, so
+    traffic the node itself sends to remote pods has a source address the peers route
+    back through the tunnel."""
+    return info["pod_cidr" if family == 4 else "pod_cidr_v6"].split("/")[0]
 
 
 def peers(plan, node):

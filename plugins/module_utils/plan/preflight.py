@@ -87,12 +87,11 @@ def mtu_warning(pod_mtus):
 
 
 def ipv6_underlay_problems(plan, facts, backend):
-    """A dual-stack cluster on a backend whose peers route a node's pods via its underlay
-    address (host-gw, hybrid's direct pairs): every node without an IPv6 underlay address
-    (node_facts' underlay_v6), one line each, saying what its interface has instead."""
-    # (the backends that route some pairs directly are those whose routes go via the peer's
-    # underlay address)
-    if not plan.get("cluster_cidr_v6") or not backends.checks_pairs(backend):
+    """A dual-stack cluster on a backend whose peers route every node's pods via its
+    underlay address (host-gw): every node without an IPv6 underlay address (node_facts'
+    underlay_v6), one line each, saying what its interface has instead. (hybrid tunnels
+    the IPv6 pods of a pair that has no shared IPv6 prefix, so it needs none.)"""
+    if not plan.get("cluster_cidr_v6") or not backends.checks_pairs(backend) or backends.get(backend).MIXED:
         return []
     tunnels = " or ".join(backends.carrying(6, tunnels_only=True))
     problems = []
@@ -111,13 +110,14 @@ def ipv6_underlay_problems(plan, facts, backend):
 
 
 def underlay_v6_addresses(plan, facts):
-    """node -> its IPv6 underlay address (the inventory's, else the one node_facts found),
-    for a dual-stack plan; empty otherwise."""
+    """node -> its IPv6 underlay address as "address/prefix" (the inventory's pin or the one
+    node_facts found: node_facts returns either), for a dual-stack plan; empty otherwise."""
     if not plan.get("cluster_cidr_v6"):
         return {}
     found = {}
     for node, result in facts.items():
-        address = plan["nodes"][node].get("underlay_ip_v6") or (result.get("underlay_v6") or {}).get("address")
+        # (with its prefix: hybrid routes a pair's IPv6 pods directly only on a shared one)
+        address = (result.get("underlay_v6") or {}).get("cidr")
         if address:
             found[node] = address
     return found
@@ -154,13 +154,6 @@ def check_cluster(plan, settings, facts, backend, hybrid_encap=None):
     missing_v6 = ipv6_underlay_problems(plan, facts, backend)
     if missing_v6:
         found["refusal"] = "%s. %s" % (" | ".join(missing_v6), REFUSED)
-        return found
-    if plan.get("cluster_cidr_v6") and backend != backends.DIRECT.NAME:
-        found["refusal"] = (
-            "all: routednet_cluster_cidr lists the IPv6 CIDR %s, and routednet_backend=%s does not provision IPv6 pod networks yet "
-            "(%s does; playbooks/plan.yml shows the dual-stack plan); choose it, or leave the IPv6 CIDR out of routednet_cluster_cidr "
-            "to provision the IPv4 network. %s" % (plan["cluster_cidr_v6"], backend, backends.DIRECT.TITLE, REFUSED)
-        )
         return found
     off_segment = ipv6_pair_problems(facts, backend) if plan.get("cluster_cidr_v6") else []
     if off_segment:
