@@ -60,6 +60,18 @@ options:
     description: The IPv6 cluster CIDR of a cluster with IPv6 pods; pod-to-pod traffic inside it is accepted too.
     type: str
     version_added: 0.5.0
+  nodes_v6:
+    description:
+      - The IPv6 underlay address of every node, where the tunnel runs over the IPv6 underlay
+        (VXLAN with C(routednet_vxlan_underlay=ipv6)); its packets are accepted from these
+        to O(local_v6) only.
+    type: list
+    elements: str
+    version_added: 0.5.0
+  local_v6:
+    description: This node's IPv6 underlay address, with O(nodes_v6).
+    type: str
+    version_added: 0.5.0
   vxlan_port:
     description: UDP port of the VXLAN traffic to protect; omit it, or 0, when no VXLAN device is used.
     type: int

@@ -372,6 +372,22 @@ CATALOGUE += [
         "node1: routednet_backend=hostgw routes each node's IPv6 pods via its IPv6 underlay address, and node1 has no IPv6 address on eth0 that can stay",
     ),
     (
+        "VXLAN over an IPv6 underlay the nodes do not have",
+        "vxlan",
+        {"routednet_vxlan_underlay": "ipv6"},
+        {},
+        None,
+        "node1: routednet_vxlan_underlay=ipv6 runs each node's VTEP over its IPv6 underlay address, and node1 has no IPv6 address on eth0 that can stay",
+    ),
+    (
+        "a VXLAN underlay that is no address family",
+        "vxlan",
+        {"routednet_vxlan_underlay": "ipv5"},
+        {},
+        None,
+        "node1: routednet_vxlan_underlay=ipv5 is not ipv4 or ipv6; set ipv4 (the default)",
+    ),
+    (
         "a pinned IPv6 underlay address the node does not have",
         "vxlan",
         {"routednet_cluster_cidr": ["172.16.0.0/12", "fd00:10:244::/56"]},

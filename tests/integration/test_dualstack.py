@@ -192,6 +192,25 @@ def test_vxlan_carries_both_families_through_one_vtep_over_the_ipv4_underlay(clu
     assert [recap(check, node)["changed"] for node in ("node1", "node2")] == [0, 0], check[-3000:]
 
 
+def test_vxlan_over_the_ipv6_underlay_carries_both_families_70_bytes_short(cluster):
+    over_ipv6 = ("-e", "routednet_vxlan_underlay=ipv6")
+    play(cluster, "vxlan.yml", *over_ipv6)
+    vtep = sh("ip", "-d", "-n", ns_of(LAB, "node1"), "link", "show", "dev", "vxlan-routednet")
+    assert " mtu 1430 " in vtep and "vxlan id 1 local fd00:192:168:245::168 dev eth0 " in vtep, vtep
+    fdb = sh("bridge", "-n", ns_of(LAB, "node1"), "fdb", "show", "dev", "vxlan-routednet")
+    assert "dst fd00:192:168:245::172 self permanent" in fdb, fdb
+    # full-size DF pings of both families at 1430, the underlay's 1500 less 70
+    ipv4, ipv6 = grids(play(cluster, "verify.yml", "-e", "verify_full_size=true", "-e", "verify_expected_ttl=62"))
+    assert ipv4.count("62 vxlan") == 2 and ipv6.count("62 vxlan") == 2, ipv4 + ipv6
+    seen = capture("node2", "udp port 8472", lambda: ping6("node1", "docker1", DOCKER2_V6), "-T", "vxlan")
+    pattern = r"IP6 fd00:192:168:245::168\.\d+ > fd00:192:168:245::172\.8472: VXLAN, flags \[I\] \(0x08\), vni 1\s*IP6 %s > %s: ICMP6, echo request"
+    assert re.search(pattern % (re.escape(DOCKER1_V6), re.escape(DOCKER2_V6)), seen), seen
+    firewall = run(*in_node_namespaces(LAB, "node2", "nft", "list", "table", "inet", "routednet")).stdout
+    assert 'udp dport 8472 iifname "eth0" ip6 saddr @nodes6 ip6 daddr fd00:192:168:245::172 accept' in firewall, firewall
+    check = play(cluster, "vxlan.yml", "--check", *over_ipv6)
+    assert [recap(check, node)["changed"] for node in ("node1", "node2")] == [0, 0], check[-3000:]
+
+
 def test_hybrid_routes_each_family_of_a_pair_on_its_own(cluster):
     """Without an IPv6 address on node2's segment the pair still shares its IPv4 one:
     hybrid routes their IPv4 pods directly and tunnels their IPv6 pods."""

@@ -45,11 +45,17 @@ def test_the_others_read_the_table():
     # the variable naming each tunnel's device, in the settings checks
     assert settings.TUNNEL_DEVICE == {"vxlan": "routednet_vxlan_device", "ipip": "routednet_ipip_device"}
     # the pods' MTU the preview shows
-    assert [plan_report._mtu(name, "ipip") for name in ("hostgw", "vxlan", "ipip", "hybrid")] == [
+    assert [plan_report._mtu(name, "ipip", {}) for name in ("hostgw", "vxlan", "ipip", "hybrid")] == [
         "underlay MTU",
         "underlay MTU - 50",
         "underlay MTU - 20",
         "underlay MTU - 20",
+    ]
+    over_ipv6 = {"routednet_vxlan_underlay": "ipv6"}
+    assert [plan_report._mtu(name, "vxlan", over_ipv6) for name in ("hostgw", "vxlan", "hybrid")] == [
+        "underlay MTU",
+        "underlay MTU - 70 (the tunnel over the IPv6 underlay)",
+        "underlay MTU - 70 (the tunnel over the IPv6 underlay)",
     ]
 
 
@@ -71,7 +77,7 @@ def test_a_backends_route_to_a_peers_pods(name, device, route):
 
 def test_the_shared_code_reads_what_moved_into_the_backend_files():
     # the settings checks: each tunnel's cluster-wide numbers and its device's name
-    assert settings.CLUSTER_WIDE[-2:] == ("routednet_vxlan_vni", "routednet_vxlan_port")
+    assert settings.CLUSTER_WIDE[-3:] == ("routednet_vxlan_vni", "routednet_vxlan_port", "routednet_vxlan_underlay")
     assert settings.DEVICE_NAMES == ("routednet_bridge_name", "routednet_vxlan_device", "routednet_ipip_device")
     # what a tunnel device cannot change in place
     assert sorted(tunnels.IMMUTABLE) == ["ipip", "vxlan"] and sorted(tunnels.IMMUTABLE["ipip"]) == ["dev", "local"]

@@ -45,6 +45,22 @@ def test_a_dual_stack_node_forwards_ipv6_pods_inside_the_ipv6_cluster_cidr_too()
     assert not [line for line in described() if "ip6" in line]
 
 
+def test_vxlan_over_the_ipv6_underlay_only_from_the_nodes_ipv6_addresses():
+    lines = described(vxlan_port=8472, nodes_v6=["fd00:1::12", "fd00:1::11"], local_v6="fd00:1::11")
+    assert "set nodes6 { fd00:1::11, fd00:1::12 }" in lines
+    assert [line for line in lines if line.startswith("input:")] == [
+        "input: udp dport 8472 iifname eth0 ip saddr @nodes ip daddr 192.168.32.246 accept",
+        "input: udp dport 8472 iifname eth0 ip6 saddr @nodes6 ip6 daddr fd00:1::11 accept",
+        "input: udp dport 8472 counter drop",
+    ]
+    # a node that left goes from either set
+    table = nft.ruleset(
+        "routednet", NODES, "172.240.0.0/12", 8472, underlay_dev="eth0", local="192.168.32.246", nodes_v6=["fd00:1::12", "fd00:1::11"], local_v6="fd00:1::11"
+    )
+    kept = [nft.without_nodes(obj, ["fd00:1::12"]) for obj in table]
+    assert "set nodes6 { fd00:1::11 }" in nft.lines(kept).splitlines()
+
+
 def test_comparison_ignores_handles_metadata_and_element_order():
     wanted = nft.ruleset("routednet", NODES, "172.240.0.0/12", vxlan_port=8472)
     listed = [{"metainfo": {"version": "1.0.6"}}]

@@ -144,3 +144,15 @@ def test_hybrid_decides_each_family_of_a_direct_pair_on_its_own(underlay_v6, ipv
     assert document["routes"]["routes"] == [{"dst": "172.18.0.0/24", "via": "192.168.245.172", "dev": "eth0"}, ipv6_route]
     tunnelled = ipv6_route["dev"] == "vxlan-routednet"
     assert document["entries"]["peers"] == ([{"ip": "fe80::8403:1aff:fec1:8998", "mac": "86:03:1a:c1:89:98", "dst": "192.168.245.172"}] if tunnelled else [])
+
+
+def test_vxlan_over_the_ipv6_underlay_names_the_nodes_ipv6_underlay_addresses():
+    case = next(case for case in DATA["cases"] if case["topology"] == "dualstack")
+    document = document_of(dict(case, settings={"routednet_backend": "vxlan", "routednet_vxlan_underlay": "ipv6"}))
+    assert document["tunnel"]["local"] == "fd00:192:168:245::168"
+    assert [peer["dst"] for peer in document["entries"]["peers"]] == ["fd00:192:168:245::172", "fd00:192:168:245::172"]
+    firewall = document["firewall"]
+    assert (firewall["nodes_v6"], firewall["local_v6"]) == (["fd00:192:168:245::168", "fd00:192:168:245::172"], "fd00:192:168:245::168")
+    # over the IPv4 underlay, the IPv4 one
+    assert dual_stack_document("vxlan", case["underlay_v6"])["tunnel"]["local"] == "192.168.245.168"
+    assert "nodes_v6" not in dual_stack_document("vxlan", case["underlay_v6"])["firewall"]

@@ -59,6 +59,20 @@ def carrying(family, tunnels_only=False):
     return sorted(name for name, backend in pool.items() if not backend.MIXED and family in backend.FAMILIES)
 
 
+def underlay_family(name, hybrid_encap, settings):
+    """The address family of the underlay the backend's tunnel runs over (4 without a
+    choice: IPIP; host-gw's routes name each peer's address of the pods' family)."""
+    encap = encapsulation(name, hybrid_encap)
+    return encap.underlay_family(settings) if hasattr(encap, "underlay_family") else 4
+
+
+def overhead(name, hybrid_encap, settings):
+    """The bytes the backend's encapsulation adds to a pod packet, over the underlay a
+    node's ``settings`` choose."""
+    encap = encapsulation(name, hybrid_encap)
+    return encap.overhead(settings) if hasattr(encap, "overhead") else encap.OVERHEAD
+
+
 def crossing_l3(feature):
     """The tunnel backends that need no kernel ``feature`` (alternatives to offer)."""
     return sorted(name for name, backend in TUNNELS.items() if feature not in [need for need, _config in backend.KERNEL])

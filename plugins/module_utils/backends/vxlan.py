@@ -18,6 +18,8 @@ NAME = "vxlan"
 TITLE = "VXLAN"
 # outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
 OVERHEAD = 50
+# the same over an IPv6 underlay: outer IPv6 40 + UDP 8 + VXLAN 8 + inner Ethernet 14
+OVERHEAD_IPV6_UNDERLAY = 70
 KERNEL = (("vxlan", "CONFIG_VXLAN"),)
 TUNNEL_KIND = "vxlan"
 DEVICE_VARIABLE = "routednet_vxlan_device"
@@ -30,6 +32,8 @@ IMMUTABLE = {
     "dev": ("IFLA_VXLAN_LINK", "vxlan_link"),
     "learning": ("IFLA_VXLAN_LEARNING", "vxlan_learning"),
 }
+# a local address over an IPv6 underlay: the attribute and keyword that hold it instead
+LOCAL6 = ("IFLA_VXLAN_LOCAL6", "vxlan_local6")
 # the tunnel module's options only this kind takes, those it cannot do without, and
 # whether a recreated device gets its MAC back (its peers' entries name it)
 DEVICE_OPTIONS = ("vni", "mac")
@@ -37,6 +41,8 @@ DEVICE_REQUIRED = ("vni",)
 KEEPS_MAC = True
 # cluster-wide whole-number settings: (variable, lowest, highest)
 SETTINGS = (("routednet_vxlan_vni", 1, 16777215), ("routednet_vxlan_port", 1, 65535))
+# cluster-wide settings of a few words: (variable, choices)
+CHOICES = (("routednet_vxlan_underlay", ("ipv4", "ipv6")),)
 # UDP to routednet_vxlan_port, from the nodes' underlay addresses only
 FIREWALL = {"vxlan_port": True, "ipip": False}
 PAIRS = "vxlan"
@@ -47,6 +53,16 @@ MIXED = False
 # the address families it carries pods of (IPv6 pods over the IPv4 underlay: the same
 # VTEP, FDB and overhead; an IPv6 neighbour entry per peer)
 FAMILIES = (4, 6)
+
+
+def underlay_family(settings):
+    """The address family of the underlay the VTEP runs over (routednet_vxlan_underlay)."""
+    return 6 if settings.get("routednet_vxlan_underlay") == "ipv6" else 4
+
+
+def overhead(settings):
+    """What a packet gains through the VTEP over the underlay ``settings`` choose."""
+    return OVERHEAD_IPV6_UNDERLAY if underlay_family(settings) == 6 else OVERHEAD
 
 
 def vtep_mac(node):

@@ -26,6 +26,8 @@ MODULE_KWARGS = dict(
         drop_nodes=dict(type="list", elements="str"),
         cluster_cidr=dict(type="str"),
         cluster_cidr_v6=dict(type="str"),
+        nodes_v6=dict(type="list", elements="str"),
+        local_v6=dict(type="str"),
         vxlan_port=dict(type="int"),
         ipip=dict(type="bool", default=False),
         masquerade=dict(type="bool", default=False),
@@ -42,6 +44,8 @@ def _checked(p):
         ipaddress.IPv4Network(p["cluster_cidr"])
         if p.get("cluster_cidr_v6"):
             ipaddress.IPv6Network(p.get("cluster_cidr_v6"))
+        for address in (p.get("nodes_v6") or []) + ([p["local_v6"]] if p.get("local_v6") else []):
+            ipaddress.IPv6Address(address)
         for node in p["nodes"]:
             ipaddress.IPv4Address(node)
     except ValueError as exc:
@@ -113,6 +117,8 @@ def run(request):
                     p["underlay_dev"],
                     p["local"],
                     cluster_cidr_v6=p.get("cluster_cidr_v6"),
+                    nodes_v6=p.get("nodes_v6"),
+                    local_v6=p.get("local_v6"),
                 )
                 if present
                 else None

@@ -61,7 +61,7 @@ def remaker(ipr, msg, names):
     if backends.of_kind(kind).KEEPS_MAC:
         args["address"] = msg.get("address")
     settings = dict(ifalias=msg.get("ifalias") or "", state="up" if msg["flags"] & netlink.IFF_UP else "down")
-    addresses = links.ipv4_addresses(ipr, msg["index"])
+    addresses = links.addresses(ipr, msg["index"])
 
     def again():
         ipr.link("add", ifname=name, **args)

@@ -42,7 +42,8 @@ def plan_entries(current_neigh, current_fdb, peers, prune, state="present"):
             "neigh_set": [],
             "neigh_del": sorted(ip for ip in current_neigh if every or ip in want_neigh),
             "fdb_add": [],
-            "fdb_del": sorted(e for e in current_fdb if every or e in want_fdb),
+            # by the peer VTEP's MAC (each node's own): whichever underlay address it is behind
+            "fdb_del": sorted(e for e in current_fdb if every or e[0] in {mac for mac, _dst in want_fdb}),
             "neigh_wanted": {},
         }
     wanted_macs = {mac for mac, _dst in want_fdb}

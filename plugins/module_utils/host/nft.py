@@ -22,6 +22,8 @@ OUTPUT_JSON = 1 << 4
 OUTPUT_NUMERIC_PROTO = 1 << 7  # "4", not "ipencap"
 FAMILY = "inet"
 NODES_SET = "nodes"
+# the nodes' IPv6 underlay addresses, where a tunnel runs over IPv6
+NODES_V6_SET = "nodes6"
 
 
 class NftError(Exception):
@@ -120,23 +122,29 @@ def owner(objects):
     return THEIRS
 
 
-def _overlay_rules(head, match, underlay_dev, local):
+def _overlay_rules(head, match, underlay_dev, local, local_v6=None):
     """Overlay packets (``match``: VXLAN's port or IPIP's protocol) are accepted only as a
     peer sends them: in on the underlay interface, from a node's address, to this node's
-    underlay address; every other one is dropped. A pod (its packets come in on the
-    bridge) or a host elsewhere that forges a node's source address is dropped too."""
+    underlay address (over IPv6, ``local_v6``: from a node's IPv6 address to this node's);
+    every other one is dropped. A pod (its packets come in on the bridge) or a host
+    elsewhere that forges a node's source address is dropped too."""
     genuine = [match, _meta("iifname", underlay_dev), _match("ip", "saddr", "@" + NODES_SET), _match("ip", "daddr", local)]
-    return [
-        {"rule": dict(head, chain="input", expr=genuine + [{"accept": None}])},
-        {"rule": dict(head, chain="input", expr=[match, {"counter": None}, {"drop": None}])},
-    ]
+    rules = [{"rule": dict(head, chain="input", expr=genuine + [{"accept": None}])}]
+    if local_v6:
+        genuine_v6 = [match, _meta("iifname", underlay_dev), _match("ip6", "saddr", "@" + NODES_V6_SET), _match("ip6", "daddr", local_v6)]
+        rules.append({"rule": dict(head, chain="input", expr=genuine_v6 + [{"accept": None}])})
+    return rules + [{"rule": dict(head, chain="input", expr=[match, {"counter": None}, {"drop": None}])}]
 
 
-def ruleset(table, nodes, cluster_cidr, vxlan_port=None, ipip=False, masquerade=False, underlay_dev=None, local=None, cluster_cidr_v6=None):
+def ruleset(
+    table, nodes, cluster_cidr, vxlan_port=None, ipip=False, masquerade=False, underlay_dev=None, local=None, cluster_cidr_v6=None, nodes_v6=None, local_v6=None
+):
     """The objects of our table, in the form libnftables lists them (without handles).
 
     - input: VXLAN's UDP port and IPIP (protocol 4) only from the nodes' underlay addresses,
       on the underlay interface (``underlay_dev``), to this node's address (``local``);
+      with ``nodes_v6`` and ``local_v6`` (a VTEP over the IPv6 underlay) from the nodes'
+      IPv6 underlay addresses to this node's too;
     - forward: pod to pod inside the cluster CIDR accepted (and inside the IPv6 one,
       ``cluster_cidr_v6``, for a node with IPv6 pods);
     - postrouting (if masquerade): pod traffic leaving the cluster CIDR masqueraded.
@@ -145,11 +153,15 @@ def ruleset(table, nodes, cluster_cidr, vxlan_port=None, ipip=False, masquerade=
     objects = [
         {"table": {"family": FAMILY, "name": table}},
         {"set": dict(family=FAMILY, table=table, name=NODES_SET, type="ipv4_addr", elem=sorted(set(nodes), key=ipaddress.ip_address))},
+    ]
+    if nodes_v6:
+        objects.append({"set": dict(family=FAMILY, table=table, name=NODES_V6_SET, type="ipv6_addr", elem=sorted(set(nodes_v6), key=ipaddress.ip_address))})
+    objects += [
         {"chain": dict(family=FAMILY, table=table, name="input", type="filter", hook="input", prio=0, policy="accept")},
         {"chain": dict(family=FAMILY, table=table, name="forward", type="filter", hook="forward", prio=0, policy="accept")},
     ]
     if vxlan_port:
-        objects += _overlay_rules(head, _match("udp", "dport", vxlan_port), underlay_dev, local)
+        objects += _overlay_rules(head, _match("udp", "dport", vxlan_port), underlay_dev, local, local_v6)
     if ipip:
         objects += _overlay_rules(head, _match("ip", "protocol", 4), underlay_dev, local)
     inside = [_match("ip", "saddr", _prefix(cluster_cidr)), _match("ip", "daddr", _prefix(cluster_cidr))]
@@ -165,9 +177,9 @@ def ruleset(table, nodes, cluster_cidr, vxlan_port=None, ipip=False, masquerade=
 
 
 def without_nodes(obj, addresses):
-    """``obj`` with ``addresses`` taken out if it is our node set."""
+    """``obj`` with ``addresses`` taken out if it is one of our node sets."""
     body = obj.get("set")
-    if not body or body.get("name") != NODES_SET:
+    if not body or body.get("name") not in (NODES_SET, NODES_V6_SET):
         return obj
     return {"set": dict(body, elem=[e for e in body.get("elem") or [] if e not in set(addresses)])}
 

@@ -20,6 +20,9 @@ from ansible_collections.routednet.fabric.plugins.module_utils import backends
 # kind -> {our option: (IFLA_INFO_DATA attribute, pyroute2 create keyword)}
 IMMUTABLE = dict((backend.TUNNEL_KIND, backend.IMMUTABLE) for backend in backends.TUNNELS.values())
 
+# kind -> the (attribute, keyword) of an IPv6 local address, for the kinds that take one
+LOCAL6 = dict((backend.TUNNEL_KIND, backend.LOCAL6) for backend in backends.TUNNELS.values() if getattr(backend, "LOCAL6", None))
+
 # Kernel config option behind each kind, for the message when a kernel lacks it.
 KERNEL_CONFIG = dict(feature for backend in backends.TUNNELS.values() for feature in backend.KERNEL)
 
@@ -34,6 +37,8 @@ def current_settings(msg, kind, names):
             value = names.get(value)
         if option == "learning" and value is not None:
             value = bool(value)
+        if option == "local" and value is None and kind in LOCAL6 and data is not None:
+            value = data.get(LOCAL6[kind][0])  # (a device over an IPv6 underlay)
         found[option] = value
     return found
 
@@ -54,7 +59,8 @@ def create_args(kind, wanted, dev_index):
         if option == "learning":
             value = 1 if value else 0
         if value is not None:
-            args[keyword] = value
+            # (a local address over an IPv6 underlay goes in the kind's IPv6 attribute)
+            args[LOCAL6[kind][1] if option == "local" and ":" in str(value) and kind in LOCAL6 else keyword] = value
     return args
 
 

@@ -85,18 +85,27 @@ def with_underlay_v6(name, info, underlay_v6):
     return dict(info, underlay_ip_v6=info.get("underlay_ip_v6") or (found.split("/")[0] if found else None))
 
 
-def peer_entries(plan, node, backend_name, hybrid_encap=None, adjacency=None, direct_v6=None):
-    """The tunnel's entry per tunnelled peer (VXLAN: neighbour + FDB), then in a dual-stack
-    plan per peer whose IPv6 pods are tunnelled (an IPv6 neighbour; its FDB entry is the
-    IPv4 one's) for the next hop its IPv6 routes name; None when the backend's tunnel keeps no per-peer entries (host-gw, IPIP)."""
+def over_underlay(name, info, family, underlay_v6):
+    """``info`` (a node's part of the plan) as a tunnel over the underlay of ``family`` sees
+    it: over an IPv6 underlay its underlay address is its IPv6 one."""
+    return info if family == 4 else dict(info, underlay_ip=with_underlay_v6(name, info, underlay_v6)["underlay_ip_v6"])
+
+
+def peer_entries(plan, node, backend_name, hybrid_encap=None, adjacency=None, direct_v6=None, underlay_v6=None, underlay_family=4):
+    """The tunnel's entry per tunnelled peer (VXLAN: neighbour + FDB, behind the peer's
+    address of ``underlay_family``), then in a dual-stack plan per peer whose IPv6 pods
+    are tunnelled (an IPv6 neighbour for the next hop its IPv6 routes name; its FDB entry
+    is the IPv4 one's); None when the backend's tunnel keeps no per-peer entries (host-gw,
+    IPIP)."""
     backend, encap = backends.get(backend_name), backends.encapsulation(backend_name, hybrid_encap)
     if not getattr(encap, "entry", None):
         return None
     direct = _direct(plan, node, backend, encap, adjacency)
-    found = [encap.entry(peer, info, tunnel_address(info)) for peer, info in peers(plan, node) if peer not in direct]
+    remote = [(peer, over_underlay(peer, info, underlay_family, underlay_v6)) for peer, info in peers(plan, node)]
+    found = [encap.entry(peer, info, tunnel_address(info)) for peer, info in remote if peer not in direct]
     if plan.get("cluster_cidr_v6") and 6 in encap.FAMILIES:
         direct_v6 = direct if direct_v6 is None else direct_v6
-        found += [encap.entry(peer, info, encap.ipv6_next_hop(peer)) for peer, info in peers(plan, node) if peer not in direct_v6]
+        found += [encap.entry(peer, info, encap.ipv6_next_hop(peer)) for peer, info in remote if peer not in direct_v6]
     return found
 
 
@@ -136,15 +145,18 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None, underlay_v6=None):
     departed = sorted(set(facts.get("saved_pods") or []) - planned - theirs)
 
     dual = bool(plan.get("cluster_cidr_v6"))
+    # (the family of the underlay the tunnel runs over: VXLAN may run over IPv6)
+    family = backends.underlay_family(name, hybrid_encap, settings)
     tunnel, device_name = None, None
     if encap.TUNNEL_KIND:
-        tunnel = encap.device(node, settings, info["underlay_ip"], underlay_dev, mtu, tunnel_address(info))
+        local = over_underlay(node, info, family, underlay_v6)["underlay_ip"]
+        tunnel = encap.device(node, settings, local, underlay_dev, mtu, tunnel_address(info))
         if dual and 6 in encap.FAMILIES:
             # (the source of what the node itself sends to remote IPv6 pods)
             tunnel["addresses"].append(tunnel_address(info, 6) + "/128")
         device_name = tunnel["name"]
     direct_v6 = _direct_v6(_direct(plan, node, backend, encap, adjacency), node, underlay_v6) if dual else None
-    entries = peer_entries(plan, node, name, hybrid_encap, adjacency, direct_v6)
+    entries = peer_entries(plan, node, name, hybrid_encap, adjacency, direct_v6, underlay_v6, family)
     in_use = [encap.TUNNEL_KIND] if encap.TUNNEL_KIND else []
     pod_keys = ("name", "host_ifname", "pod_ifname", "address") + (("address_v6",) if dual else ())
     firewall = {
@@ -163,6 +175,10 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None, underlay_v6=None):
     forwarding = {"persist_file": sysctl_file}
     if dual:
         forwarding["ipv6"], firewall["cluster_cidr_v6"] = True, plan["cluster_cidr_v6"]
+    if family == 6 and (firewall["vxlan_port"] or firewall["ipip"]):
+        # the tunnel's packets come over IPv6: let them in from the nodes' IPv6 addresses
+        firewall["nodes_v6"] = [over_underlay(peer, peer_info, 6, underlay_v6)["underlay_ip"] for peer, peer_info in sorted(plan["nodes"].items())]
+        firewall["local_v6"] = local
     return {
         "format": DOCUMENT_FORMAT,
         "node": node,

@@ -18,12 +18,15 @@ from ansible_collections.routednet.fabric.plugins.module_utils.host import neigh
 from ansible_collections.routednet.fabric.plugins.module_utils.plan import node_document, runtime_files
 
 
-def _mtu(backend, encap):
-    overhead = backends.encapsulation(backend, encap).OVERHEAD
-    return "underlay MTU" if not overhead else "underlay MTU - %d" % overhead
+def _mtu(backend, encap, settings):
+    overhead = backends.overhead(backend, encap, settings)
+    if not overhead:
+        return "underlay MTU"
+    over = " (the tunnel over the IPv6 underlay)" if backends.underlay_family(backend, encap, settings) == 6 else ""
+    return "underlay MTU - %d%s" % (overhead, over)
 
 
-def node_state_lines(plan, node, backend, devices, underlay_devs, encap=None):
+def node_state_lines(plan, node, backend, devices, underlay_devs, encap=None, settings=None):
     """What ``node`` would hold: routes, then neighbour and FDB entries, in iproute2's layout."""
     # a node's underlay device is found on the host at run time unless the inventory names it
     dev = underlay_devs.get(node) or "<underlay>"
@@ -38,7 +41,8 @@ def node_state_lines(plan, node, backend, devices, underlay_devs, encap=None):
     underlay_v6 = dict((peer, "<%s's IPv6 underlay address>" % peer) for peer in plan["nodes"])
     wanted = node_document.peer_routes(plan, node, backend, encap, device, dev, underlay_v6=underlay_v6)
     lines = [routes.describe(dict(r if r["via"] in underlay_v6.values() else routes.normalize_route(r), proto=201)) for r in wanted]
-    peers = node_document.peer_entries(plan, node, backend, encap)
+    family = backends.underlay_family(backend, encap, settings or {})
+    peers = node_document.peer_entries(plan, node, backend, encap, underlay_v6=underlay_v6, underlay_family=family)
     if peers:
         text = neighbours.entries_text({p["ip"]: p["mac"] for p in peers}, {(p["mac"], p["dst"]) for p in peers}, device)
         lines += text.splitlines()
@@ -91,14 +95,14 @@ def plan_report(plan, backend, devices, underlay_devs, encap=None, title="Routed
     summary = [
         "backend: %s; cluster CIDR %s, a /%s per node" % (backend, plan["cluster_cidr"], plan["subnet_prefix"]),
         "every pair of nodes: %s" % pair_kind,
-        "MTU of bridge, pods and tunnel device: %s" % _mtu(backend, encap),
+        "MTU of bridge, pods and tunnel device: %s" % _mtu(backend, encap, settings or {}),
     ]
     if settings is not None:
         summary.append(runtime_summary(settings))
     tables = [(header, rows)]
     if plan.get("cluster_cidr_v6"):
         summary.append(
-            "IPv6 beside IPv4: cluster CIDR %s, a /%s per node, each pod's address at its IPv4 address's offset"
+            "IPv6 beside IPv4: cluster CIDR %s, a /%s per node, each pod's address at its IPv4 address's offset, the same MTU"
             % (plan["cluster_cidr_v6"], plan["subnet_prefix_v6"])
         )
         tables.append(_ipv6_table(plan))
@@ -110,7 +114,7 @@ def plan_report(plan, backend, devices, underlay_devs, encap=None, title="Routed
         markdown += ["", "| %s |" % " | ".join(table_header), "|%s" % ("---|" * len(table_header))]
         markdown += ["| %s |" % " | ".join(row) for row in table_rows]
     for node in sorted(plan["nodes"]):
-        state = node_state_lines(plan, node, backend, devices, underlay_devs, encap)
+        state = node_state_lines(plan, node, backend, devices, underlay_devs, encap, settings)
         lines += ["", "%s would hold:" % node] + ["  %s" % line for line in state]
         markdown += ["", "## %s" % node, "", "```"] + state + ["```"]
     return {"lines": lines, "markdown": "\n".join(markdown) + "\n"}

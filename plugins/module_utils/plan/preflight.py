@@ -109,11 +109,27 @@ def ipv6_underlay_problems(plan, facts, backend):
     return problems
 
 
-def underlay_v6_addresses(plan, facts):
+def tunnel_underlay_problems(facts, backend, hybrid_encap, settings):
+    """A tunnel over the IPv6 underlay (routednet_vxlan_underlay=ipv6): every node without
+    an IPv6 underlay address, one line each."""
+    problems = []
+    for node, result in facts.items():
+        if backends.underlay_family(backend, hybrid_encap, settings[node]) != 6 or result.get("underlay_v6"):
+            continue
+        dev = result.get("underlay_dev")
+        passed = result.get("underlay_v6_passed_over") or []
+        has = " (it has only %s)" % ", ".join(passed) if passed else ""
+        problems.append(
+            "%s: routednet_vxlan_underlay=ipv6 runs each node's VTEP over its IPv6 underlay address, and %s has no IPv6 address on %s that can stay%s: "
+            "give %s a static IPv6 address (or set routednet_underlay_ip_v6 to one of the host's), or set routednet_vxlan_underlay: ipv4"
+            % (node, node, dev, has, dev)
+        )
+    return problems
+
+
+def underlay_v6_addresses(facts):
     """node -> its IPv6 underlay address as "address/prefix" (the inventory's pin or the one
-    node_facts found: node_facts returns either), for a dual-stack plan; empty otherwise."""
-    if not plan.get("cluster_cidr_v6"):
-        return {}
+    node_facts found: node_facts returns either, where the run needs one)."""
     found = {}
     for node, result in facts.items():
         # (with its prefix: hybrid routes a pair's IPv6 pods directly only on a shared one)
@@ -151,7 +167,7 @@ def check_cluster(plan, settings, facts, backend, hybrid_encap=None):
     pod_mtus, adjacency: the pair table, pair_lines: how the pairs reach each other (for
     backends that route some pairs directly), warning: mtu_warning's)."""
     found = {"refusal": None, "pod_mtus": {}, "adjacency": None, "pair_lines": [], "warning": None, "underlay_v6": {}}
-    missing_v6 = ipv6_underlay_problems(plan, facts, backend)
+    missing_v6 = ipv6_underlay_problems(plan, facts, backend) + tunnel_underlay_problems(facts, backend, hybrid_encap, settings)
     if missing_v6:
         found["refusal"] = "%s. %s" % (" | ".join(missing_v6), REFUSED)
         return found
@@ -159,13 +175,15 @@ def check_cluster(plan, settings, facts, backend, hybrid_encap=None):
     if off_segment:
         found["refusal"] = "%s. %s" % (" | ".join(off_segment), REFUSED)
         return found
-    found["underlay_v6"] = underlay_v6_addresses(plan, facts)
+    found["underlay_v6"] = underlay_v6_addresses(facts)
     twins = same_machine(dict((node, result.get("identity")) for node, result in facts.items()))
     if twins:
         found["refusal"] = "%s. %s" % (" | ".join(twins), REFUSED)
         return found
-    overhead = backends.encapsulation(backend, hybrid_encap).OVERHEAD
-    pod_mtus = dict((node, pod_mtu(settings[node].get("routednet_mtu"), result["underlay_mtu"], overhead)) for node, result in facts.items())
+    pod_mtus = dict(
+        (node, pod_mtu(settings[node].get("routednet_mtu"), result["underlay_mtu"], backends.overhead(backend, hybrid_encap, settings[node])))
+        for node, result in facts.items()
+    )
     found["pod_mtus"] = pod_mtus
     problems = cluster_problems(plan, settings, facts, pod_mtus, backend, hybrid_encap)
     if problems:

@@ -26,6 +26,7 @@ CLUSTER_WIDE = (
     "routednet_subnet_prefix",
     "routednet_subnet_prefix_v6",
 ) + tuple(var for backend in backends.BACKENDS.values() for var, _lowest, _highest in backend.SETTINGS)
+CLUSTER_WIDE += tuple(var for backend in backends.BACKENDS.values() for var, _choices in getattr(backend, "CHOICES", ()))
 # tunnel backend -> the variable naming its device
 TUNNEL_DEVICE = dict((name, backend.DEVICE_VARIABLE) for name, backend in backends.TUNNELS.items())
 
@@ -170,6 +171,9 @@ def host_problems(host, values):
             number = whole_number(values.get(var))
             if var in values and (number is None or not lowest <= number <= highest):
                 problems.append("%s: %s=%s is out of range; set a whole number from %d to %d" % (host, var, shown(values[var]), lowest, highest))
+        for var, choices in getattr(backends.TUNNELS[encapsulation(values)], "CHOICES", ()):
+            if var in values and values[var] not in choices:
+                problems.append("%s: %s=%s is not %s; set %s (the default)" % (host, var, shown(values[var]), " or ".join(choices), choices[0]))
     for var in BOOLEANS:
         if var in values and values[var] is not None and strict_bool(values[var]) is None:
             problems.append("%s: %s=%s is not a boolean; write true or false" % (host, var, shown(values[var])))
