@@ -97,3 +97,16 @@ def test_an_address_no_pod_and_no_container_holds_is_named():
         "dst=10.244.1.99 is no pod address of the plan; give one of: 10.244.0.2 (n1/web), 10.244.0.3 (n1/db), 10.244.1.2 (n2/web)"
         " - or a running container's address (none on n2's bridge holds 10.244.1.99)"
     )
+
+
+def test_an_ipv6_pod_address_is_refused_naming_the_pods_ipv4_address():
+    nodes = [
+        dict(name="n1", underlay_ip="10.0.0.1", pod_cidr="10.244.0.0/24", pods=["web"]),
+        dict(name="n2", underlay_ip="10.0.0.2", pod_cidr="10.244.1.0/24", pods=["web"]),
+    ]
+    dual = build_plan(nodes, ["10.244.0.0/16", "fd00:10:244::/56"])[0]
+    assert path_ends(dual, "n1/web", "fd00:10:244:2::2") == {
+        "error": "dst=fd00:10:244:2::2 is the IPv6 address of n2/web; diagnose.yml follows a pod's IPv4 path for now: give its IPv4 address "
+        "10.244.1.2 (verify.yml pings the IPv6 addresses)"
+    }
+    assert path_ends(dual, "fd00:10:244:1::2", "10.244.1.2")["error"].startswith("src=fd00:10:244:1::2 is the IPv6 address of n1/web;")
