@@ -210,6 +210,15 @@ def test_vxlan_over_the_ipv6_underlay_carries_both_families_70_bytes_short(clust
     check = play(cluster, "vxlan.yml", "--check", *over_ipv6)
     assert [recap(check, node)["changed"] for node in ("node1", "node2")] == [0, 0], check[-3000:]
 
+    # an IPv4-only cluster over the IPv6 underlay: the IPv6 pod network goes, all of it
+    play(cluster, "vxlan.yml", "-e", IPV4_ONLY, *over_ipv6)
+    matrix = play(cluster, "verify.yml", "-e", IPV4_ONLY, "-e", "verify_full_size=true", "-e", "verify_expected_ttl=62")
+    assert "IPv6:" not in matrix and matrix.count("62 vxlan") == 2, matrix[-3000:]
+    node1 = ns_of(LAB, "node1")
+    assert sh("ip", "-n", node1, "-6", "route", "show", "proto", "201") == "" and sh("ip", "-n", node1, "-6", "neigh", "show", "nud", "permanent") == ""
+    assert sh("ip", "-n", node1, "-6", "-o", "addr", "show", "dev", "cni0", "scope", "global") == ""
+    assert "dst fd00:192:168:245::172 self permanent" in sh("bridge", "-n", node1, "fdb", "show", "dev", "vxlan-routednet")
+
 
 def test_hybrid_routes_each_family_of_a_pair_on_its_own(cluster):
     """Without an IPv6 address on node2's segment the pair still shares its IPv4 one:
