@@ -174,3 +174,18 @@ def test_host_gw_ipv6_pods_need_an_ipv6_underlay_address_on_every_node():
     )
     # VXLAN carries IPv6 pods over the IPv4 underlay: no refusal
     assert check_cluster(DUAL, {"n1": SETTINGS, "n2": SETTINGS}, facts, "vxlan")["refusal"] is None
+
+
+def test_a_vtep_over_the_ipv6_underlay_needs_an_ipv6_underlay_address_on_every_node():
+    facts = {"n1": with_v6("a", "fd00:1::11"), "n2": node_view("b", underlay_v6=None)}
+    over_ipv6 = dict(SETTINGS, routednet_vxlan_underlay="ipv6")
+    found = check_cluster(PLAN, {"n1": over_ipv6, "n2": over_ipv6}, facts, "vxlan")
+    assert found["refusal"] == (
+        "n2: routednet_vxlan_underlay=ipv6 runs each node's VTEP over its IPv6 underlay address, and n2 has no IPv6 address on eth0 that can "
+        "stay: give eth0 a static IPv6 address (or set routednet_underlay_ip_v6 to one of the host's), or set routednet_vxlan_underlay: ipv4. "
+        "Nothing was changed."
+    )
+    # 70 bytes, not 50, over the IPv6 underlay
+    facts["n2"] = with_v6("b", "fd00:1::12")
+    assert check_cluster(PLAN, {"n1": over_ipv6, "n2": over_ipv6}, facts, "vxlan")["pod_mtus"] == {"n1": 1430, "n2": 1430}
+    assert check_cluster(PLAN, {"n1": SETTINGS, "n2": SETTINGS}, facts, "vxlan")["pod_mtus"] == {"n1": 1450, "n2": 1450}

@@ -86,6 +86,21 @@ def mtu_warning(pod_mtus):
     )
 
 
+def _without_ipv6_underlay(node, result, why, way_out):
+    """The line for ``node`` (node_facts' ``result``) that has no IPv6 underlay address it
+    needs (``why``), saying what its interface has instead and ``way_out`` besides a static
+    address or the pin; None when it has one."""
+    if result.get("underlay_v6"):
+        return None
+    dev = result.get("underlay_dev")
+    passed = result.get("underlay_v6_passed_over") or []
+    has = " (it has only %s)" % ", ".join(passed) if passed else ""
+    return (
+        "%s: %s, and %s has no IPv6 address on %s that can stay%s: give %s a static IPv6 address (or set routednet_underlay_ip_v6 "
+        "to one of the host's), or %s" % (node, why, node, dev, has, dev, way_out)
+    )
+
+
 def ipv6_underlay_problems(plan, facts, backend):
     """A dual-stack cluster on a backend whose peers route every node's pods via its
     underlay address (host-gw): every node without an IPv6 underlay address (node_facts'
@@ -93,38 +108,21 @@ def ipv6_underlay_problems(plan, facts, backend):
     the IPv6 pods of a pair that has no shared IPv6 prefix, so it needs none.)"""
     if not plan.get("cluster_cidr_v6") or not backends.checks_pairs(backend) or backends.get(backend).MIXED:
         return []
-    tunnels = " or ".join(backends.carrying(6, tunnels_only=True))
-    problems = []
-    for node, result in facts.items():
-        if result.get("underlay_v6"):
-            continue
-        dev = result.get("underlay_dev")
-        passed = result.get("underlay_v6_passed_over") or []
-        has = " (it has only %s)" % ", ".join(passed) if passed else ""
-        problems.append(
-            "%s: routednet_backend=%s routes each node's IPv6 pods via its IPv6 underlay address, and %s has no IPv6 address on %s that can stay%s: "
-            "give %s a static IPv6 address (or set routednet_underlay_ip_v6 to one of the host's), or choose %s, which carries IPv6 pods "
-            "over the IPv4 underlay" % (node, backend, node, dev, has, dev, tunnels)
-        )
-    return problems
+    why = "routednet_backend=%s routes each node's IPv6 pods via its IPv6 underlay address" % backend
+    way_out = "choose %s, which carries IPv6 pods over the IPv4 underlay" % " or ".join(backends.carrying(6, tunnels_only=True))
+    return [line for line in (_without_ipv6_underlay(node, result, why, way_out) for node, result in facts.items()) if line]
 
 
 def tunnel_underlay_problems(facts, backend, hybrid_encap, settings):
     """A tunnel over the IPv6 underlay (routednet_vxlan_underlay=ipv6): every node without
     an IPv6 underlay address, one line each."""
-    problems = []
-    for node, result in facts.items():
-        if backends.underlay_family(backend, hybrid_encap, settings[node]) != 6 or result.get("underlay_v6"):
-            continue
-        dev = result.get("underlay_dev")
-        passed = result.get("underlay_v6_passed_over") or []
-        has = " (it has only %s)" % ", ".join(passed) if passed else ""
-        problems.append(
-            "%s: routednet_vxlan_underlay=ipv6 runs each node's VTEP over its IPv6 underlay address, and %s has no IPv6 address on %s that can stay%s: "
-            "give %s a static IPv6 address (or set routednet_underlay_ip_v6 to one of the host's), or set routednet_vxlan_underlay: ipv4"
-            % (node, node, dev, has, dev)
-        )
-    return problems
+    why = "routednet_vxlan_underlay=ipv6 runs each node's VTEP over its IPv6 underlay address"
+    found = (
+        _without_ipv6_underlay(node, result, why, "set routednet_vxlan_underlay: ipv4")
+        for node, result in facts.items()
+        if backends.underlay_family(backend, hybrid_encap, settings[node]) == 6
+    )
+    return [line for line in found if line]
 
 
 def underlay_v6_addresses(facts):
