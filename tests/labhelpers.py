@@ -71,6 +71,21 @@ def in_pod_network(lab, node, pod, *cmd):
     return in_node_namespaces(lab, node, "ip", "netns", "exec", pod, *cmd)
 
 
+def capture(lab, node, bpf, then, *tcpdump_args):
+    """What tcpdump on ``node``'s underlay (lab ``lab``) saw while ``then()`` ran: the first
+    packet matching ``bpf``."""
+    proc = subprocess.Popen(
+        in_node_namespaces(lab, node, "timeout", "10", "tcpdump", "-l", "-n", "-c", "1", *tcpdump_args, "-i", "eth0", bpf),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)
+    then()
+    out, err = proc.communicate(timeout=30)
+    return out + err
+
+
 def lab_namespaces():
     return [line.split()[0] for line in sh("ip", "netns", "list").splitlines() if line.startswith("rnlab-")]
 

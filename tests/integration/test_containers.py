@@ -23,10 +23,10 @@ import json
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
+import labhelpers
 from labhelpers import REPO, in_node_namespaces, playbook, recap, running_lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="needs root: builds a lab")]
@@ -182,16 +182,7 @@ def test_diagnose_takes_a_container_address_at_either_end(cluster, containers):
 
 def capture(node, bpf, then, *tcpdump_args):
     """What tcpdump on ``node``'s underlay saw while ``then()`` ran."""
-    proc = subprocess.Popen(
-        in_node_namespaces(LAB, node, "timeout", "10", "tcpdump", "-l", "-n", "-c", "1", *tcpdump_args, "-i", "eth0", bpf),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(1.5)
-    then()
-    out, err = proc.communicate(timeout=30)
-    return out + err
+    return labhelpers.capture(LAB, node, bpf, then, *tcpdump_args)
 
 
 def test_container_packets_go_bare_on_the_underlay_with_host_gw(cluster, containers):

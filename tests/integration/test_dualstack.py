@@ -21,6 +21,7 @@ import time
 import pytest
 import yaml
 
+import labhelpers
 from labhelpers import BIN, in_node_namespaces, in_pod_network, ns_of, playbook, recap, restorable_state, run, running_lab, sh
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="needs root: builds a lab")]
@@ -149,17 +150,7 @@ def test_a_drifted_ipv6_route_is_put_back(cluster):
 
 
 def capture(node, bpf, then, *tcpdump_args):
-    """What tcpdump on ``node``'s underlay saw while ``then()`` ran."""
-    proc = subprocess.Popen(
-        in_node_namespaces(LAB, node, "timeout", "10", "tcpdump", "-l", "-n", "-c", "1", *tcpdump_args, "-i", "eth0", bpf),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(1.5)
-    then()
-    out, err = proc.communicate(timeout=30)
-    return out + err
+    return labhelpers.capture(LAB, node, bpf, then, *tcpdump_args)
 
 
 def ping6(node, pod, address):
