@@ -75,6 +75,8 @@ def test_the_sysctl_file_keeps_router_advertisements_before_ipv6_forwarding():
     ]
     # what a file of ours keeps them on for is read back (a run after the first, at boot)
     assert ip_forwarding._KEEP_RA.findall(ip_forwarding.persist_text(True, ["eth0"])) == ["eth0"]
+    # a VLAN's dot is a slash in the key
+    assert "-net.ipv6.conf.eth0/100.accept_ra = 2" in ip_forwarding.persist_text(True, ["eth0.100"]).splitlines()
     assert ip_forwarding.is_ours(ip_forwarding.persist_text(True, []))
 
 

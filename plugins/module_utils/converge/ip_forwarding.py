@@ -40,7 +40,8 @@ def persist_text(ipv6=False, keep_ra=()):
     for ``keep_ra`` (before forwarding turns them off), then IPv6 forwarding."""
     if not ipv6:
         return PERSIST_TEXT
-    ra = "".join("-net.ipv6.conf.%s.accept_ra = 2\n" % name for name in sorted(keep_ra))
+    # (a dot in an interface name, eth0.100, is written "/" in a sysctl key's dotted form)
+    ra = "".join("-net.ipv6.conf.%s.accept_ra = 2\n" % name.replace(".", "/") for name in sorted(keep_ra))
     return PERSIST_TEXT + ra + "net.ipv6.conf.all.forwarding = 1\n"
 
 
@@ -89,8 +90,9 @@ def _ipv6_plan(file_text):
     # (with forwarding on already, the kernel ignores advertisements where accept_ra = 1
     # and this run changes nothing about that)
     off = _sysctl("all/forwarding") != "1"
-    now = interfaces_taking_ra() if off else []
-    kept = set(_KEEP_RA.findall(file_text or "")) if file_text and is_ours(file_text) else set()
+    kept = set(name.replace("/", ".") for name in _KEEP_RA.findall(file_text or "")) if file_text and is_ours(file_text) else set()
+    # (and those our file names that are back at 1: at boot, before any advertisement came)
+    now = sorted(set(interfaces_taking_ra()) | set(name for name in kept if _sysctl(name + "/accept_ra") == "1")) if off else []
     return now, sorted(kept | set(now)), off
 
 
