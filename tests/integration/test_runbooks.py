@@ -28,6 +28,8 @@ SCENARIOS = {
 RUN_ELSEWHERE = {
     "containerd.md": "needs containerd's CRI, a CRI client (Debian packages no crictl) and a pause image from a registry; "
     "test_containers.py drives the CNI plugins with the list as containerd's CRI does (tests/cni_driver.py)",
+    "add-ipv6.md": "step 2 edits the inventory; test_dualstack.py converges IPv4 first, then adds IPv6 with a ping running through it, "
+    "verifies both families, and takes IPv6 away again",
     "add-node.md": "step 1 edits the inventory; test_lifecycle.py::test_join_leave_and_decommission runs the commands after that edit",
     "remove-node.md": "the host is deleted from the inventory between its commands; test_join_leave_and_decommission runs them",
     "reboot.md": "needs systemd and a reboot; test_system_nodes.py::test_a_real_reboot_restores_the_node_with_no_run_in_between reboots a Debian node",
