@@ -61,16 +61,12 @@ def addresses(ipr, index):
     return ipv4_addresses(ipr, index) + v6
 
 
-def _interface(text):
-    return ipaddress.ip_interface(text)
-
-
 def normalize_interfaces(texts):
     """Validate and canonicalise ``address/len`` strings (IPv4, IPv6): IPv4 first, each
     family sorted; raise ValueError."""
     result = set()
     for text in texts or []:
-        iface = _interface(text)
+        iface = ipaddress.ip_interface(text)
         if "/" not in str(text):
             raise ValueError("%s has no prefix length (write it as %s/%d, say)" % (text, text, 24 if iface.version == 4 else 64))
         if iface.version == 6 and iface.ip.is_link_local:
@@ -133,17 +129,22 @@ def address_changes(name, current, desired):
     return to_add, to_remove, changes
 
 
+def _address(ipr, verb, index, iface):
+    """Add or delete one address; an IPv6 one is added without duplicate address detection."""
+    where = dict(index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
+    if iface.version == 6:
+        where.update(family=AF_INET6, **({"flags": IFA_F_NODAD} if verb == "add" else {}))
+    ipr.addr(verb, **where)
+
+
 def apply_addresses(ipr, index, to_add, to_remove, undo=None):
     """Remove, then add addresses; each change done is recorded in ``undo`` (a netlink.Undo)."""
     for verb, texts, inverse in (("del", to_remove, "add"), ("add", to_add, "del")):
         for text in texts:
-            iface = _interface(text)
-            where = dict(index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
-            if iface.version == 6:
-                where["family"] = AF_INET6
-            ipr.addr(verb, **dict(where, flags=IFA_F_NODAD) if iface.version == 6 and verb == "add" else where)
+            iface = ipaddress.ip_interface(text)
+            _address(ipr, verb, index, iface)
             if undo is not None:
-                undo.did("%s address %s" % (inverse, text), lambda inverse=inverse, where=where: ipr.addr(inverse, **where))
+                undo.did("%s address %s" % (inverse, text), lambda inverse=inverse, iface=iface: _address(ipr, inverse, index, iface))
 
 
 def plan_link(ipr, msg, mtu=None, master=None, addresses=None, mac=None):
