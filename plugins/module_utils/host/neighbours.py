@@ -36,6 +36,7 @@ def plan_entries(current_neigh, current_fdb, peers, prune, state="present"):
     """What to change: lists neigh_set, neigh_del, fdb_add, fdb_del, and neigh_wanted (ip -> mac)."""
     want_neigh = {p["ip"]: p["mac"].lower() for p in peers}
     want_fdb = {(p["mac"].lower(), p["dst"]) for p in peers}
+    wanted_macs = {mac for mac, _dst in want_fdb}
     if state == "absent":
         every = not peers
         return {
@@ -43,10 +44,9 @@ def plan_entries(current_neigh, current_fdb, peers, prune, state="present"):
             "neigh_del": sorted(ip for ip in current_neigh if every or ip in want_neigh),
             "fdb_add": [],
             # by the peer VTEP's MAC (each node's own): whichever underlay address it is behind
-            "fdb_del": sorted(e for e in current_fdb if every or e[0] in {mac for mac, _dst in want_fdb}),
+            "fdb_del": sorted(e for e in current_fdb if every or e[0] in wanted_macs),
             "neigh_wanted": {},
         }
-    wanted_macs = {mac for mac, _dst in want_fdb}
     return {
         "neigh_set": sorted(ip for ip, mac in want_neigh.items() if current_neigh.get(ip) != mac),
         "neigh_del": sorted(ip for ip in current_neigh if ip not in want_neigh) if prune else [],

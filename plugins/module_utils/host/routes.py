@@ -17,6 +17,7 @@ import ipaddress
 
 from ansible_collections.routednet.fabric.plugins.module_utils import ipv4
 from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink_bulk as bulk
+from ansible_collections.routednet.fabric.plugins.module_utils.host.links import find_name
 from ansible_collections.routednet.fabric.plugins.module_utils.host.netlink import AF_INET, AF_INET6, RT_TABLE_MAIN
 
 # The kernel gives an IPv6 route without a metric this one (IP6_RT_PRIO_USER) and reports
@@ -97,8 +98,7 @@ def read_routes(ipr, channel, proto=0, table=0):
         for route in channel.routes(proto=proto, table=table, family=family):
             index = route["oif"]
             if index is not None and index not in names:
-                links = ipr.link("get", index=index)
-                names[index] = links[0].get("ifname") if links else None
+                names[index] = find_name(ipr, index)
             # the kernel reports destinations canonical; ipaddress only for anything else
             route["dst"] = ipv4.canonical_network(route["dst"]) or str(ipaddress.ip_network(route["dst"], strict=False))
             route["dev"] = names.get(index)

@@ -75,8 +75,9 @@ def _find_source(plan, src, containers=None):
     """(node, pod or None) for ``src``: a node, a pod, node/pod, or a pod's or container's address."""
     if src in plan["nodes"]:
         return src, None
-    if _ipv6_pod(plan, src, "src"):
-        return _ipv6_pod(plan, src, "src")
+    refusal = _ipv6_pod(plan, src, "src")
+    if refusal:
+        return refusal
     if _subnet_node(plan, src):
         found = [(node, pod) for node, pod, address in _all_pods(plan) if address == src]
         return found[0] if found else _container(plan, src, containers, "src")
@@ -106,8 +107,9 @@ def _find_destination(plan, dst, containers=None):
     for node, pod, address in _all_pods(plan):
         if dst in (address, pod["name"], "%s/%s" % (node, pod["name"])):
             return node, pod
-    if _ipv6_pod(plan, dst, "dst"):
-        return _ipv6_pod(plan, dst, "dst")
+    refusal = _ipv6_pod(plan, dst, "dst")
+    if refusal:
+        return refusal
     if _subnet_node(plan, dst):
         return _container(plan, dst, containers, "dst")
     addresses = ["%s (%s/%s)" % (address, node, pod["name"]) for node, pod, address in _all_pods(plan)]
