@@ -13,7 +13,8 @@ short_description: IPv4 and IPv6 forwarding, now and across reboots
 version_added: 0.1.0
 description:
   - Turns on C(net.ipv4.ip_forward) in the running kernel (of the network namespace the
-    module runs in) and writes a sysctl.d file so that it stays on after a reboot.
+    module runs in) and writes a sysctl.d file so that it stays on after a reboot (unless
+    O(ipv4=false)).
   - With O(ipv6=true) IPv6 forwarding (C(net.ipv6.conf.all.forwarding)) too. Before
     turning it on, each interface whose IPv6 routes the host learns from router
     advertisements, and that takes them only while the host does not forward
@@ -39,6 +40,14 @@ options:
     description: Turn on IPv6 forwarding too (the node has IPv6 pods).
     type: bool
     default: false
+    version_added: 0.5.0
+  ipv4:
+    description:
+      - Turn on IPv4 forwarding (the node has IPv4 pods). V(false) for a node of an IPv6-only
+        cluster - IPv4 forwarding is then left as it was found (never turned off, other
+        software may rely on it) and the file does not keep it on.
+    type: bool
+    default: true
     version_added: 0.5.0
 attributes:
   check_mode:

@@ -319,6 +319,22 @@ def test_ip_forwarding_runtime_and_persistent(netns, tmp_path):
     assert res["changed"] and not persist.exists() and read() == "1"
 
 
+def test_ip_forwarding_of_an_ipv6_only_node_leaves_ipv4_as_it_was(netns, tmp_path):
+    ns = netns("fwd6")
+    persist = tmp_path / "90-routednet.conf"
+
+    def read(path):
+        return subprocess.run(["ip", "netns", "exec", ns, "cat", path], capture_output=True, text=True, check=True).stdout.strip()
+
+    args = {"persist_file": str(persist), "ipv4": False, "ipv6": True}
+    res = run_in_netns(ns, "ip_forwarding", args, tmp_path)
+    assert res["changed"] and read("/proc/sys/net/ipv6/conf/all/forwarding") == "1" and read("/proc/sys/net/ipv4/ip_forward") == "0"
+    assert persist.read_text().splitlines()[1:] == ["net.ipv6.conf.all.forwarding = 1"]
+    assert not run_in_netns(ns, "ip_forwarding", args, tmp_path)["changed"]
+    res = run_in_netns(ns, "ip_forwarding", dict(args, ipv6=False), tmp_path)
+    assert res["failed"] and res["msg"] == "ip_forwarding: ipv4=false and ipv6=false leave nothing to forward; turn one on, or set state=absent"
+
+
 def test_reachability_reports_ttl_and_misses(module, netns):
     a, b = netns("pa"), netns("pb")
     with NetNS(a, flags=0) as ipr:

@@ -56,7 +56,7 @@ def test_entry_planning(case):
 def test_steps_get_their_modules_defaults():
     steps, errors = state_steps.validated([{"module": "ip_forwarding", "params": {}}, {"module": "bridge", "params": {"name": "cni0"}}])
     assert errors == []
-    assert steps[0]["params"] == {"state": "present", "persist_file": "/etc/sysctl.d/90-routednet.conf", "ipv6": False}
+    assert steps[0]["params"] == {"state": "present", "persist_file": "/etc/sysctl.d/90-routednet.conf", "ipv6": False, "ipv4": True}
     assert steps[1]["params"]["state"] == "present" and steps[1]["params"]["netns"] is None
 
 

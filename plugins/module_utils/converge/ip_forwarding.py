@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: routednet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Converge IPv4 (and, for IPv6 pods, IPv6) forwarding and its sysctl.d file.
+"""Converge IPv4 and IPv6 forwarding (the families the node has pods of) and its sysctl.d file.
 
 What the ip_forwarding module does, as a function of a Request (outcome.py) that returns the
 module's result or raises Failure, so that node_state and the boot-time restore run the
@@ -24,7 +24,9 @@ FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
 IPV6_CONF = "/proc/sys/net/ipv6/conf"
 IPV6_FORWARD_PATH = IPV6_CONF + "/all/forwarding"
 MARK = "# Managed by routednet.fabric: pods are routed through this host."
-PERSIST_TEXT = MARK + "\nnet.ipv4.ip_forward = 1\n"
+IPV4_LINE = "net.ipv4.ip_forward = 1\n"
+# the file of a node with IPv4 pods only
+PERSIST_TEXT = MARK + "\n" + IPV4_LINE
 # An interface name in a line of ours that keeps router advertisements on (the leading
 # "-": systemd-sysctl skips it quietly when that interface is gone)
 _KEEP_RA = re.compile(r"^-net\.ipv6\.conf\.([^.\s]+)\.accept_ra = 2$", re.M)
@@ -35,14 +37,16 @@ def is_ours(text):
     return text.startswith(MARK)
 
 
-def persist_text(ipv6=False, keep_ra=()):
-    """The sysctl.d file: IPv4 forwarding; with ``ipv6``, router advertisements kept on
-    for ``keep_ra`` (before forwarding turns them off), then IPv6 forwarding."""
+def persist_text(ipv6=False, keep_ra=(), ipv4=True):
+    """The sysctl.d file: with ``ipv4``, IPv4 forwarding; with ``ipv6``, router
+    advertisements kept on for ``keep_ra`` (before forwarding turns them off), then IPv6
+    forwarding."""
+    text = MARK + "\n" + (IPV4_LINE if ipv4 else "")
     if not ipv6:
-        return PERSIST_TEXT
+        return text
     # (a dot in an interface name, eth0.100, is written "/" in a sysctl key's dotted form)
     ra = "".join("-net.ipv6.conf.%s.accept_ra = 2\n" % name.replace(".", "/") for name in sorted(keep_ra))
-    return PERSIST_TEXT + ra + "net.ipv6.conf.all.forwarding = 1\n"
+    return text + ra + "net.ipv6.conf.all.forwarding = 1\n"
 
 
 def _sysctl(name):
@@ -74,6 +78,7 @@ MODULE_KWARGS = dict(
         state=dict(type="str", default="present", choices=["present", "absent"]),
         persist_file=dict(type="path", default="/etc/sysctl.d/90-routednet.conf"),
         ipv6=dict(type="bool", default=False),
+        ipv4=dict(type="bool", default=True),
     ),
     supports_check_mode=True,
 )
@@ -112,13 +117,17 @@ def run(request):
             "ip_forwarding: %s exists and was not written by routednet.fabric (it does not start with %r); refusing to %s it: "
             "set routednet_sysctl_file to a path of its own" % (path, MARK, "overwrite" if present else "remove")
         )
-    keep_ra, v6_off = [], False
-    wanted_text = PERSIST_TEXT
+    # (an IPv6-only node leaves IPv4 forwarding as it found it: off, or somebody else's)
+    ipv4 = p.get("ipv4", True)
+    if present and not ipv4 and not p.get("ipv6"):
+        raise Failure("ip_forwarding: ipv4=false and ipv6=false leave nothing to forward; turn one on, or set state=absent")
+    keep_ra, v6_off, in_file = [], False, ()
     if present and p.get("ipv6"):
         keep_ra, in_file, v6_off = _ipv6_plan(file_text)
-        wanted_text = persist_text(True, in_file)
+    wanted_text = persist_text(bool(p.get("ipv6")), in_file, ipv4)
+    turn_on = present and ipv4 and not runtime
     changes = []
-    if present and not runtime:
+    if turn_on:
         changes.append("set net.ipv4.ip_forward = 1")
     changes += ["set net.ipv6.conf.%s.accept_ra = 2 (keeps router advertisements with forwarding on)" % name for name in keep_ra]
     if v6_off:
@@ -129,7 +138,7 @@ def run(request):
         changes.append("remove %s" % path)
     if changes and not request.check_mode:
         try:
-            if present and not runtime:
+            if turn_on:
                 _write(FORWARD_PATH, "1\n")
             for name in keep_ra:
                 _write("%s/%s/accept_ra" % (IPV6_CONF, name), "2\n")
@@ -141,7 +150,7 @@ def run(request):
                 os.remove(path)
         except (IOError, OSError) as exc:
             raise Failure("ip_forwarding: %s failed: %s" % (", ".join(changes), exc)) from exc
-    after_runtime = runtime or present
+    after_runtime = runtime or turn_on
     before = {"net.ipv4.ip_forward": int(runtime), path or "persist_file": file_text}
     after = {"net.ipv4.ip_forward": int(after_runtime), path or "persist_file": wanted_text if present else None}
     if present and p.get("ipv6"):
