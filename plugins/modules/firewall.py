@@ -54,7 +54,9 @@ options:
     type: list
     elements: str
   cluster_cidr:
-    description: The cluster CIDR all pod subnets come from. Required with O(state=present).
+    description:
+      - The (IPv4) cluster CIDR all IPv4 pod subnets come from. Required with O(state=present),
+        unless O(cluster_cidr_v6) is set alone (an IPv6-only cluster).
     type: str
   cluster_cidr_v6:
     description: The IPv6 cluster CIDR of a cluster with IPv6 pods; pod-to-pod traffic inside it is accepted too.

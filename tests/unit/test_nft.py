@@ -45,6 +45,11 @@ def test_a_dual_stack_node_forwards_ipv6_pods_inside_the_ipv6_cluster_cidr_too()
     assert not [line for line in described() if "ip6" in line]
 
 
+def test_an_ipv6_only_node_forwards_ipv6_pods_only():
+    lines = nft.lines(nft.ruleset("routednet", NODES, None, cluster_cidr_v6="fd00:10:244::/56")).splitlines()
+    assert [line for line in lines if line.startswith("forward:")] == ["forward: ip6 saddr fd00:10:244::/56 ip6 daddr fd00:10:244::/56 counter accept"]
+
+
 def test_vxlan_over_the_ipv6_underlay_only_from_the_nodes_ipv6_addresses():
     lines = described(vxlan_port=8472, nodes_v6=["fd00:1::12", "fd00:1::11"], local_v6="fd00:1::11")
     assert "set nodes6 { fd00:1::11, fd00:1::12 }" in lines

@@ -41,7 +41,8 @@ MODULE_KWARGS = dict(
 
 def _checked(p):
     try:
-        ipaddress.IPv4Network(p["cluster_cidr"])
+        if p["cluster_cidr"]:
+            ipaddress.IPv4Network(p["cluster_cidr"])
         if p.get("cluster_cidr_v6"):
             ipaddress.IPv6Network(p.get("cluster_cidr_v6"))
         for address in (p.get("nodes_v6") or []) + ([p["local_v6"]] if p.get("local_v6") else []):
@@ -52,6 +53,8 @@ def _checked(p):
         raise Failure("firewall: %s" % exc) from exc
     if not p["nodes"]:
         raise Failure("firewall: nodes is empty; it lists the underlay address of every node of the cluster")
+    if p["masquerade"] and not p["cluster_cidr"]:
+        raise Failure("firewall: masquerade=true masquerades IPv4 pods only, and cluster_cidr (the IPv4 one) is not set; set masquerade=false")
     if p["vxlan_port"] == 0:
         p["vxlan_port"] = None  # 0 means no VXLAN, as omitting it does
     if p["vxlan_port"] is not None and not 0 < p["vxlan_port"] < 65536:
@@ -98,8 +101,8 @@ def run(request):
     present = p["state"] == "present"
     if present and p["drop_nodes"] is not None:
         return drop_nodes(request, p)
-    if present and (not p["nodes"] or not p["cluster_cidr"]):
-        raise Failure("firewall: nodes and cluster_cidr are required with state=present (or drop_nodes alone)")
+    if present and (not p["nodes"] or not (p["cluster_cidr"] or p.get("cluster_cidr_v6"))):
+        raise Failure("firewall: nodes and cluster_cidr (or cluster_cidr_v6 alone) are required with state=present (or drop_nodes alone)")
     if present:
         _checked(p)
     try:

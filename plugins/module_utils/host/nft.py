@@ -146,7 +146,7 @@ def ruleset(
       with ``nodes_v6`` and ``local_v6`` (a VTEP over the IPv6 underlay) from the nodes'
       IPv6 underlay addresses to this node's too;
     - forward: pod to pod inside the cluster CIDR accepted (and inside the IPv6 one,
-      ``cluster_cidr_v6``, for a node with IPv6 pods);
+      ``cluster_cidr_v6``, for a node with IPv6 pods; an IPv6-only node has no IPv4 one);
     - postrouting (if masquerade): pod traffic leaving the cluster CIDR masqueraded.
     """
     head = {"family": FAMILY, "table": table, "comment": OWNER_COMMENT}
@@ -164,8 +164,9 @@ def ruleset(
         objects += _overlay_rules(head, _match("udp", "dport", vxlan_port), underlay_dev, local, local_v6)
     if ipip:
         objects += _overlay_rules(head, _match("ip", "protocol", 4), underlay_dev, local)
-    inside = [_match("ip", "saddr", _prefix(cluster_cidr)), _match("ip", "daddr", _prefix(cluster_cidr))]
-    objects.append({"rule": dict(head, chain="forward", expr=inside + [{"counter": None}, {"accept": None}])})
+    if cluster_cidr:
+        inside = [_match("ip", "saddr", _prefix(cluster_cidr)), _match("ip", "daddr", _prefix(cluster_cidr))]
+        objects.append({"rule": dict(head, chain="forward", expr=inside + [{"counter": None}, {"accept": None}])})
     if cluster_cidr_v6:
         inside_v6 = [_match("ip6", "saddr", _prefix(cluster_cidr_v6)), _match("ip6", "daddr", _prefix(cluster_cidr_v6))]
         objects.append({"rule": dict(head, chain="forward", expr=inside_v6 + [{"counter": None}, {"accept": None}])})
