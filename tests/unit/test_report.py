@@ -71,6 +71,13 @@ def test_a_dual_stack_matrix_has_one_grid_per_family():
     assert sum(line.startswith("2 pods, 2 pairs across nodes, 2 answered, 0 missed.") for line in text) == 2
 
 
+def test_an_ipv6_only_matrix_is_titled_as_ipv6():
+    only = dict((node, [e for e in entries if e.get("family") == 6]) for node, entries in dual_stack().items())
+    lines = verify_matrix(only)
+    assert lines[0] == "IPv6:" and lines[3].split() == ["node2/p2", "62", "vxlan", "-"] and "IPv4:" not in lines
+    assert [line for line in verify_markdown(only).splitlines() if line.startswith("#")] == ["# Pod-to-pod reachability", "## IPv6"]
+
+
 def test_the_other_nodes_containers_become_targets_named_by_their_namespace():
     found = {
         "node1": {"containers": [{"netns": "cni-a", "addresses": ["10.244.1.16/24"], "host_ifname": "veth1", "ifname": "eth0"}]},

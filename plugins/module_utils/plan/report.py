@@ -78,15 +78,16 @@ def _row_label(pods, index):
 
 def verify_matrix(results_by_node):
     """Render ``{node: [reachability result, ...]}`` as a text grid, one per address family
-    (a dual-stack cluster: the IPv4 grid, then the IPv6 one, each under its title).
+    (a dual-stack cluster: the IPv4 grid, then the IPv6 one, each under its title; an
+    IPv6-only one: its grid under its title, so that nobody reads it as IPv4's).
 
     Rows are source pods, columns destination pods; a cell is the reply TTL and the
     path the source node's kernel picked (``62 direct``, or 62 and the tunnel device's kind), ``FAIL`` when
     no reply came back, ``-`` for pairs on the same node.
     """
     families = _families(results_by_node)
-    if len(families) == 1:
-        return _matrix(results_by_node, families[0])
+    if families == [4]:
+        return _matrix(results_by_node, 4)
     return [line for family in families for line in ["IPv%d:" % family] + _matrix(results_by_node, family)]
 
 
@@ -111,10 +112,10 @@ def _matrix(results_by_node, family):
 
 def verify_markdown(results_by_node, title="Pod-to-pod reachability"):
     """The same matrix as a Markdown document: a summary, the table, the misses (one
-    section per address family in a dual-stack cluster)."""
+    section per address family unless IPv4 alone)."""
     families = _families(results_by_node)
-    if len(families) == 1:
-        return "\n".join(["# %s" % title, ""] + _markdown(results_by_node, families[0])) + "\n"
+    if families == [4]:
+        return "\n".join(["# %s" % title, ""] + _markdown(results_by_node, 4)) + "\n"
     lines = ["# %s" % title]
     for family in families:
         lines += ["", "## IPv%d" % family, ""] + _markdown(results_by_node, family, "###")

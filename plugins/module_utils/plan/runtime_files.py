@@ -104,7 +104,7 @@ def netavark_text(info, settings, mtu):
         "network_interface": settings["routednet_bridge_name"],
         "created": "2000-01-01T00:00:00Z",
         "subnets": subnets,
-        "ipv6_enabled": len(subnets) > 1,
+        "ipv6_enabled": any(family == 6 for family in _families(info, versions=True)),
         "internal": False,
         "dns_enabled": False,
         "labels": {"routednet.fabric": MARK + ": this node's share of the routed pod network; the next run rewrites it"},
@@ -115,13 +115,16 @@ def netavark_text(info, settings, mtu):
     return json.dumps(network, indent=2, sort_keys=False) + "\n"
 
 
-def _families(info):
+def _families(info, versions=False):
     """(subnet, gateway, runtime range) of the node's IPv4 part of the plan, then of its
-    IPv6 part in a dual-stack plan (where it has a runtime range)."""
-    found = [(info["pod_cidr"], info["gateway"], info["runtime_range"])]
-    if info.get("pod_cidr_v6") and info.get("runtime_range_v6"):
-        found.append((info["pod_cidr_v6"], info["gateway_v6"], info["runtime_range_v6"]))
-    return found
+    IPv6 part, each where the node has a runtime range of that family; with
+    ``versions`` only the families (4, 6) of those."""
+    found = [
+        (family, info[key], info[gateway], info[runtime])
+        for family, key, gateway, runtime in ((4, "pod_cidr", "gateway", "runtime_range"), (6, "pod_cidr_v6", "gateway_v6", "runtime_range_v6"))
+        if info.get(key) and info.get(runtime)
+    ]
+    return [entry[0] for entry in found] if versions else [entry[1:] for entry in found]
 
 
 def conflist_text(info, settings, mtu):
@@ -148,7 +151,7 @@ def conflist_text(info, settings, mtu):
                 "ipam": {
                     "type": "host-local",
                     "ranges": ranges,
-                    "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}][: len(families)],
+                    "routes": [{"dst": "0.0.0.0/0" if family == 4 else "::/0"} for family in _families(info, versions=True)],
                 },
             },
             {"type": "portmap", "capabilities": {"portMappings": True}},
@@ -159,9 +162,10 @@ def conflist_text(info, settings, mtu):
 
 def subnet_env_text(plan, info, mtu):
     """flannel's subnet.env for the node: the cluster network, the node's gateway address
-    with the subnet's prefix (as flanneld writes it), in a dual-stack plan the same for
-    IPv6 (FLANNEL_IPV6_NETWORK, FLANNEL_IPV6_SUBNET, which flannel's CNI plugin reads
-    for the pods' IPv6 range), the pods' MTU.
+    with the subnet's prefix (as flanneld writes it), with IPv6 pods the same for IPv6
+    (FLANNEL_IPV6_NETWORK, FLANNEL_IPV6_SUBNET, which flannel's CNI plugin reads for the
+    pods' IPv6 range; an IPv6-only node has only those, as flanneld without EnableIPv4
+    writes), the pods' MTU.
 
     FLANNEL_IPMASQ is always true. To flannel's CNI plugin it says "the network daemon
     handles masquerading" and keeps the plugin from adding its own: the bridge plugin's
@@ -171,9 +175,8 @@ def subnet_env_text(plan, info, mtu):
     return "".join(
         [
             "# %s: flannel's subnet.env for this node, written from the inventory's plan (no flanneld, no etcd)\n" % MARK,
-            "FLANNEL_NETWORK=%s\n" % plan["cluster_cidr"],
-            "FLANNEL_SUBNET=%s\n" % info["gateway"],
         ]
+        + (["FLANNEL_NETWORK=%s\n" % plan["cluster_cidr"], "FLANNEL_SUBNET=%s\n" % info["gateway"]] if info.get("pod_cidr") else [])
         + (["FLANNEL_IPV6_NETWORK=%s\n" % plan["cluster_cidr_v6"], "FLANNEL_IPV6_SUBNET=%s\n" % info["gateway_v6"]] if info.get("pod_cidr_v6") else [])
         + [
             "FLANNEL_MTU=%d\n" % int(mtu),
@@ -190,9 +193,10 @@ def wanted(plan, node, settings, mtu, facts=None):
     info = plan["nodes"][node]
     files = []
     path = conflist_path(settings)
-    if path and info.get("runtime_range"):
+    ranges = bool(_families(info))
+    if path and ranges:
         files.append({"path": path, "text": conflist_text(info, settings, mtu)})
-    if info.get("runtime_range") and netavark_wanted(settings, facts):
+    if ranges and netavark_wanted(settings, facts):
         files.append({"path": netavark_path(settings), "text": netavark_text(info, settings, mtu)})
     path = subnet_env_path(settings)
     if path:
