@@ -36,6 +36,8 @@ options:
       - A list with an IPv6 CIDR beside the IPv4 one (C([10.244.0.0/16, fd00:10:244::/56]))
         plans dual-stack - each node also gets an IPv6 subnet of O(subnet_prefix_v6), kept in
         the lease file's C(routednet_leases_v6). The IPv4 plan is the same with or without it.
+      - An IPv6 CIDR alone (C(fd00:10:244::/56)) plans an IPv6-only cluster - IPv6 subnets
+        and pod addresses only (the lease file's IPv4 leases are kept as they are).
     type: raw
     required: true
   subnet_prefix:
@@ -43,7 +45,7 @@ options:
     type: int
     default: 24
   subnet_prefix_v6:
-    description: Dual-stack. Prefix length of each node's IPv6 subnet.
+    description: Prefix length of each node's IPv6 subnet (dual-stack or IPv6 only).
     type: int
     default: 64
   lease_file:

@@ -110,3 +110,13 @@ def test_an_ipv6_pod_address_is_refused_naming_the_pods_ipv4_address():
         "10.244.1.2 (verify.yml pings the IPv6 addresses)"
     }
     assert path_ends(dual, "fd00:10:244:1::2", "10.244.1.2")["error"].startswith("src=fd00:10:244:1::2 is the IPv6 address of n1/web;")
+
+
+def test_an_ipv6_only_cluster_is_refused_pointing_at_verify():
+    nodes = [dict(name="n1", underlay_ip="10.0.0.1", pods=["web"]), dict(name="n2", underlay_ip="10.0.0.2", pods=["web"])]
+    only = build_plan(nodes, "fd00:10:244::/56")[0]
+    assert container_nodes(only, "n1/web", "fd00:10:244:2::9") == []
+    assert path_ends(only, "n1/web", "fd00:10:244:2::2") == {
+        "error": "diagnose.yml follows a pod's IPv4 path, and routednet_cluster_cidr fd00:10:244::/56 is IPv6 only: verify.yml pings every IPv6 pod "
+        "and names the path each ping took"
+    }

@@ -250,3 +250,13 @@ def test_an_underlay_address_no_peer_can_use_is_refused(address, what):
     assert errors_of([node("a", address)], "10.244.0.0/16") == [
         "a: routednet_underlay_ip %s is %s; set it to this node's address on the network the nodes share" % (address, what)
     ]
+
+
+def test_an_ipv6_only_plan_checks_the_hosts_ipv6_addresses_only():
+    plan = build_plan([node("n1", "192.168.1.11"), node("n2", "192.168.1.12")], "fd00:10:244::/56")[0]
+    ipv4 = [{"dev": "eth1", "address": "10.244.2.9/24", "owned": False}]
+    problems = host_address_conflicts(plan, "n1", ipv4, {"server": "192.168.1.11"}, [{"dev": "eth1", "address": "fd00:10:244:2::9/64", "owned": False}])
+    assert problems == [
+        "n1: the pod subnet fd00:10:244:2::/64 of n2 overlaps fd00:10:244:2::9 on eth1 (network fd00:10:244:2::/64), which this host already uses; "
+        "give n2 another routednet_pod_cidr (or remove its lease) or choose another routednet_cluster_cidr"
+    ]

@@ -51,6 +51,24 @@ def test_an_ipv6_lease_and_override_are_kept():
     assert plan["nodes"]["n2"]["pod_cidr_v6"] == "fd00:10:244:42::/64"
 
 
+def test_an_ipv6_only_cluster_has_only_ipv6_subnets_pods_and_leases():
+    plan, leases = build_plan(nodes(pods=["p1", {"name": "p2", "address": "fd00:10:244:1::9"}]), "fd00:10:244::/56")
+    assert "cluster_cidr" not in plan and (plan["cluster_cidr_v6"], plan["subnet_prefix_v6"]) == ("fd00:10:244::/56", 64)
+    n1 = plan["nodes"]["n1"]
+    assert not [key for key in ("pod_cidr", "gateway", "runtime_range") if key in n1]
+    assert (n1["underlay_ip"], n1["pod_cidr_v6"], n1["gateway_v6"]) == ("192.168.1.11", "fd00:10:244:1::/64", "fd00:10:244:1::1/64")
+    assert [(p["name"], p["address_v6"], "address" in p) for p in n1["pods"]] == [("p1", "fd00:10:244:1::2/64", False), ("p2", "fd00:10:244:1::9/64", False)]
+    assert n1["runtime_range_v6"]["start"] == "fd00:10:244:1::10"
+    assert leases == {} and leases_v6(plan) == {"n1": "fd00:10:244:1::/64", "n2": "fd00:10:244:2::/64"}
+
+
+def test_an_ipv6_only_cluster_keeps_the_leases_of_the_dual_stack_one_it_was():
+    dual, leases = build_plan(nodes(), DUAL, leases_v6={"n2": "fd00:10:244:42::/64"})
+    only, kept = build_plan(nodes(), "fd00:10:244::/56", leases=leases, leases_v6=leases_v6(dual))
+    assert leases_v6(only) == leases_v6(dual) == {"n1": "fd00:10:244:1::/64", "n2": "fd00:10:244:42::/64"}
+    assert kept == leases == {"n1": "10.244.1.0/24", "n2": "10.244.2.0/24"}
+
+
 def test_a_node_may_name_its_ipv6_underlay_address():
     plan = plan_of(node_list=nodes(underlay_ip_v6="2001:db9::11"))
     assert plan["nodes"]["n1"]["underlay_ip_v6"] == "2001:db9::11" and plan["nodes"]["n2"]["underlay_ip_v6"] is None
@@ -76,9 +94,15 @@ def test_a_node_may_name_its_ipv6_underlay_address():
         (
             "fd00:10:244::/56",
             {},
+            {"pod_cidr": "10.244.7.0/24"},
+            "n1: routednet_pod_cidr 10.244.7.0/24 is IPv4 but routednet_cluster_cidr fd00:10:244::/56 has no IPv4 CIDR; give the node an IPv6 "
+            "subnet of it, or add an IPv4 CIDR to routednet_cluster_cidr, such as [10.244.0.0/16, fd00:10:244::/56]",
+        ),
+        (
+            "fd00:10:244::/56",
             {},
-            "all: routednet_cluster_cidr fd00:10:244::/56 has no IPv4 CIDR; an IPv6 pod network is planned beside an IPv4 one only "
-            "(IPv6-only clusters are not supported yet): add one, such as [10.244.0.0/16, fd00:10:244::/56]",
+            {"pods": [{"name": "p1", "address": "10.244.1.5"}]},
+            "n1: routednet_pods[p1].address '10.244.1.5' is not an IPv6 address",
         ),
         (
             ["10.244.0.0/16", "fe80::/56"],
@@ -166,7 +190,8 @@ def test_a_node_may_name_its_ipv6_underlay_address():
     ids=[
         "two IPv4 CIDRs",
         "three CIDRs",
-        "IPv6 only",
+        "IPv4 override in an IPv6-only cluster",
+        "IPv4 pod address in an IPv6-only cluster",
         "link-local",
         "multicast",
         "host bits set",
@@ -185,6 +210,13 @@ def test_a_node_may_name_its_ipv6_underlay_address():
 )
 def test_bad_ipv6_input_is_one_line_naming_the_variable_and_the_fix(cluster, kwargs, node_extra, expected):
     assert refusal(cluster, nodes(**node_extra), **kwargs) == [expected]
+
+
+def test_an_ipv6_underlay_ip_is_refused_naming_routednet_underlay_ip_v6():
+    assert refusal("fd00:10:244::/56", nodes(underlay_ip="fd00:1::11")) == [
+        "n1: routednet_underlay_ip fd00:1::11 is an IPv6 address; set it to the node's IPv4 underlay address, and the IPv6 one in "
+        "routednet_underlay_ip_v6 (every node needs an IPv4 underlay address for now, also in an IPv6-only cluster)"
+    ]
 
 
 def test_two_nodes_on_one_ipv6_underlay_address_are_refused():

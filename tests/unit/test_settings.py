@@ -53,7 +53,8 @@ def test_a_split_names_the_hosts_off_the_default():
     ]
 
 
-DUAL_STACK = {"cluster_cidr_v6": "fd00:10:244::/56"}
+DUAL_STACK = {"cluster_cidr": "10.244.0.0/16", "cluster_cidr_v6": "fd00:10:244::/56"}
+IPV6_ONLY = {"cluster_cidr_v6": "fd00:10:244::/56"}
 
 # (id, each host's backend settings, the lines for a dual-stack cluster)
 FAMILY_CASES = [
@@ -82,6 +83,31 @@ FAMILY_CASES = [
 @pytest.mark.parametrize(("values", "problems"), [case[1:] for case in FAMILY_CASES], ids=[case[0] for case in FAMILY_CASES])
 def test_ipv6_pods_on_a_backend_that_carries_ipv4_only(values, problems):
     assert settings.family_problems(values, DUAL_STACK) == problems
+
+
+@pytest.mark.parametrize(
+    ("values", "problems"),
+    [
+        (
+            {"n1": {"routednet_backend": "ipip"}},
+            [
+                "n1: routednet_backend=ipip carries IPv4 only, and routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56: "
+                "choose hostgw or vxlan for a cluster with IPv6 pods, or give routednet_cluster_cidr an IPv4 CIDR"
+            ],
+        ),
+        (
+            {"n1": {"routednet_backend": "vxlan", "routednet_masquerade": "yes"}, "n2": {"routednet_backend": "vxlan", "routednet_masquerade": False}},
+            [
+                "n1: routednet_masquerade=true masquerades IPv4 pods only, and routednet_cluster_cidr fd00:10:244::/56 is IPv6 only: "
+                "set routednet_masquerade=false (IPv6 pods are not masqueraded), or add an IPv4 CIDR to it"
+            ],
+        ),
+        ({"n1": {"routednet_backend": "hostgw", "routednet_masquerade": False}}, []),
+    ],
+    ids=["IPIP", "masquerade", "host-gw"],
+)
+def test_an_ipv6_only_cluster_refuses_what_carries_ipv4_only(values, problems):
+    assert settings.family_problems(values, IPV6_ONLY) == problems
 
 
 def test_an_ipv4_cluster_fits_every_backend():

@@ -35,10 +35,10 @@ MIXED = False
 FAMILIES = (4,)
 
 
-def device(node, settings, local, underlay_dev, mtu, address):
+def device(node, settings, local, underlay_dev, mtu, addresses):
     """The node's one IPIP device (the tunnel module's parameters): local = the node's
     underlay address, any remote; each route's gateway is the outer destination."""
-    return {"name": settings[DEVICE_VARIABLE], "kind": TUNNEL_KIND, "local": local, "dev": underlay_dev, "mtu": mtu, "addresses": [address + "/32"]}
+    return {"name": settings[DEVICE_VARIABLE], "kind": TUNNEL_KIND, "local": local, "dev": underlay_dev, "mtu": mtu, "addresses": list(addresses)}
 
 
 # no per-peer entries: the kernel needs only the route's gateway

@@ -71,9 +71,10 @@ def vtep_mac(node):
     return stable_mac("routednet.fabric vtep " + node)
 
 
-def device(node, settings, local, underlay_dev, mtu, address):
-    """The node's VTEP (the tunnel module's parameters): the node subnet's network address,
-    a MAC derived from the node name, learning off (every entry is static)."""
+def device(node, settings, local, underlay_dev, mtu, addresses):
+    """The node's VTEP (the tunnel module's parameters): ``addresses`` (the network
+    address of each of the node's subnets), a MAC derived from the node name, learning off
+    (every entry is static)."""
     return {
         "name": settings[DEVICE_VARIABLE],
         "kind": TUNNEL_KIND,
@@ -84,7 +85,7 @@ def device(node, settings, local, underlay_dev, mtu, address):
         "learning": False,
         "mtu": mtu,
         "mac": vtep_mac(node),
-        "addresses": [address + "/32"],
+        "addresses": list(addresses),
     }
 
 

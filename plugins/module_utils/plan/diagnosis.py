@@ -50,6 +50,8 @@ def _is_pod_address(plan, text):
 def container_nodes(plan, src, dst):
     """The nodes to look for a container on: those whose subnet holds ``src`` or ``dst`` as
     an address that is no planned pod's (a runtime's container, found on the bridge)."""
+    if not plan.get("cluster_cidr"):
+        return []  # (path_ends refuses an IPv6-only plan)
     ends = [str(end) for end in (src, dst) if end and not _is_pod_address(plan, str(end))]
     return sorted(set(node for node in (_subnet_node(plan, end) for end in ends) if node))
 
@@ -124,6 +126,11 @@ def path_ends(plan, src, dst, containers=None):
         return {
             "error": "diagnose.yml needs -e src=<node, pod or node/pod> -e dst=<pod address> (or a container's address at either end), "
             "e.g. -e src=node1/docker1 -e dst=172.18.0.2"
+        }
+    if not plan.get("cluster_cidr"):
+        return {
+            "error": "diagnose.yml follows a pod's IPv4 path, and routednet_cluster_cidr %s is IPv6 only: verify.yml pings every IPv6 pod "
+            "and names the path each ping took" % plan["cluster_cidr_v6"]
         }
     source = _find_source(plan, str(src), containers)
     if isinstance(source, str):

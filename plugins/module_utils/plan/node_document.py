@@ -21,7 +21,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils import backends
 from ansible_collections.routednet.fabric.plugins.module_utils.mac import stable_mac
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency import direct_peers
 from ansible_collections.routednet.fabric.plugins.module_utils.state.document_steps import DOCUMENT_FORMAT
-from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import peers, tunnel_address
+from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import families, peers, tunnel_address
 from ansible_collections.routednet.fabric.plugins.module_utils.plan import runtime_files
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.settings import strict_bool
 
@@ -59,15 +59,17 @@ def _direct_v6(direct, node, underlay_v6):
 
 
 def peer_routes(plan, node, backend_name, hybrid_encap=None, device=None, underlay_dev=None, adjacency=None, underlay_v6=None, direct_v6=None):
-    """One route per peer's pod subnet: the direct (host-gw) one where the pair is direct,
-    the tunnel's through ``device`` otherwise; in a dual-stack plan, then one per peer's
+    """One route per peer's IPv4 pod subnet: the direct (host-gw) one where the pair is
+    direct, the tunnel's through ``device`` otherwise; then, with IPv6 pods, one per peer's
     IPv6 pod subnet: direct via its IPv6 underlay address (``underlay_v6``: node ->
     "address/prefix") where the pair is direct for IPv6 too (``direct_v6``; by default
     every direct pair), through the tunnel otherwise."""
     backend, encap = backends.get(backend_name), backends.encapsulation(backend_name, hybrid_encap)
     direct = _direct(plan, node, backend, encap, adjacency)
     direct_route = backends.DIRECT.route
-    found = [direct_route(info, underlay_dev) if peer in direct else encap.route(info, device) for peer, info in peers(plan, node)]
+    found = []
+    if plan.get("cluster_cidr"):
+        found += [direct_route(info, underlay_dev) if peer in direct else encap.route(info, device) for peer, info in peers(plan, node)]
     if plan.get("cluster_cidr_v6"):
         direct_v6 = direct if direct_v6 is None else direct_v6
         for peer, info in peers(plan, node):
@@ -92,17 +94,16 @@ def over_underlay(name, info, family, underlay_v6):
 
 
 def peer_entries(plan, node, backend_name, hybrid_encap=None, adjacency=None, direct_v6=None, underlay_v6=None, underlay_family=4):
-    """The tunnel's entry per tunnelled peer (VXLAN: neighbour + FDB, behind the peer's
-    address of ``underlay_family``), then in a dual-stack plan per peer whose IPv6 pods
-    are tunnelled (an IPv6 neighbour for the next hop its IPv6 routes name; its FDB entry
-    is the IPv4 one's); None when the backend's tunnel keeps no per-peer entries (host-gw,
-    IPIP)."""
+    """The tunnel's entry per peer whose IPv4 pods are tunnelled (VXLAN: neighbour + FDB,
+    behind the peer's address of ``underlay_family``), then per peer whose IPv6 pods are
+    (an IPv6 neighbour for the next hop its IPv6 routes name, and the same FDB entry);
+    None when the backend's tunnel keeps no per-peer entries (host-gw, IPIP)."""
     backend, encap = backends.get(backend_name), backends.encapsulation(backend_name, hybrid_encap)
     if not getattr(encap, "entry", None):
         return None
     direct = _direct(plan, node, backend, encap, adjacency)
     remote = [(peer, over_underlay(peer, info, underlay_family, underlay_v6)) for peer, info in peers(plan, node)]
-    found = [encap.entry(peer, info, tunnel_address(info)) for peer, info in remote if peer not in direct]
+    found = [encap.entry(peer, info, tunnel_address(info)) for peer, info in remote if peer not in direct] if plan.get("cluster_cidr") else []
     if plan.get("cluster_cidr_v6") and 6 in encap.FAMILIES:
         direct_v6 = direct if direct_v6 is None else direct_v6
         found += [encap.entry(peer, info, encap.ipv6_next_hop(peer)) for peer, info in remote if peer not in direct_v6]
@@ -144,26 +145,26 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None, underlay_v6=None):
     theirs = set(ns for ns, owner in (facts.get("netns_found") or {}).items() if owner == "theirs")
     departed = sorted(set(facts.get("saved_pods") or []) - planned - theirs)
 
-    dual = bool(plan.get("cluster_cidr_v6"))
+    # (each family's keys only where the plan has pods of it: an IPv4 document stays as saved)
+    ipv4, ipv6 = (family in families(plan) for family in (4, 6))
     # (the family of the underlay the tunnel runs over: VXLAN may run over IPv6)
     family = backends.underlay_family(name, hybrid_encap, settings)
     tunnel, device_name = None, None
     if encap.TUNNEL_KIND:
         local = over_underlay(node, info, family, underlay_v6)["underlay_ip"]
-        tunnel = encap.device(node, settings, local, underlay_dev, mtu, tunnel_address(info))
-        if dual and 6 in encap.FAMILIES:
-            # (the source of what the node itself sends to remote IPv6 pods)
-            tunnel["addresses"].append(tunnel_address(info, 6) + "/128")
+        # (the source of what the node itself sends to remote pods of each family)
+        addresses = ([tunnel_address(info) + "/32"] if ipv4 else []) + ([tunnel_address(info, 6) + "/128"] if ipv6 and 6 in encap.FAMILIES else [])
+        tunnel = encap.device(node, settings, local, underlay_dev, mtu, addresses)
         device_name = tunnel["name"]
-    direct_v6 = _direct_v6(_direct(plan, node, backend, encap, adjacency), node, underlay_v6) if dual else None
+    direct_v6 = _direct_v6(_direct(plan, node, backend, encap, adjacency), node, underlay_v6) if ipv6 else None
     entries = peer_entries(plan, node, name, hybrid_encap, adjacency, direct_v6, underlay_v6, family)
     in_use = [encap.TUNNEL_KIND] if encap.TUNNEL_KIND else []
-    pod_keys = ("name", "host_ifname", "pod_ifname", "address") + (("address_v6",) if dual else ())
+    pod_keys = ("name", "host_ifname", "pod_ifname") + (("address",) if ipv4 else ()) + (("address_v6",) if ipv6 else ())
     firewall = {
         "state": "present" if strict_bool(settings["routednet_firewall"]) else "absent",
         "table": table,
         "nodes": [peer["underlay_ip"] for peer in plan["nodes"].values()],
-        "cluster_cidr": plan["cluster_cidr"],
+        "cluster_cidr": plan.get("cluster_cidr"),
         # 0, not None, for no VXLAN port: the firewall module's own convention
         "vxlan_port": int(settings["routednet_vxlan_port"]) if encap.FIREWALL.get("vxlan_port") else 0,
         "ipip": bool(encap.FIREWALL.get("ipip")),
@@ -173,8 +174,11 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None, underlay_v6=None):
     }
     # (the IPv6 keys only in a dual-stack document: an IPv4 one stays as it was saved)
     forwarding = {"persist_file": sysctl_file}
-    if dual:
+    if ipv6:
         forwarding["ipv6"], firewall["cluster_cidr_v6"] = True, plan["cluster_cidr_v6"]
+    if not ipv4:
+        forwarding["ipv4"] = False
+        del firewall["cluster_cidr"]
     if family == 6 and (firewall["vxlan_port"] or firewall["ipip"]):
         # the tunnel's packets come over IPv6: let them in from the nodes' IPv6 addresses
         firewall["nodes_v6"] = [over_underlay(peer, peer_info, 6, underlay_v6)["underlay_ip"] for peer, peer_info in sorted(plan["nodes"].items())]
@@ -185,7 +189,7 @@ def build(plan_result, node, facts, pod_mtu, adjacency=None, underlay_v6=None):
         "backend": name,
         "renamed": _renamed(facts.get("saved"), bridge, sysctl_file, table),
         "forwarding": forwarding,
-        "bridge": {"name": bridge, "addresses": [info["gateway"]] + ([info["gateway_v6"]] if dual else []), "mtu": mtu, "mac": bridge_mac(node)},
+        "bridge": {"name": bridge, "addresses": [info[key] for key in ("gateway", "gateway_v6") if info.get(key)], "mtu": mtu, "mac": bridge_mac(node)},
         "departed_pods": departed,
         "pods": [dict((key, pod[key]) for key in pod_keys) for pod in info["pods"]],
         "tunnel": tunnel,

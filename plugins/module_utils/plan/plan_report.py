@@ -69,8 +69,19 @@ def runtime_summary(settings):
     return "container runtimes: %s" % ("; ".join(files) if files else "no files (routednet_cni, routednet_netavark and routednet_flannel_subnet_env are off)")
 
 
+def _ipv4_table(plan):
+    """(header, rows) of each node's IPv4 part of the plan (the runtime's range beside the
+    collection's own pods: one address space, never shared)."""
+    header = ("node", "underlay address", "pod subnet", "gateway", "pods", "container runtime range")
+    rows = []
+    for node, info in sorted(plan["nodes"].items()):
+        pods = ", ".join("%s %s" % (pod["name"], pod["address"]) for pod in info["pods"]) or "-"
+        rows.append((node, info["underlay_ip"], info["pod_cidr"], info["gateway"], pods, _runtime_range(info)))
+    return header, rows
+
+
 def _ipv6_table(plan):
-    """(header, rows) of each node's IPv6 part of a dual-stack plan."""
+    """(header, rows) of each node's IPv6 part of the plan."""
     header = ("node", "IPv6 underlay address", "IPv6 pod subnet", "IPv6 gateway", "pods", "container runtime range")
     rows = []
     for node, info in sorted(plan["nodes"].items()):
@@ -86,25 +97,25 @@ def plan_report(plan, backend, devices, underlay_devs, encap=None, title="Routed
     one node's checked settings, to name the files container runtimes get."""
     pairs = backends.get(backend).PAIRS
     pair_kind = pairs % backends.encapsulation(backend, encap).NAME if "%s" in pairs else pairs
-    # (the runtime's range beside the collection's own pods: one address space, never shared)
-    header = ("node", "underlay address", "pod subnet", "gateway", "pods", "container runtime range")
-    rows = []
-    for node, info in sorted(plan["nodes"].items()):
-        pods = ", ".join("%s %s" % (pod["name"], pod["address"]) for pod in info["pods"]) or "-"
-        rows.append((node, info["underlay_ip"], info["pod_cidr"], info["gateway"], pods, _runtime_range(info)))
-    summary = [
-        "backend: %s; cluster CIDR %s, a /%s per node" % (backend, plan["cluster_cidr"], plan["subnet_prefix"]),
+    summary = []
+    tables = []
+    if plan.get("cluster_cidr"):
+        summary.append("backend: %s; cluster CIDR %s, a /%s per node" % (backend, plan["cluster_cidr"], plan["subnet_prefix"]))
+        tables.append(_ipv4_table(plan))
+    else:
+        summary.append("backend: %s; IPv6 only: cluster CIDR %s, a /%s per node" % (backend, plan["cluster_cidr_v6"], plan["subnet_prefix_v6"]))
+    summary += [
         "every pair of nodes: %s" % pair_kind,
         "MTU of bridge, pods and tunnel device: %s" % _mtu(backend, encap, settings or {}),
     ]
     if settings is not None:
         summary.append(runtime_summary(settings))
-    tables = [(header, rows)]
     if plan.get("cluster_cidr_v6"):
-        summary.append(
-            "IPv6 beside IPv4: cluster CIDR %s, a /%s per node, each pod's address at its IPv4 address's offset, the same MTU"
-            % (plan["cluster_cidr_v6"], plan["subnet_prefix_v6"])
-        )
+        if plan.get("cluster_cidr"):
+            summary.append(
+                "IPv6 beside IPv4: cluster CIDR %s, a /%s per node, each pod's address at its IPv4 address's offset, the same MTU"
+                % (plan["cluster_cidr_v6"], plan["subnet_prefix_v6"])
+            )
         tables.append(_ipv6_table(plan))
     lines = list(summary)
     markdown = ["# %s" % title, ""] + ["- %s" % line for line in summary]

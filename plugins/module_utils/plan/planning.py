@@ -48,11 +48,11 @@ def _network(text, host, var, errors, strict=True, version=4):
     return net
 
 
-def _address(text, host, var, errors):
+def _address(text, host, var, errors, version=4):
     try:
-        return ipaddress.IPv4Address(str(text))
+        return (ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address)(str(text))
     except ValueError:
-        errors.append("%s: %s %r is not an IPv4 address" % (host, var, text))
+        errors.append("%s: %s %r is not an IPv%d address" % (host, var, text, version))
         return None
 
 
@@ -154,10 +154,10 @@ def runtime_range(subnet, reserved=RESERVED_POD_ADDRESSES):
     return address(first), address(last)
 
 
-def _pods(node, subnet, reserved, runtime, errors):
-    """Pods of one node with their addresses; explicit ones kept, others from .2 up, all
-    below the runtime's range ``runtime`` (runtime_range of the ``reserved`` addresses:
-    one address space, two allocators that never meet)."""
+def _pods(node, subnet, reserved, runtime, errors, key="address"):
+    """Pods of one node with their addresses (under ``key``); explicit ones kept, others
+    from .2 up, all below the runtime's range ``runtime`` (runtime_range of the ``reserved``
+    addresses: one address space, two allocators that never meet)."""
     host = node["name"]
     gateway = subnet.network_address + 1
     taken = {gateway}
@@ -175,7 +175,7 @@ def _pods(node, subnet, reserved, runtime, errors):
         entries.append(entry)
     for entry in entries:
         if entry.get("address"):
-            addr = _address(entry["address"], host, "routednet_pods[%s].address" % entry["name"], errors)
+            addr = _address(entry["address"], host, "routednet_pods[%s].address" % entry["name"], errors, subnet.version)
             if addr is None:
                 continue
             if addr not in subnet or addr in (subnet.network_address, subnet.broadcast_address):
@@ -216,7 +216,7 @@ def _pods(node, subnet, reserved, runtime, errors):
         pods.append(
             {
                 "name": entry["name"],
-                "address": "%s/%d" % (addr, subnet.prefixlen),
+                key: "%s/%d" % (addr, subnet.prefixlen),
                 "host_ifname": entry.get("host_ifname") or host_ifname(entry["name"]),
                 "pod_ifname": entry.get("pod_ifname") or POD_IFNAME,
             }
@@ -282,28 +282,79 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None, leases_v6=Non
     ``cluster_cidr`` may list an IPv6 CIDR beside the IPv4 one (dual-stack): each node
     then also gets an IPv6 subnet of ``subnet_prefix_v6`` (override, ``leases_v6``, first
     free), planned by _plan_ipv6 after the IPv4 plan it leaves as it was, so adding IPv6
-    to a cluster moves no IPv4 lease.
+    to a cluster moves no IPv4 lease. An IPv6 CIDR alone plans an IPv6-only cluster: its
+    plan has none of the IPv4 keys (``cluster_cidr``, a node's ``pod_cidr``, a pod's
+    ``address``...), only the ``_v6`` ones.
     """
     errors = []
-    leases = dict(leases or {})
-    families = split_families(cluster_cidr, "all", "routednet_cluster_cidr", errors, CLUSTER_EXAMPLE)
+    cidrs = split_families(cluster_cidr, "all", "routednet_cluster_cidr", errors, CLUSTER_EXAMPLE)
     if errors:
         raise PlanError(errors)
-    if families[4] is None:
-        raise PlanError(
-            [
-                "all: routednet_cluster_cidr %s has no IPv4 CIDR; an IPv6 pod network is planned beside an IPv4 one only (IPv6-only clusters "
-                "are not supported yet): add one, such as [10.244.0.0/16, %s]" % (families[6], families[6])
-            ]
-        )
     overrides = {}
     for node in nodes:
         if node.get("pod_cidr"):
             overrides[node["name"]] = split_families(node["pod_cidr"], node["name"], "routednet_pod_cidr", errors, "10.244.7.0/24")
+    for host, override in sorted(overrides.items()):
+        if override[4] and cidrs[4] is None:
+            errors.append(
+                "%s: routednet_pod_cidr %s is IPv4 but routednet_cluster_cidr %s has no IPv4 CIDR; give the node an IPv6 subnet of it, or add an "
+                "IPv4 CIDR to routednet_cluster_cidr, such as [10.244.0.0/16, %s]" % (host, override[4], cidrs[6], cidrs[6])
+            )
+    if not nodes:
+        errors.append("all: the inventory group has no nodes")
     if errors:
         raise PlanError(errors)
     nodes = [dict(node, pod_cidr=overrides[node["name"]][4]) if node["name"] in overrides else node for node in nodes]
-    cluster = _network(families[4], "all", "routednet_cluster_cidr", errors)
+    by_underlay = _underlay_addresses(nodes, errors)
+    if cidrs[4] is not None:
+        plan, new_leases = _plan_ipv4(nodes, cidrs[4], subnet_prefix, dict(leases or {}), by_underlay, errors)
+    elif errors:
+        raise PlanError(errors)
+    else:
+        # (an IPv6-only plan keeps the IPv4 leases it is given: IPv4 back, each node has its subnet back)
+        plan, new_leases = {"nodes": dict((node["name"], {"underlay_ip": str(node["underlay_ip"]), "pods": []}) for node in nodes)}, dict(leases or {})
+    if cidrs[6] is not None or any(o[6] for o in overrides.values()):
+        _plan_ipv6(plan, nodes, cidrs[6], subnet_prefix_v6, dict(leases_v6 or {}), dict((host, o[6]) for host, o in overrides.items() if o[6]))
+    return plan, new_leases
+
+
+def families(plan):
+    """The address families (4, 6) a plan has pods of, IPv4 first."""
+    return tuple(family for family, key in ((4, "cluster_cidr"), (6, "cluster_cidr_v6")) if plan.get(key))
+
+
+def _underlay_addresses(nodes, errors):
+    """IPv4 underlay address -> node, each checked (one line per problem into ``errors``)."""
+    by_underlay = {}
+    for node in sorted(nodes, key=lambda n: n["name"]):
+        host = node["name"]
+        if not node.get("underlay_ip"):
+            errors.append("%s: routednet_underlay_ip is not set and ansible_host is not an IPv4 address; set routednet_underlay_ip" % host)
+            continue
+        if family_of(node["underlay_ip"]) == 6:
+            errors.append(
+                "%s: routednet_underlay_ip %s is an IPv6 address; set it to the node's IPv4 underlay address, and the IPv6 one in "
+                "routednet_underlay_ip_v6 (every node needs an IPv4 underlay address for now, also in an IPv6-only cluster)" % (host, node["underlay_ip"])
+            )
+            continue
+        addr = _address(node["underlay_ip"], host, "routednet_underlay_ip", errors)
+        if addr is not None and underlay_problem(addr):
+            errors.append(
+                "%s: routednet_underlay_ip %s is %s; set it to this node's address on the network the nodes share" % (host, addr, underlay_problem(addr))
+            )
+        elif addr is not None:
+            if addr in by_underlay:
+                errors.append("%s: routednet_underlay_ip %s is also the underlay address of %s; each node needs its own" % (host, addr, by_underlay[addr]))
+            by_underlay.setdefault(addr, host)
+    return by_underlay
+
+
+def _plan_ipv4(nodes, cluster_cidr, subnet_prefix, leases, by_underlay, errors):
+    """The IPv4 plan: each node's subnet of ``cluster_cidr`` (override, lease, first free),
+    gateway, pods and runtime range; (plan, new leases), or PlanError naming every problem
+    (those ``errors`` already holds too)."""
+    before = len(errors)
+    cluster = _network(cluster_cidr, "all", "routednet_cluster_cidr", errors)
     try:
         subnet_prefix = int(subnet_prefix)
     except (TypeError, ValueError):
@@ -316,27 +367,12 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None, leases_v6=Non
         errors.append(
             "all: routednet_cluster_cidr %s overlaps %s, which is %s; choose a private unicast range such as 10.244.0.0/16" % (cluster, reserved, why)
         )
-    if not nodes:
-        errors.append("all: the inventory group has no nodes")
-    if errors:
+    if len(errors) > before:  # (no subnet can be checked against a cluster CIDR in doubt)
         raise PlanError(errors)
 
-    by_underlay = {}
     assigned = {}
     for node in sorted(nodes, key=lambda n: n["name"]):
         host = node["name"]
-        if not node.get("underlay_ip"):
-            errors.append("%s: routednet_underlay_ip is not set and ansible_host is not an IPv4 address; set routednet_underlay_ip" % host)
-        else:
-            addr = _address(node["underlay_ip"], host, "routednet_underlay_ip", errors)
-            if addr is not None and underlay_problem(addr):
-                errors.append(
-                    "%s: routednet_underlay_ip %s is %s; set it to this node's address on the network the nodes share" % (host, addr, underlay_problem(addr))
-                )
-            elif addr is not None:
-                if addr in by_underlay:
-                    errors.append("%s: routednet_underlay_ip %s is also the underlay address of %s; each node needs its own" % (host, addr, by_underlay[addr]))
-                by_underlay.setdefault(addr, host)
         if node.get("pod_cidr"):
             net = _network(node["pod_cidr"], host, "routednet_pod_cidr", errors)
             if net is not None:
@@ -405,8 +441,6 @@ def build_plan(nodes, cluster_cidr, subnet_prefix=24, leases=None, leases_v6=Non
         "subnet_prefix": subnet_prefix,
         "nodes": plan_nodes,
     }
-    if families[6] is not None or any(o[6] for o in overrides.values()):
-        _plan_ipv6(plan, nodes, families[6], subnet_prefix_v6, dict(leases_v6 or {}), dict((host, o[6]) for host, o in overrides.items() if o[6]))
     return plan, {host: str(net) for host, net in sorted(assigned.items())}
 
 
@@ -420,11 +454,13 @@ def _ipv6_address_problem(addr):
 
 
 def _plan_ipv6(plan, nodes, cluster_cidr_v6, prefix, leases, overrides):
-    """Give every node of the (IPv4) ``plan`` an IPv6 subnet of ``prefix`` in
-    ``cluster_cidr_v6`` too, with its gateway (the first address) and runtime range, and
-    each pod the address at its IPv4 address's offset (pod .2 is ::2): the same
-    address space layout in both families. Raises PlanError naming every problem."""
+    """Give every node of ``plan`` an IPv6 subnet of ``prefix`` in ``cluster_cidr_v6``,
+    with its gateway (the first address) and runtime range, and each pod the address at
+    its IPv4 address's offset (pod .2 is ::2: the same address space layout in both
+    families), or in an IPv6-only plan (no IPv4 subnets) from ::2 up as _pods gives
+    IPv4 ones. Raises PlanError naming every problem."""
     errors = []
+    dual = bool(plan.get("cluster_cidr"))
     if cluster_cidr_v6 is None:
         host = sorted(overrides)[0]
         raise PlanError(
@@ -444,7 +480,7 @@ def _plan_ipv6(plan, nodes, cluster_cidr_v6, prefix, leases, overrides):
             "all: routednet_subnet_prefix_v6 /%s must be longer than the IPv6 cluster CIDR /%d and at most /%d (the default is /64)"
             % (prefix, cluster.prefixlen, SUBNET_PREFIX_V6_MAX)
         )
-    elif prefix is not None and 128 - prefix < 32 - plan["subnet_prefix"]:
+    elif dual and prefix is not None and 128 - prefix < 32 - plan["subnet_prefix"]:
         errors.append(
             "all: routednet_subnet_prefix_v6 /%d gives each node fewer addresses than its IPv4 subnet /%d, and a pod keeps one offset in both "
             "families: set /%d or shorter (the default is /64)" % (prefix, plan["subnet_prefix"], 96 + plan["subnet_prefix"])
@@ -501,19 +537,26 @@ def _plan_ipv6(plan, nodes, cluster_cidr_v6, prefix, leases, overrides):
         errors.append("%s: routednet_cluster_cidr %s has no free /%d left for this node; widen it" % (host, cluster, prefix))
     if errors:
         raise PlanError(errors)
+    by_name = dict((node["name"], node) for node in nodes)
     for host, info in plan["nodes"].items():
-        subnet, subnet4 = assigned[host], ipaddress.IPv4Network(info["pod_cidr"])
-        node = next(n for n in nodes if n["name"] == host)
-        runtime = runtime_range(subnet, int(node.get("reserved_pod_addresses", RESERVED_POD_ADDRESSES)))
+        subnet, node = assigned[host], by_name[host]
+        reserved = int(node.get("reserved_pod_addresses", RESERVED_POD_ADDRESSES))
+        runtime = runtime_range(subnet, reserved)
         info.update(
             underlay_ip_v6=str(node["underlay_ip_v6"]) if node.get("underlay_ip_v6") else None,
             pod_cidr_v6=str(subnet),
             gateway_v6="%s/%d" % (subnet.network_address + 1, subnet.prefixlen),
             runtime_range_v6={"start": str(runtime[0]), "end": str(runtime[1])} if runtime else None,
         )
+        if not dual:
+            info["pods"] = _pods(node, subnet, reserved, runtime, errors, key="address_v6")
+            continue
+        subnet4 = ipaddress.IPv4Network(info["pod_cidr"])
         for pod in info["pods"]:
             offset = int(ipaddress.IPv4Interface(pod["address"]).ip) - int(subnet4.network_address)
             pod["address_v6"] = "%s/%d" % (subnet.network_address + offset, subnet.prefixlen)
+    if errors:
+        raise PlanError(errors)
     plan.update(cluster_cidr_v6=str(cluster), subnet_prefix_v6=prefix)
 
 
@@ -536,11 +579,14 @@ def host_address_conflicts(plan, node, addresses, connection=None, addresses_v6=
     None; an IPv6 one is checked against the IPv6 cluster CIDR).  The collection's own
     links are left out: the bridge holds the pod gateway by design.
     """
-    families = [(plan["cluster_cidr"], "pod_cidr", addresses or [], "routednet_pod_cidr")]
-    if plan.get("cluster_cidr_v6"):
-        families.append((plan["cluster_cidr_v6"], "pod_cidr_v6", addresses_v6 or [], "routednet_pod_cidr (its IPv6 one)"))
+    # (an IPv6-only plan's pod_cidr is the IPv6 one; a dual-stack plan's is the second)
+    variable_v6 = "routednet_pod_cidr (its IPv6 one)" if plan.get("cluster_cidr") else "routednet_pod_cidr"
+    checks = {
+        4: (plan.get("cluster_cidr"), "pod_cidr", addresses or [], "routednet_pod_cidr"),
+        6: (plan.get("cluster_cidr_v6"), "pod_cidr_v6", addresses_v6 or [], variable_v6),
+    }
     problems = []
-    for cidr, key, found, variable in families:
+    for cidr, key, found, variable in [checks[family] for family in families(plan)]:
         cluster = ipaddress.ip_network(cidr)
         subnets = sorted((ipaddress.ip_network(info[key]), peer) for peer, info in plan["nodes"].items())
         for item in found:

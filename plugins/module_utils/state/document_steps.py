@@ -126,10 +126,10 @@ def _converge(document):
     out.append(_step("ip_forwarding", dict(document["forwarding"])))
     out.append(_step("bridge", dict(bridge)))
     out += [_cleanup("netns", {"name": name, "state": "absent"}) for name in sorted(document["departed_pods"])]
-    # (the bridge's gateways: IPv4 first, then IPv6 in a dual-stack document)
+    # (the bridge's gateways and each pod's addresses: IPv4, then IPv6, those the document has)
     gateways = [address.split("/")[0] for address in bridge["addresses"]]
     for pod in document["pods"]:
-        addresses = [pod["address"]] + ([pod["address_v6"]] if pod.get("address_v6") else [])
+        addresses = [pod[key] for key in ("address", "address_v6") if pod.get(key)]
         out.append(_step("netns", {"name": pod["name"]}))
         out.append(
             _step(
