@@ -420,6 +420,22 @@ CATALOGUE += [
         None,
         "all: routednet_cluster_cidr ff05::/56 overlaps ff00::/8, which is multicast, not unicast",
     ),
+    (
+        "IPv4 pod subnet in an IPv6-only cluster",
+        "vxlan",
+        {"routednet_cluster_cidr": "fd00:10:244::/56"},
+        {},
+        None,
+        "node1: routednet_pod_cidr 172.17.0.0/24 is IPv4 but routednet_cluster_cidr fd00:10:244::/56 has no IPv4 CIDR",
+    ),
+    (
+        "masquerading an IPv6-only cluster",
+        "vxlan",
+        {"routednet_cluster_cidr": "fd00:10:244::/56", "routednet_pod_cidr": None, "routednet_masquerade": True},
+        {},
+        None,
+        "node1, node2: routednet_masquerade=true masquerades IPv4 pods only, and routednet_cluster_cidr fd00:10:244::/56 is IPv6 only",
+    ),
 ]
 
 # Inventory edits some cases need.

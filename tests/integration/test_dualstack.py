@@ -7,7 +7,8 @@ pod pings across it (no IPv4 packet may be lost, no IPv4 lease may move). Then b
 families answer full-size DF pings with TTL / hop limit 62, IPv6 pod packets cross the
 underlay bare, a drifted IPv6 route is put back, a node that takes its IPv6 configuration
 from router advertisements (radvd on the segment) keeps taking them with forwarding on,
-and a real reboot restores both families with no run in between.
+and a real reboot restores both families with no run in between. Last, after the
+decommission, the lab runs as an IPv6-only cluster on VXLAN over the IPv6 underlay.
 """
 
 import contextlib
@@ -28,6 +29,8 @@ pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.skipif(os.geteuid()
 
 LAB = "dualstack"
 IPV4_ONLY = '{"routednet_cluster_cidr": "172.16.0.0/12"}'
+# (the lab inventory gives each node an IPv4 pod subnet, which an IPv6-only cluster has not)
+IPV6_ONLY = '{"routednet_cluster_cidr": "fd00:10:244::/56", "routednet_pod_cidr": null, "routednet_vxlan_underlay": "ipv6"}'
 DOCKER1_V6, DOCKER2_V6 = "fd00:10:244:1::2", "fd00:10:244:2::2"
 # radvd on the segment advertises a default route that lasts 8 s unless the next
 # advertisement (every 3-4 s) renews it, and a prefix for addresses: node1 takes them
@@ -251,3 +254,30 @@ def test_decommission_takes_both_families_away(cluster):
     assert len(sh("ip", "-n", node2, "-6", "-o", "addr", "show", "scope", "global").splitlines()) == 1
     assert run(*in_node_namespaces(LAB, "node2", "ls", "/etc/sysctl.d/90-routednet.conf")).returncode != 0
     assert "node2" not in leases(cluster)["routednet_leases_v6"] and "node2" not in leases(cluster)["routednet_leases"]
+
+
+def test_an_ipv6_only_cluster_on_vxlan_over_the_ipv6_underlay(cluster):
+    """After the decommission node2 joins afresh, and node1 gives up its IPv4 pod network:
+    IPv6 pods only, through VTEPs over the IPv6 underlay, and nothing of IPv4's left."""
+    play(cluster, "vxlan.yml", "-e", IPV6_ONLY)
+    matrix = play(cluster, "verify.yml", "-e", IPV6_ONLY, "-e", "verify_full_size=true", "-e", "verify_expected_ttl=62")
+    assert "IPv6:" in matrix and "IPv4:" not in matrix and matrix.count("62 vxlan") == 2, matrix[-3000:]
+    seen = capture("node1", "udp port 8472", lambda: ping6("node2", "docker2", DOCKER1_V6), "-T", "vxlan")
+    pattern = r"IP6 fd00:192:168:245::172\.\d+ > fd00:192:168:245::168\.8472: VXLAN, flags \[I\] \(0x08\), vni 1\s*IP6 %s > %s: ICMP6, echo request"
+    assert re.search(pattern % (re.escape(DOCKER2_V6), re.escape(DOCKER1_V6)), seen), seen
+    for node, pod in (("node1", "docker1"), ("node2", "docker2")):
+        ns = ns_of(LAB, node)
+        assert sh("ip", "-n", ns, "-4", "route", "show", "proto", "201") == "", node
+        assert [sh("ip", "-n", ns, "-4", "-o", "addr", "show", "dev", dev) for dev in ("cni0", "vxlan-routednet")] == ["", ""], node
+        assert "mtu 1430 " in sh("ip", "-n", ns, "link", "show", "dev", "vxlan-routednet")
+        in_pod = [run(*in_pod_network(LAB, node, pod, "ip", "-4", *what)).stdout for what in (("-o", "addr", "show", "dev", "eth0"), ("route",))]
+        assert in_pod == ["", ""], in_pod
+        files = run(*in_node_namespaces(LAB, node, "cat", "/etc/sysctl.d/90-routednet.conf", "/run/flannel/subnet.env")).stdout
+        assert "ipv4" not in files and "FLANNEL_NETWORK" not in files and "FLANNEL_IPV6_SUBNET=fd00:10:244:%s::1/64" % node[-1] in files, files
+        forward = run(*in_node_namespaces(LAB, node, "nft", "list", "chain", "inet", "routednet", "forward")).stdout
+        assert "ip6 saddr fd00:10:244::/56 ip6 daddr fd00:10:244::/56" in forward and "ip saddr" not in forward, forward
+    # node1's IPv4 lease is kept for a return to IPv4; node2, decommissioned, leased none
+    kept = leases(cluster)
+    assert kept["routednet_leases"] == {"node1": "172.17.0.0/24"} and sorted(kept["routednet_leases_v6"]) == ["node1", "node2"], kept
+    runs = [play(cluster, "vxlan.yml", "-e", IPV6_ONLY, *check) for check in ((), ("--check",))]
+    assert [recap(out, node)["changed"] for out in runs for node in ("node1", "node2")] == [0, 0, 0, 0], runs[-1][-3000:]
