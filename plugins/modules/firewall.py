@@ -25,7 +25,8 @@ description:
     wrote (before the comment) is recognised by its shape and replaced.
   - C(forward) chain - pod-to-pod traffic inside O(cluster_cidr) is accepted.
   - C(postrouting) chain (with O(masquerade=true)) - pod traffic leaving O(cluster_cidr) is
-    masqueraded to the node's address (flannel's C(--ip-masq)).
+    masqueraded to the node's address (flannel's C(--ip-masq)), and IPv6 pod traffic
+    leaving O(cluster_cidr_v6) to its IPv6 address.
   - The table is replaced in one transaction when it differs from the wanted one (drift
     included); O(state=absent) deletes it.
   - An accept in this table cannot override a drop in another table (nftables evaluates
@@ -82,7 +83,7 @@ options:
     type: bool
     default: false
   masquerade:
-    description: Masquerade pod traffic that leaves the cluster CIDR.
+    description: Masquerade pod traffic that leaves the cluster CIDR (each of O(cluster_cidr) and O(cluster_cidr_v6) that is set).
     type: bool
     default: false
   underlay_dev:

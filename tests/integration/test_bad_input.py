@@ -429,12 +429,13 @@ CATALOGUE += [
         "node1: routednet_pod_cidr 172.17.0.0/24 is IPv4 but routednet_cluster_cidr fd00:10:244::/56 has no IPv4 CIDR",
     ),
     (
-        "masquerading an IPv6-only cluster",
-        "vxlan",
-        {"routednet_cluster_cidr": "fd00:10:244::/56", "routednet_pod_cidr": None, "routednet_masquerade": True},
+        "IPIP in an IPv6-only cluster",
+        "ipip",
+        {"routednet_cluster_cidr": "fd00:10:244::/56", "routednet_pod_cidr": None},
         {},
         None,
-        "node1, node2: routednet_masquerade=true masquerades IPv4 pods only, and routednet_cluster_cidr fd00:10:244::/56 is IPv6 only",
+        "routednet_backend=ipip carries IPv4 only, and routednet_cluster_cidr lists the IPv6 CIDR fd00:10:244::/56: "
+        "choose hostgw or vxlan for a cluster with IPv6 pods, or give routednet_cluster_cidr an IPv4 CIDR",
     ),
 ]
 

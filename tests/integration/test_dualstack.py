@@ -281,3 +281,21 @@ def test_an_ipv6_only_cluster_on_vxlan_over_the_ipv6_underlay(cluster):
     assert kept["routednet_leases"] == {"node1": "172.17.0.0/24"} and sorted(kept["routednet_leases_v6"]) == ["node1", "node2"], kept
     runs = [play(cluster, "vxlan.yml", "-e", IPV6_ONLY, *check) for check in ((), ("--check",))]
     assert [recap(out, node)["changed"] for out in runs for node in ("node1", "node2")] == [0, 0, 0, 0], runs[-1][-3000:]
+
+
+def test_ipv6_pods_leaving_the_cluster_are_masqueraded_on_request(cluster):
+    """An address outside the cluster on the segment (the segment's own namespace), with no
+    route back to the pods: their pings come back only once masqueraded to the node's
+    IPv6 underlay address."""
+    segment, outside = "rnlab-%s-seg-lan1" % LAB, "fd00:192:168:245::250"
+    sh("ip", "-n", segment, "addr", "add", outside + "/64", "dev", "br0", "nodad")
+    pod_ping = in_pod_network(LAB, "node1", "docker1", "ping", "-6", "-n", "-c", "1", "-W", "2", outside)
+    try:
+        assert run(*pod_ping).returncode != 0, "a reply came back without masquerade"
+        play(cluster, "vxlan.yml", "-e", IPV6_ONLY, "-e", "routednet_masquerade=true")
+        res = run(*pod_ping)
+        assert res.returncode == 0, res.stdout + res.stderr
+        postrouting = run(*in_node_namespaces(LAB, "node1", "nft", "list", "chain", "inet", "routednet", "postrouting")).stdout
+        assert "ip6 saddr fd00:10:244::/56 ip6 daddr != fd00:10:244::/56 counter packets 1 " in postrouting, postrouting
+    finally:
+        sh("ip", "-n", segment, "addr", "del", outside + "/64", "dev", "br0")

@@ -45,6 +45,16 @@ def test_a_dual_stack_node_forwards_ipv6_pods_inside_the_ipv6_cluster_cidr_too()
     assert not [line for line in described() if "ip6" in line]
 
 
+def test_masquerade_covers_each_family_the_node_has_pods_of():
+    dual = described(masquerade=True, cluster_cidr_v6="fd00:10:244::/56")
+    assert [line for line in dual if line.startswith("postrouting:")] == [
+        "postrouting: ip saddr 172.240.0.0/12 ip daddr != 172.240.0.0/12 counter masquerade",
+        "postrouting: ip6 saddr fd00:10:244::/56 ip6 daddr != fd00:10:244::/56 counter masquerade",
+    ]
+    only = nft.lines(nft.ruleset("routednet", NODES, None, masquerade=True, cluster_cidr_v6="fd00:10:244::/56")).splitlines()
+    assert [line for line in only if line.startswith("postrouting:")] == dual[-1:]
+
+
 def test_an_ipv6_only_node_forwards_ipv6_pods_only():
     lines = nft.lines(nft.ruleset("routednet", NODES, None, cluster_cidr_v6="fd00:10:244::/56")).splitlines()
     assert [line for line in lines if line.startswith("forward:")] == ["forward: ip6 saddr fd00:10:244::/56 ip6 daddr fd00:10:244::/56 counter accept"]

@@ -95,16 +95,9 @@ def test_ipv6_pods_on_a_backend_that_carries_ipv4_only(values, problems):
                 "choose hostgw or vxlan for a cluster with IPv6 pods, or give routednet_cluster_cidr an IPv4 CIDR"
             ],
         ),
-        (
-            {"n1": {"routednet_backend": "vxlan", "routednet_masquerade": "yes"}, "n2": {"routednet_backend": "vxlan", "routednet_masquerade": False}},
-            [
-                "n1: routednet_masquerade=true masquerades IPv4 pods only, and routednet_cluster_cidr fd00:10:244::/56 is IPv6 only: "
-                "set routednet_masquerade=false (IPv6 pods are not masqueraded), or add an IPv4 CIDR to it"
-            ],
-        ),
-        ({"n1": {"routednet_backend": "hostgw", "routednet_masquerade": False}}, []),
+        ({"n1": {"routednet_backend": "hostgw"}, "n2": {"routednet_backend": "vxlan"}}, []),
     ],
-    ids=["IPIP", "masquerade", "host-gw"],
+    ids=["IPIP", "host-gw and VXLAN"],
 )
 def test_an_ipv6_only_cluster_refuses_what_carries_ipv4_only(values, problems):
     assert settings.family_problems(values, IPV6_ONLY) == problems

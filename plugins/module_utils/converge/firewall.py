@@ -53,8 +53,6 @@ def _checked(p):
         raise Failure("firewall: %s" % exc) from exc
     if not p["nodes"]:
         raise Failure("firewall: nodes is empty; it lists the underlay address of every node of the cluster")
-    if p["masquerade"] and not p["cluster_cidr"]:
-        raise Failure("firewall: masquerade=true masquerades IPv4 pods only, and cluster_cidr (the IPv4 one) is not set; set masquerade=false")
     if p["vxlan_port"] == 0:
         p["vxlan_port"] = None  # 0 means no VXLAN, as omitting it does
     if p["vxlan_port"] is not None and not 0 < p["vxlan_port"] < 65536:

@@ -147,7 +147,9 @@ def ruleset(
       IPv6 underlay addresses to this node's too;
     - forward: pod to pod inside the cluster CIDR accepted (and inside the IPv6 one,
       ``cluster_cidr_v6``, for a node with IPv6 pods; an IPv6-only node has no IPv4 one);
-    - postrouting (if masquerade): pod traffic leaving the cluster CIDR masqueraded.
+    - postrouting (if masquerade): pod traffic leaving the cluster CIDR masqueraded, of
+      each family the node has pods of (an IPv6 unique local range reaches nothing
+      outside the cluster otherwise).
     """
     head = {"family": FAMILY, "table": table, "comment": OWNER_COMMENT}
     objects = [
@@ -172,8 +174,10 @@ def ruleset(
         objects.append({"rule": dict(head, chain="forward", expr=inside_v6 + [{"counter": None}, {"accept": None}])})
     if masquerade:
         objects.append({"chain": dict(family=FAMILY, table=table, name="postrouting", type="nat", hook="postrouting", prio=100, policy="accept")})
-        leaving = [_match("ip", "saddr", _prefix(cluster_cidr)), _match("ip", "daddr", _prefix(cluster_cidr), op="!=")]
-        objects.append({"rule": dict(head, chain="postrouting", expr=leaving + [{"counter": None}, {"masquerade": None}])})
+        for protocol, cidr in (("ip", cluster_cidr), ("ip6", cluster_cidr_v6)):
+            if cidr:
+                leaving = [_match(protocol, "saddr", _prefix(cidr)), _match(protocol, "daddr", _prefix(cidr), op="!=")]
+                objects.append({"rule": dict(head, chain="postrouting", expr=leaving + [{"counter": None}, {"masquerade": None}])})
     return comparable(objects)
 
 

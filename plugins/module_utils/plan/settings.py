@@ -337,13 +337,6 @@ def family_problems(values_by_host, plan):
             what = "routednet_backend=%s carries IPv4 only" % name
             fix = "choose %s for a cluster with IPv6 pods" % " or ".join(backends.carrying(6))
         problems.append("%s: %s, and routednet_cluster_cidr lists the IPv6 CIDR %s: %s, or %s" % (", ".join(hosts), what, plan["cluster_cidr_v6"], fix, ipv4))
-    if not plan.get("cluster_cidr"):
-        masquerading = [host for host in sorted(values_by_host) if strict_bool(values_by_host[host].get("routednet_masquerade"))]
-        if masquerading:
-            problems.append(
-                "%s: routednet_masquerade=true masquerades IPv4 pods only, and routednet_cluster_cidr %s is IPv6 only: set routednet_masquerade=false "
-                "(IPv6 pods are not masqueraded), or add an IPv4 CIDR to it" % (", ".join(masquerading), plan["cluster_cidr_v6"])
-            )
     return problems
 
 
