@@ -39,9 +39,11 @@ options:
         C(plugins/module_utils/state/document_steps.py)) that keeps pods talking while a node
         changes backend. The roles pass this.
       - A document of kind C(forget) (decommission, on each remaining node) drops the
-        leaving nodes' routes, tunnel entries and firewall addresses, and drops them from
-        the saved state too; one of kind C(remove) (on a leaving node) removes everything
-        the collection made, then the boot restore's files and the private pyroute2.
+        leaving nodes' routes, tunnel entries and firewall addresses (with the underlay
+        addresses the saved state's tunnel entries hold for them - their IPv6 ones under a
+        VTEP over the IPv6 underlay), and drops them from the saved state too; one of kind
+        C(remove) (on a leaving node) removes everything the collection made, then the boot
+        restore's files and the private pyroute2.
       - Exactly one of O(document) and O(steps).
     type: dict
   steps:
@@ -177,7 +179,7 @@ pyroute2:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.routednet.fabric.plugins.module_utils.host import host_lock, netlink
-from ansible_collections.routednet.fabric.plugins.module_utils.state import boot_files, document_steps, restore, state_steps
+from ansible_collections.routednet.fabric.plugins.module_utils.state import boot_files, document_steps, restore, saved_state, state_steps
 from ansible_collections.routednet.fabric.plugins.module_utils.outcome import Failure
 
 
@@ -205,6 +207,8 @@ def run(module):
         wrong = document_steps.problems(p["document"])
         if wrong:
             module.fail_json(msg="node_state: the document is not one to apply, nothing was changed: " + "; ".join(wrong))
+        if document_steps.kind(p["document"]) == "forget" and p["state_file"]:
+            p["document"] = saved_state.with_saved_underlays(p["document"], p["state_file"])
         wanted = document_steps.steps(p["document"])
     else:
         wanted = p["steps"]

@@ -299,3 +299,13 @@ def test_ipv6_pods_leaving_the_cluster_are_masqueraded_on_request(cluster):
         assert "ip6 saddr fd00:10:244::/56 ip6 daddr != fd00:10:244::/56 counter packets 1 " in postrouting, postrouting
     finally:
         sh("ip", "-n", segment, "addr", "del", outside + "/64", "dev", "br0")
+
+
+def test_decommission_over_the_ipv6_underlay_drops_the_nodes_ipv6_address_from_the_firewall(cluster):
+    """node2's IPv6 underlay address, which node_facts found and the controller does not
+    keep, goes from node1's nodes6 set, now and in the state node1 restores at boot."""
+    play(cluster, "decommission.yml", "-e", IPV6_ONLY, "-e", "routednet_decommission=node2")
+    nodes6 = run(*in_node_namespaces(LAB, "node1", "nft", "list", "set", "inet", "routednet", "nodes6")).stdout
+    assert "fd00:192:168:245::168" in nodes6 and "fd00:192:168:245::172" not in nodes6, nodes6
+    saved = run(*in_node_namespaces(LAB, "node1", "cat", "/etc/routednet/boot-state.json")).stdout
+    assert "fd00:192:168:245::168" in saved and "fd00:192:168:245::172" not in saved

@@ -1,6 +1,7 @@
 """Node documents, golden, for the seeds' topologies (test_node_document.yaml): what the
 controller computes for a node and the steps node_state makes of it, in order."""
 
+import json
 import os
 
 import pytest
@@ -88,6 +89,29 @@ def test_the_saved_document_forgets_the_leaving_nodes():
     state, dropped = saved_state.forget(saved_state.state_of("vm1", steps), departure)
     assert sorted(dropped) == ["firewall node 192.168.32.247", "route 172.247.0.0/24", "tunnel entry 172.247.0.0"]
     assert state == {"format": 1, "node": "vm1", "steps": saved_state.forget(saved_state.state_of("vm1", steps, document), departure)[0]["steps"]}
+
+
+def test_a_vtep_over_the_ipv6_underlay_forgets_the_leaving_nodes_ipv6_address(tmp_path):
+    """The controller knows vm3's IPv4 underlay address only; vm1's saved entries hold the
+    IPv6 one its VTEP reaches vm3 by, and its firewall's nodes6 set loses that one too."""
+    result = decommission_result()
+    full = dict(result, plan=dict(result["plan"], nodes=dict(result["plan"]["nodes"], **result["leaving"])))
+    full["settings"]["vm1"].update(routednet_backend="vxlan", routednet_vxlan_underlay="ipv6")
+    facts = {"underlay_dev": "eth0", "saved_pods": [], "netns_found": {}, "saved": {}}
+    underlay_v6 = dict(("vm%d" % n, "fd00:32::%d/64" % (244 + n)) for n in (1, 2, 3))
+    document = node_document.build(full, "vm1", facts, 1430, underlay_v6=underlay_v6)
+    steps = [dict(module=step["module"], params=step["params"]) for step in document_steps.steps(document) if step["save"]]
+    path = tmp_path / "boot-state.json"
+    path.write_text(json.dumps(saved_state.state_of("vm1", steps, document)))
+    departure = node_document.forget(result, "vm1")
+    assert departure["firewall"]["drop_nodes"] == ["192.168.32.247"]
+    completed = saved_state.with_saved_underlays(departure, str(path))
+    assert completed["firewall"]["drop_nodes"] == ["192.168.32.247", "fd00:32::247"]
+    state, dropped = saved_state.forget(saved_state.load_state(str(path)), completed)
+    assert sorted(dropped) == ["firewall node 192.168.32.247", "firewall node fd00:32::247", "route 172.247.0.0/24", "tunnel entry 172.247.0.0"]
+    assert state["document"]["firewall"]["nodes_v6"] == ["fd00:32::245", "fd00:32::246"]
+    # without a state file (boot restore off) the departure is as the controller made it
+    assert saved_state.with_saved_underlays(departure, str(tmp_path / "none.json")) == departure
 
 
 def test_the_saved_document_keeps_nothing_of_this_runs_clean_up():

@@ -83,6 +83,24 @@ def saved_names(path):
     }
 
 
+def with_saved_underlays(departure, path):
+    """``departure`` (a forget document) with its firewall's ``drop_nodes`` completed from
+    the state file at ``path``: the underlay address each tunnel entry of a leaving node
+    holds (the entries are known by the leaving node's VTEP MAC). The controller knows the
+    leaving nodes' IPv4 underlay addresses, not the IPv6 ones node_facts found on them
+    (a VTEP over the IPv6 underlay, whose peers' firewall lets them in); this node saved
+    them. Unchanged without a readable state file."""
+    macs = set(peer["mac"] for entries in departure["entries"] for peer in entries["peers"] if peer.get("mac"))
+    found = set()
+    for step in _steps_or_none(path):
+        for peer in step["params"].get("peers") or [] if step.get("module") == "vxlan_fdb" else []:
+            if peer.get("mac") in macs and peer.get("dst"):
+                found.add(str(peer["dst"]))
+    drop = departure["firewall"]["drop_nodes"]
+    more = sorted(found - set(drop), key=ipaddress.ip_address)
+    return dict(departure, firewall=dict(departure["firewall"], drop_nodes=list(drop) + more)) if more else departure
+
+
 def forget(state, departure):
     """``state`` without what it saved for the nodes of ``departure`` (a forget document:
     their pod subnets' routes, their tunnel entries, their underlay addresses): (the new
@@ -95,6 +113,7 @@ def forget(state, departure):
         ("routes", lambda route: network_text(route["dst"]) in dsts, lambda route: "route %s" % route["dst"]),
         ("peers", lambda peer: peer.get("ip") in entry_ips, lambda peer: "tunnel entry %s" % peer["ip"]),
         ("nodes", lambda ip: ip in underlay_ips, lambda ip: "firewall node %s" % ip),
+        ("nodes_v6", lambda ip: ip in underlay_ips, lambda ip: "firewall node %s" % ip),
     )
     gone_of = dict((key, gone) for key, gone, _name in kinds)
 
@@ -116,4 +135,6 @@ def forget(state, departure):
     if document.get("entries"):
         document["entries"]["peers"] = kept(document["entries"]["peers"], "peers")
     document["firewall"]["nodes"] = kept(document["firewall"]["nodes"], "nodes")
+    if document["firewall"].get("nodes_v6"):
+        document["firewall"]["nodes_v6"] = kept(document["firewall"]["nodes_v6"], "nodes_v6")
     return state_of(state.get("node"), steps, document), dropped
