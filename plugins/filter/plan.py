@@ -13,6 +13,7 @@ from ansible_collections.routednet.fabric.plugins.module_utils.plan.adjacency im
     adjacency_problems,
     adjacency_table,
 )
+from ansible_collections.routednet.fabric.plugins.module_utils.plan import diagnosis
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.diagnosis import container_nodes, path_ends, path_report
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.node_document import build as node_document
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.node_document import forget as forget_document
@@ -72,9 +73,11 @@ class FilterModule(object):
             "removal_document": removal_document,
             "runtime_file_paths": planned_paths,
             "same_machine": same_machine,
+            "needs_found_underlays": diagnosis.needs_found_underlays,
             "path_ends": path_ends,
             "path_report": path_report,
             "peer_underlay_ips": peer_underlay_ips,
+            "with_found_underlays": diagnosis.with_found_underlays,
             "plan_report": plan_report_filter,
             "ping_targets": ping_targets,
             "verify_markdown": verify_markdown,

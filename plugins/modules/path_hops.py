@@ -23,6 +23,8 @@ description:
     bridge, the pod's veth and interface, then the way back to O(to) - the pod's route, the
     node's route and what it needs next.
   - Each hop comes with the command an operator runs on that node to see the same state.
+  - A path between IPv6 pods (O(peer.family=6)) reads the IPv6 state - addresses, routes,
+    neighbours, IPv6 forwarding.
   - Used by C(playbooks/diagnose.yml), which computes the options from the plan.
 options:
   side:
@@ -68,21 +70,35 @@ options:
         type: str
         required: true
       pod_cidr:
-        description: Its pod subnet.
+        description: Its pod subnet (of O(peer.family)).
         type: str
         required: true
       underlay_ip:
-        description: Its underlay address.
+        description: Its (IPv4) underlay address.
         type: str
         required: true
       tunnel_ip:
-        description: The address of its tunnel device (its subnet's network address).
+        description: The next hop of our routes through the tunnel to its pods (IPv4 - its subnet's network address; IPv6 - its VTEP's link-local address).
         type: str
         required: true
       vtep_mac:
         description: The MAC address of its VTEP.
         type: str
         required: true
+      family:
+        description: The address family of the path (the pods' addresses).
+        type: int
+        choices: [4, 6]
+        default: 4
+        version_added: 0.5.0
+      underlay_ip_v6:
+        description: Its IPv6 underlay address, which host-gw routes its IPv6 pods via (O(peer.family=6)).
+        type: str
+        version_added: 0.5.0
+      outer_ip:
+        description: Its address the tunnel's packets go to, when not O(peer.underlay_ip) (a VTEP over the IPv6 underlay).
+        type: str
+        version_added: 0.5.0
   gateway:
     description: This node's gateway address on the bridge, with prefix length.
     type: str
@@ -156,6 +172,9 @@ PEER_OPTIONS = dict(
     underlay_ip=dict(type="str", required=True),
     tunnel_ip=dict(type="str", required=True),
     vtep_mac=dict(type="str", required=True),
+    family=dict(type="int", default=4, choices=[4, 6]),
+    underlay_ip_v6=dict(type="str"),
+    outer_ip=dict(type="str"),
 )
 
 

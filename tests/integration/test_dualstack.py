@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 import labhelpers
+from ansible_collections.routednet.fabric.plugins.module_utils.backends.vxlan import vtep_mac
 from labhelpers import BIN, in_node_namespaces, in_pod_network, ns_of, playbook, recap, restorable_state, run, running_lab, sh
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="needs root: builds a lab")]
@@ -152,6 +153,25 @@ def test_a_drifted_ipv6_route_is_put_back(cluster):
     assert "fd00:10:244:2::/64 via fd00:192:168:245::172 dev eth0 metric 1024" in sh("ip", "-n", ns, "-6", "route", "show", "proto", "201")
 
 
+def diagnosed(inventory, src, dst, *extra):
+    """diagnose.yml's report: (the hops that held, the first broken hop or None)."""
+    res = playbook("playbooks/diagnose.yml", "-i", str(inventory), "-e", "src=%s" % src, "-e", "dst=%s" % dst, *extra)
+    assert res.returncode == 0 and "Traceback" not in res.stdout, res.stdout[-3000:]
+    broken = re.search(r"FIRST BROKEN HOP: (.+)", res.stdout)
+    return len(re.findall(r"^\s+\d+ ok  ", res.stdout, re.M)), broken.group(1).strip() if broken else None, res.stdout
+
+
+def test_diagnose_follows_the_ipv6_path_and_names_its_broken_hop(cluster):
+    held, broken, out = diagnosed(cluster, "node1/docker1", DOCKER2_V6)
+    assert (held, broken) == (15, None) and "and the ping was answered (TTL 62)" in out, out[-3000:]
+    assert "route to node2's pods: %s via fd00:192:168:245::172 dev eth0" % DOCKER2_V6 in out, out[-3000:]
+    sh("ip", "-n", ns_of(LAB, "node2"), "-6", "route", "del", "fd00:10:244:1::/64")
+    _held, broken, out = diagnosed(cluster, "node1/docker1", DOCKER2_V6)
+    assert broken == "node2, route to node1's pods", out[-3000:]
+    assert "want:  fd00:10:244:1::/64 via fd00:192:168:245::168 dev <underlay> (host-gw)" in out, out[-3000:]
+    play(cluster, "hostgw.yml")
+
+
 def capture(node, bpf, then, *tcpdump_args):
     return labhelpers.capture(LAB, node, bpf, then, *tcpdump_args)
 
@@ -201,6 +221,11 @@ def test_vxlan_over_the_ipv6_underlay_carries_both_families_70_bytes_short(clust
     assert re.search(pattern % (re.escape(DOCKER1_V6), re.escape(DOCKER2_V6)), seen), seen
     firewall = run(*in_node_namespaces(LAB, "node2", "nft", "list", "table", "inet", "routednet")).stdout
     assert 'udp dport 8472 iifname "eth0" ip6 saddr @nodes6 ip6 daddr fd00:192:168:245::172 accept' in firewall, firewall
+    # diagnose follows either family's path through the VTEP to the IPv6 underlay address
+    for dst in (DOCKER2_V6, "172.18.0.2"):
+        held, broken, out = diagnosed(cluster, "node1/docker1", dst, *over_ipv6)
+        assert (held, broken) == (19, None), out[-3000:]
+        assert "VXLAN FDB entry of node2: %s dst fd00:192:168:245::172" % vtep_mac("node2") in out, out[-3000:]
     check = play(cluster, "vxlan.yml", "--check", *over_ipv6)
     assert [recap(check, node)["changed"] for node in ("node1", "node2")] == [0, 0], check[-3000:]
 

@@ -1,7 +1,8 @@
 """Path diagnosis on the controller: finding both ends in the plan, and the report."""
 
+from ansible_collections.routednet.fabric.plugins.module_utils.plan import diagnosis
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.diagnosis import container_nodes, path_ends, path_report
-from ansible_collections.routednet.fabric.plugins.module_utils.backends.vxlan import vtep_mac
+from ansible_collections.routednet.fabric.plugins.module_utils.backends.vxlan import ipv6_next_hop, vtep_mac
 from ansible_collections.routednet.fabric.plugins.module_utils.plan.planning import build_plan
 
 
@@ -99,24 +100,57 @@ def test_an_address_no_pod_and_no_container_holds_is_named():
     )
 
 
-def test_an_ipv6_pod_address_is_refused_naming_the_pods_ipv4_address():
+def dual_stack():
     nodes = [
         dict(name="n1", underlay_ip="10.0.0.1", pod_cidr="10.244.0.0/24", pods=["web"]),
         dict(name="n2", underlay_ip="10.0.0.2", pod_cidr="10.244.1.0/24", pods=["web"]),
     ]
-    dual = build_plan(nodes, ["10.244.0.0/16", "fd00:10:244::/56"])[0]
-    assert path_ends(dual, "n1/web", "fd00:10:244:2::2") == {
-        "error": "dst=fd00:10:244:2::2 is the IPv6 address of n2/web; diagnose.yml follows a pod's IPv4 path for now: give its IPv4 address "
-        "10.244.1.2 (verify.yml pings the IPv6 addresses)"
+    return build_plan(nodes, ["10.244.0.0/16", "fd00:10:244::/56"])[0]
+
+
+def test_an_ipv6_address_at_either_end_diagnoses_the_ipv6_path():
+    ends = path_ends(dual_stack(), "n1/web", "fd00:10:244:2::2")
+    assert (ends["family"], ends["to"], ends["title"]) == (6, "fd00:10:244:2::2", "n1/web -> fd00:10:244:2::2 (n2/web)")
+    assert ends["source"]["pod"]["address"] == "fd00:10:244:1::2/64" and ends["source"]["gateway"] == "fd00:10:244:1::1/64"
+    assert ends["source"]["peer"] == {
+        "node": "n2",
+        "family": 6,
+        "pod_cidr": "fd00:10:244:2::/64",
+        "underlay_ip": "10.0.0.2",
+        "underlay_ip_v6": None,
+        "tunnel_ip": ipv6_next_hop("n2"),
+        "vtep_mac": vtep_mac("n2"),
     }
-    assert path_ends(dual, "fd00:10:244:1::2", "10.244.1.2")["error"].startswith("src=fd00:10:244:1::2 is the IPv6 address of n1/web;")
+    back = path_ends(dual_stack(), "fd00:10:244:2::2", "n1/web")
+    assert back["family"] == 6 and back["source"]["node"] == "n2" and back["to"] == "fd00:10:244:1::2"
+    # a pod named at both ends: IPv4, where the plan has it
+    assert path_ends(dual_stack(), "n1/web", "n2/web")["family"] == 4
 
 
-def test_an_ipv6_only_cluster_is_refused_pointing_at_verify():
+def test_the_ipv6_underlay_node_facts_found_completes_the_peers():
+    ends = path_ends(dual_stack(), "n1/web", "fd00:10:244:2::2")
+    found = dict((node, {"underlay_v6": {"address": address, "cidr": address + "/64"}}) for node, address in (("n1", "fd00:1::11"), ("n2", "fd00:1::12")))
+    done = diagnosis.with_found_underlays(ends, found, {"n1": {"routednet_vxlan_underlay": "ipv4"}, "n2": {"routednet_vxlan_underlay": "ipv6"}})
+    assert done["source"]["peer"]["underlay_ip_v6"] == "fd00:1::12" and "outer_ip" not in done["source"]["peer"]
+    assert done["destination"]["peer"]["underlay_ip_v6"] == "fd00:1::11" and done["destination"]["peer"]["outer_ip"] == "fd00:1::11"
+    # an IPv4 path over a VTEP on the IPv6 underlay: the outer address only
+    ipv4 = diagnosis.with_found_underlays(path_ends(dual_stack(), "n1/web", "n2/web"), found, {"n1": {"routednet_vxlan_underlay": "ipv6"}})
+    assert ipv4["source"]["peer"]["outer_ip"] == "fd00:1::12" and "underlay_ip_v6" not in ipv4["source"]["peer"]
+    assert diagnosis.with_found_underlays({"error": "x"}, found, {}) == {"error": "x"}
+    settings = {"n1": {"routednet_vxlan_underlay": "ipv4"}}
+    assert diagnosis.needs_found_underlays(ends, settings) and not diagnosis.needs_found_underlays(path_ends(dual_stack(), "n1/web", "n2/web"), settings)
+    assert diagnosis.needs_found_underlays(path_ends(dual_stack(), "n1/web", "n2/web"), {"n2": {"routednet_vxlan_underlay": "ipv6"}})
+
+
+def test_an_ipv6_only_cluster_diagnoses_its_pods_by_name_and_refuses_an_ipv4_address():
     nodes = [dict(name="n1", underlay_ip="10.0.0.1", pods=["web"]), dict(name="n2", underlay_ip="10.0.0.2", pods=["web"])]
     only = build_plan(nodes, "fd00:10:244::/56")[0]
-    assert container_nodes(only, "n1/web", "fd00:10:244:2::9") == []
-    assert path_ends(only, "n1/web", "fd00:10:244:2::2") == {
-        "error": "diagnose.yml follows a pod's IPv4 path, and routednet_cluster_cidr fd00:10:244::/56 is IPv6 only: verify.yml pings every IPv6 pod "
-        "and names the path each ping took"
+    ends = path_ends(only, "n1/web", "n2/web")
+    assert ends["family"] == 6 and ends["to"] == "fd00:10:244:2::2" and ends["destination"]["gateway"] == "fd00:10:244:2::1/64"
+    assert container_nodes(only, "n1/web", "fd00:10:244:2::10") == ["n2"]
+    assert path_ends(only, "n1/web", "10.244.1.2") == {
+        "error": "dst=10.244.1.2 is IPv4, and routednet_cluster_cidr fd00:10:244::/56 has no IPv4 CIDR: give a pod's IPv6 address or name"
     }
+    assert path_ends(plan(), "fd00:10:244:1::2", "n2/web")["error"] == (
+        "src=fd00:10:244:1::2 is IPv6, and routednet_cluster_cidr 10.244.0.0/16 has no IPv6 CIDR: give a pod's IPv4 address or name"
+    )

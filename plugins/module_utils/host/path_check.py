@@ -19,8 +19,8 @@ import ipaddress
 from ansible_collections.routednet.fabric.plugins.module_utils import backends
 from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink
 from ansible_collections.routednet.fabric.plugins.module_utils.host import netlink_bulk as bulk
-from ansible_collections.routednet.fabric.plugins.module_utils.converge.ip_forwarding import FORWARD_PATH
-from ansible_collections.routednet.fabric.plugins.module_utils.host.links import find_link, ipv4_addresses, names_and_kinds
+from ansible_collections.routednet.fabric.plugins.module_utils.converge.ip_forwarding import FORWARD_PATH, IPV6_FORWARD_PATH
+from ansible_collections.routednet.fabric.plugins.module_utils.host.links import addresses as link_addresses, find_link, names_and_kinds
 from ansible_collections.routednet.fabric.plugins.module_utils.host.tunnels import IMMUTABLE as TUNNEL_KINDS
 
 # Neighbour states that mean the next hop did not answer ARP (include/uapi/linux/neighbour.h).
@@ -39,10 +39,19 @@ class Hops(object):
         self.hops.append({"node": self.node, "hop": hop, "ok": bool(ok), "seen": seen, "want": want, "command": command})
 
 
+def _family(address):
+    return netlink.AF_INET6 if ":" in str(address) else netlink.AF_INET
+
+
+def _addresses(ipr, index, family):
+    """The link's addresses of ``family`` (4 or 6; not the IPv6 link-local ones)."""
+    return [text for text in link_addresses(ipr, index) if (":" in text) == (family == 6)]
+
+
 def _route_get(ipr, address):
     """(device index, gateway, preferred source) of the route the kernel picks, or None."""
     try:
-        msg = ipr.route("get", dst=address)[0]
+        msg = ipr.route("get", dst=address, family=_family(address))[0]
     except netlink.NetlinkError:
         return None
     return msg.get("oif"), msg.get("gateway"), msg.get("prefsrc")
@@ -66,7 +75,7 @@ def _pod_hops(hops, pod, to, gateway):
         return False
     with netlink.open_rtnl(name) as ipr:
         link = find_link(ipr, ifname)
-        addresses = ipv4_addresses(ipr, link["index"]) if link else []
+        addresses = _addresses(ipr, link["index"], ipaddress.ip_interface(pod["address"]).version) if link else []
         seen = "no %s" % ifname if link is None else "%s %s, %s" % (ifname, "up" if _is_up(link) else "DOWN", ", ".join(addresses) or "no address")
         ok = link is not None and _is_up(link) and pod["address"] in addresses
         hops.add("pod %s interface" % name, ok, seen, "%s up with %s" % (ifname, pod["address"]), in_pod + "ip -br addr")
@@ -96,33 +105,60 @@ def _bridge_hops(hops, ipr, pod, bridge, gateway_cidr):
         want = "%s up, master %s" % (pod["host_ifname"], bridge)
         hops.add("veth of pod %s" % pod["name"], ok, seen, want, "ip -d link show %s" % pod["host_ifname"])
     link = find_link(ipr, bridge)
-    addresses = ipv4_addresses(ipr, link["index"]) if link else []
+    addresses = _addresses(ipr, link["index"], ipaddress.ip_interface(gateway_cidr).version) if link else []
     seen = "no %s" % bridge if link is None else "%s %s, %s" % (bridge, "up" if _is_up(link) else "DOWN", ", ".join(addresses) or "no address")
     ok = link is not None and _is_up(link) and gateway_cidr in addresses
     hops.add("bridge %s" % bridge, ok, seen, "%s up with %s" % (bridge, gateway_cidr), "ip addr show %s" % bridge)
 
 
-def _forwarding_hop(hops):
-    """The node must forward between the bridge and the underlay (or tunnel)."""
+def _forwarding_hop(hops, family=4):
+    """The node must forward between the bridge and the underlay (or tunnel), for the
+    path's address ``family``."""
+    path, key = (FORWARD_PATH, "net.ipv4.ip_forward") if family == 4 else (IPV6_FORWARD_PATH, "net.ipv6.conf.all.forwarding")
     try:
-        with open(FORWARD_PATH) as handle:
+        with open(path) as handle:
             value = handle.read().strip()
     except (IOError, OSError) as exc:
         value = "unreadable (%s)" % exc
-    hops.add("forwarding", value == "1", "net.ipv4.ip_forward = %s" % value, "net.ipv4.ip_forward = 1", "sysctl net.ipv4.ip_forward")
+    hops.add("forwarding", value == "1", "%s = %s" % (key, value), "%s = 1" % key, "sysctl %s" % key)
 
 
-def _tunnels(devices):
-    """(backend, its device's name) of every tunnel backend ``devices`` names a device of."""
-    return [(backend, devices[name]) for name, backend in backends.TUNNELS.items() if devices.get(name)]
+def _tunnels(devices, family=4):
+    """(backend, its device's name) of every tunnel backend ``devices`` names a device of
+    and that carries pods of ``family``."""
+    return [(backend, devices[name]) for name, backend in backends.TUNNELS.items() if devices.get(name) and family in backend.FAMILIES]
+
+
+def peer_family(peer):
+    """The address family of the path to ``peer`` (path_hops' peer option)."""
+    return int(peer.get("family") or 4)
+
+
+def outer_address(peer):
+    """The peer's address the tunnel's packets go to: its IPv6 underlay address under a
+    VTEP over the IPv6 underlay (``outer_ip``), else its (IPv4) underlay address."""
+    return peer.get("outer_ip") or peer["underlay_ip"]
+
+
+def _plan_info(peer):
+    """The peer's part of the plan as the backends' route() reads it, for the path's family
+    (``pod_cidr`` is then the peer's subnet of that family)."""
+    if peer_family(peer) == 4:
+        return {"pod_cidr": peer["pod_cidr"], "underlay_ip": peer["underlay_ip"], "name": peer["node"]}
+    return {"pod_cidr_v6": peer["pod_cidr"], "underlay_ip_v6": peer.get("underlay_ip_v6"), "underlay_ip": peer["underlay_ip"], "name": peer["node"]}
+
+
+def _route(backend, peer, device=None):
+    family = peer_family(peer)
+    return backend.route(_plan_info(peer), device, family=family) if family == 6 else backend.route(_plan_info(peer), device)
 
 
 def _gateways(peer, devices):
     """The gateway of a route of ours to the peer's pods, per device: the underlay
     (host-gw, "direct"), or what each tunnel backend's route goes via."""
-    found = {"direct": backends.DIRECT.route(peer)["via"]}
-    for backend, device in _tunnels(devices):
-        found[device] = backend.route(peer, device)["via"]
+    found = {"direct": _route(backends.DIRECT, peer)["via"]}
+    for backend, device in _tunnels(devices, peer_family(peer)):
+        found[device] = _route(backend, peer, device)["via"]
     return found
 
 
@@ -130,12 +166,12 @@ def _wanted_route(peer, devices, present):
     """The route of ours the node should have to the peer's pods: host-gw's, or the tunnel's
     whose device this node has (hybrid: either, per pair)."""
     gateways = _gateways(peer, devices)
-    forms = [
-        "%s via %s dev %s onlink (%s)" % (peer["pod_cidr"], gateways[device], device, backend.TITLE)
-        for backend, device in _tunnels(devices)
-        if device in present
-    ]
-    forms.append("%s via %s dev <underlay> (host-gw%s)" % (peer["pod_cidr"], peer["underlay_ip"], ", hybrid's direct pairs" if forms else ""))
+    forms = []
+    for backend, device in _tunnels(devices, peer_family(peer)):
+        if device in present:
+            onlink = " onlink" if _route(backend, peer, device).get("onlink") else ""
+            forms.append("%s via %s dev %s%s (%s)" % (peer["pod_cidr"], gateways[device], device, onlink, backend.TITLE))
+    forms.append("%s via %s dev <underlay> (host-gw%s)" % (peer["pod_cidr"], gateways["direct"], ", hybrid's direct pairs" if forms else ""))
     return " or ".join(forms)
 
 
@@ -151,7 +187,8 @@ def _node_route_hop(hops, route, to, peer, devices, names, kinds):
         return False
     oif, gateway, _src = route
     name = names.get(oif)
-    form = name if name in [device for _backend, device in _tunnels(devices)] else ("direct" if kinds.get(oif) not in TUNNEL_KINDS else None)
+    tunnels = [device for _backend, device in _tunnels(devices, peer_family(peer))]
+    form = name if name in tunnels else ("direct" if kinds.get(oif) not in TUNNEL_KINDS else None)
     ok = form is not None and gateway == _gateways(peer, devices)[form]
     hops.add("route to %s's pods" % peer["node"], ok, _route_text(to, route, names), want, command)
     return ok
@@ -160,9 +197,9 @@ def _node_route_hop(hops, route, to, peer, devices, names, kinds):
 def _entry_hops(hops, channel, backend, device, index, gateway, peer):
     """The tunnel device's permanent neighbour for the peer's tunnel address and its FDB
     entry, as the backend's ``entry`` says they look."""
-    entry = backend.entry(peer["node"], peer, gateway)
+    entry = backend.entry(peer["node"], dict(peer, underlay_ip=outer_address(peer)), gateway)
     mac, dst = entry["mac"], entry["dst"]
-    neighbours = {ip: found for state, _flags, ip, found in channel.neighbours(index) if state & bulk.NUD_PERMANENT}
+    neighbours = {ip: found for state, _flags, ip, found in channel.neighbours(index, family=_family(gateway)) if state & bulk.NUD_PERMANENT}
     seen = "%s lladdr %s" % (gateway, neighbours[gateway]) if gateway in neighbours else "no permanent entry for %s" % gateway
     want = "%s lladdr %s PERMANENT" % (gateway, mac)
     hops.add("%s neighbour of %s" % (backend.TITLE, peer["node"]), neighbours.get(gateway) == mac, seen, want, "ip neigh show %s dev %s" % (gateway, device))
@@ -173,16 +210,18 @@ def _entry_hops(hops, channel, backend, device, index, gateway, peer):
 
 
 def _underlay_neighbour_hop(hops, channel, device, index, gateway):
-    """host-gw's next hop must answer ARP: a failed entry means it is not on this segment."""
-    state = {ip: found for found, _flags, ip, _mac in channel.neighbours(index)}.get(gateway)
+    """host-gw's next hop must answer ARP (IPv6: neighbour discovery): a failed entry means
+    it is not on this segment."""
+    state = {ip: found for found, _flags, ip, _mac in channel.neighbours(index, family=_family(gateway))}.get(gateway)
     failed = state is not None and state & (NUD_FAILED | NUD_INCOMPLETE)
+    asked = "ARP" if _family(gateway) == netlink.AF_INET else "neighbour solicitation"
     if state is None:
         seen = "no entry yet (resolved on first use)"
     elif failed:
-        seen = "no ARP answer (%s)" % ("FAILED" if state & NUD_FAILED else "INCOMPLETE")
+        seen = "no %s answer (%s)" % (asked, "FAILED" if state & NUD_FAILED else "INCOMPLETE")
     else:
         seen = "answered"
-    want = "%s answers ARP on %s (host-gw needs one L2 segment)" % (gateway, device)
+    want = "%s answers %s on %s (host-gw needs one L2 segment)" % (gateway, asked, device)
     hops.add("underlay neighbour %s" % gateway, not failed, seen, want, "ip neigh show %s dev %s" % (gateway, device))
 
 
@@ -192,14 +231,14 @@ def _next_hop_hops(hops, ipr, route, peer, devices, names, kinds):
     outer address."""
     oif, gateway, _src = route
     tunnelled = kinds.get(oif) in TUNNEL_KINDS
-    keeping_entries = [backend for backend, device in _tunnels(devices) if device == names[oif] and backend.entry]
+    keeping_entries = [backend for backend, device in _tunnels(devices, peer_family(peer)) if device == names[oif] and backend.entry]
     with bulk.Channel(ipr) as channel:
         if keeping_entries:
             _entry_hops(hops, channel, keeping_entries[0], names[oif], oif, gateway, peer)
         elif not tunnelled:
             _underlay_neighbour_hop(hops, channel, names[oif], oif, gateway)
     if tunnelled:
-        outer_ip = peer["underlay_ip"]
+        outer_ip = outer_address(peer)
         outer = _route_get(ipr, outer_ip)
         ok = outer is not None and kinds.get(outer[0]) not in TUNNEL_KINDS and names.get(outer[0]) is not None
         seen = _route_text(outer_ip, outer, names) if outer else "no route"
@@ -225,7 +264,7 @@ def check_source(node, pod, to, peer, bridge, gateway, devices):
             _bridge_hops(hops, ipr, pod, bridge, gateway)
         if peer is not None:
             if pod:
-                _forwarding_hop(hops)
+                _forwarding_hop(hops, peer_family(peer))
             route = _route_get(ipr, to)
             _onward_hops(hops, ipr, route, to, peer, devices, names, kinds)
             if source_address is None and route is not None:
@@ -239,7 +278,7 @@ def check_destination(node, pod, back_to, peer, bridge, gateway, devices):
     with netlink.open_rtnl() as ipr:
         names, kinds = names_and_kinds(ipr)
         if peer is not None:
-            _forwarding_hop(hops)
+            _forwarding_hop(hops, peer_family(peer))
             address = pod["address"].split("/")[0]
             route = _route_get(ipr, address)
             ok = route is not None and names.get(route[0]) == bridge and route[1] is None
