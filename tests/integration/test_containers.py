@@ -16,7 +16,8 @@ and every container, runtime's and collection's pod alike, reaches every one on 
 other node with TTL 62 (and verify.yml, asked to, finds them on the bridge and puts them
 in its matrix); tcpdump on the underlay shows the containers' packets bare
 (host-gw) or inside VNI 1 (VXLAN). A re-run and a check run with the containers up change
-nothing and leave them alone; a switch to VXLAN keeps them talking.
+nothing and leave them alone; a switch to VXLAN keeps them talking; with an IPv6 CIDR
+added, new containers get an address of each family from both runtimes.
 """
 
 import json
@@ -234,3 +235,52 @@ def test_a_switch_to_vxlan_keeps_the_containers_talking_through_vni_1(cluster, c
         assert re.search(r"mtu ?= ?1450", big.stdout + big.stderr), big.stdout + big.stderr
     finally:
         play(cluster, "hostgw.yml")
+
+
+DUAL_STACK = '{"routednet_cluster_cidr": ["10.244.0.0/16", "fd00:10:244::/56"]}'
+
+
+def test_a_dual_stack_network_gives_new_containers_an_address_of_each_family(cluster, containers):
+    """VXLAN carries IPv6 pods over this lab's IPv4 underlay: with an IPv6 CIDR added, the
+    CNI plugins (as containerd's CRI drives them) and podman through netavark give a new
+    container on node2 an address of each family from the node's runtime ranges, and
+    node1's pod reaches both with TTL / hop limit 62. Those made before keep IPv4 only."""
+    play(cluster, "vxlan.yml", "-e", DUAL_STACK)
+    made = []
+    try:
+        on_node("node2", "ip", "netns", "add", "cri-dual")
+        made.append("netns")
+        added = json.loads(on_node("node2", "python3", "-", "ADD", CONFLIST, "sandbox2", "/run/netns/cri-dual", input=CNI_DRIVER).stdout)
+        made.append("cni")
+        cri = sorted(ip["address"].split("/")[0] for ip in added["ips"])
+        assert cri[0].startswith("10.244.2.") and cri[1].startswith("fd00:10:244:2::"), added
+        routes = on_node("node2", "ip", "netns", "exec", "cri-dual", "ip", "-6", "route", "show", "default").stdout
+        assert routes.startswith("default via fd00:10:244:2::1 dev eth0"), routes
+        assert ping6_ttl(cri[1]) == 62, "the CRI sandbox"
+        assert "FLANNEL_IPV6_SUBNET=fd00:10:244:2::1/64" in on_node("node2", "cat", SUBNET_ENV).stdout
+        # (one runtime at a time: host-local and netavark keep separate leases of one range)
+        on_node("node2", "python3", "-", "DEL", CONFLIST, "sandbox2", "/run/netns/cri-dual", input=CNI_DRIVER)
+        made.remove("cni")
+        # (node2 still maps the address to the deleted sandbox's MAC until neighbour
+        # discovery finds it stale, seconds later: podman's container will take the same one)
+        on_node("node2", "ip", "-6", "neigh", "flush", "to", cri[1], "dev", "cni0")
+        on_node("node2", "podman", "run", "-d", "--name", "dual", "--network", "routednet", "--cap-add", "NET_RAW", "--rootfs", BUSYBOX, "sleep", "600")
+        made.append("podman")
+        podman = on_node("node2", "podman", "inspect", "-f", "{{ .NetworkSettings.Networks.routednet.GlobalIPv6Address }}", "dual").stdout.strip()
+        assert podman.startswith("fd00:10:244:2::"), podman
+        assert ping6_ttl(podman) == 62, "the podman container"
+    finally:
+        if "podman" in made:
+            on_node("node2", "podman", "rm", "-f", "-t", "0", "dual", check=False)
+        if "cni" in made:
+            on_node("node2", "python3", "-", "DEL", CONFLIST, "sandbox2", "/run/netns/cri-dual", input=CNI_DRIVER)
+        if "netns" in made:
+            on_node("node2", "ip", "netns", "delete", "cri-dual", check=False)
+        play(cluster, "hostgw.yml")
+
+
+def ping6_ttl(address):
+    """The hop limit of node1's pod's IPv6 ping reply from ``address``."""
+    out = on_node("node1", "ip", "netns", "exec", "pod1", "ping", "-6", "-c", "1", "-W", "3", address, check=False)
+    found = re.search(r"ttl=(\d+)", out.stdout)
+    return int(found.group(1)) if found else (out.stdout + out.stderr).strip()[-300:]
