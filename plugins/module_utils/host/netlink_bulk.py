@@ -107,12 +107,13 @@ def _attr(kind, payload):
     return ATTR.pack(length, kind) + payload + b"\0" * (-length % 4)
 
 
-def _family(text):
+def address_family(text):
+    """AF_INET6 for an IPv6 address (or network) written as text, AF_INET otherwise."""
     return AF_INET6 if ":" in text else AF_INET
 
 
 def _ip(text):
-    return socket.inet_pton(_family(text), text)
+    return socket.inet_pton(address_family(text), text)
 
 
 def _mac(text):
@@ -127,7 +128,7 @@ def route_message(kind, route, proto, oif=None):
     never removes a route of another protocol in its place; any scope matches."""
     address, _slash, length = route["dst"].partition("/")
     head, tail = _route_parts(kind, route["table"], proto, route.get("metric") or 0, route.get("via"), oif, bool(route.get("onlink")))
-    return RTMSG.pack(_family(address), int(length), *head) + _attr(RTA_DST, _ip(address)) + tail
+    return RTMSG.pack(address_family(address), int(length), *head) + _attr(RTA_DST, _ip(address)) + tail
 
 
 _ROUTE_PARTS = {}

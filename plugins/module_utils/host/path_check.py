@@ -39,10 +39,6 @@ class Hops(object):
         self.hops.append({"node": self.node, "hop": hop, "ok": bool(ok), "seen": seen, "want": want, "command": command})
 
 
-def _family(address):
-    return netlink.AF_INET6 if ":" in str(address) else netlink.AF_INET
-
-
 def _addresses(ipr, index, family):
     """The link's addresses of ``family`` (4 or 6; not the IPv6 link-local ones)."""
     return [text for text in link_addresses(ipr, index) if (":" in text) == (family == 6)]
@@ -51,7 +47,7 @@ def _addresses(ipr, index, family):
 def _route_get(ipr, address):
     """(device index, gateway, preferred source) of the route the kernel picks, or None."""
     try:
-        msg = ipr.route("get", dst=address, family=_family(address))[0]
+        msg = ipr.route("get", dst=address, family=bulk.address_family(address))[0]
     except netlink.NetlinkError:
         return None
     return msg.get("oif"), msg.get("gateway"), msg.get("prefsrc")
@@ -199,7 +195,7 @@ def _entry_hops(hops, channel, backend, device, index, gateway, peer):
     entry, as the backend's ``entry`` says they look."""
     entry = backend.entry(peer["node"], dict(peer, underlay_ip=outer_address(peer)), gateway)
     mac, dst = entry["mac"], entry["dst"]
-    neighbours = {ip: found for state, _flags, ip, found in channel.neighbours(index, family=_family(gateway)) if state & bulk.NUD_PERMANENT}
+    neighbours = {ip: found for state, _flags, ip, found in channel.neighbours(index, family=bulk.address_family(gateway)) if state & bulk.NUD_PERMANENT}
     seen = "%s lladdr %s" % (gateway, neighbours[gateway]) if gateway in neighbours else "no permanent entry for %s" % gateway
     want = "%s lladdr %s PERMANENT" % (gateway, mac)
     hops.add("%s neighbour of %s" % (backend.TITLE, peer["node"]), neighbours.get(gateway) == mac, seen, want, "ip neigh show %s dev %s" % (gateway, device))
@@ -212,9 +208,9 @@ def _entry_hops(hops, channel, backend, device, index, gateway, peer):
 def _underlay_neighbour_hop(hops, channel, device, index, gateway):
     """host-gw's next hop must answer ARP (IPv6: neighbour discovery): a failed entry means
     it is not on this segment."""
-    state = {ip: found for found, _flags, ip, _mac in channel.neighbours(index, family=_family(gateway))}.get(gateway)
+    state = {ip: found for found, _flags, ip, _mac in channel.neighbours(index, family=bulk.address_family(gateway))}.get(gateway)
     failed = state is not None and state & (NUD_FAILED | NUD_INCOMPLETE)
-    asked = "ARP" if _family(gateway) == netlink.AF_INET else "neighbour solicitation"
+    asked = "ARP" if bulk.address_family(gateway) == netlink.AF_INET else "neighbour solicitation"
     if state is None:
         seen = "no entry yet (resolved on first use)"
     elif failed:
