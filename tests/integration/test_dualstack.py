@@ -18,6 +18,7 @@ import re
 import signal
 import subprocess
 import time
+import types
 
 import pytest
 import yaml
@@ -60,35 +61,60 @@ def ra_default_route(node):
     return [line for line in sh("ip", "-n", ns_of(LAB, node), "-6", "route", "show", "default").splitlines() if "proto ra" in line]
 
 
-@contextlib.contextmanager
-def advertising(directory):
-    """radvd on the lab segment's bridge for the block (it needs forwarding in its own
+class Advertiser:
+    """radvd on the lab segment's bridge until stop() (it needs forwarding in its own
     namespace, the segment's, which has no other interface)."""
-    segment = "rnlab-%s-seg-lan1" % LAB
-    conf, pid = os.path.join(str(directory), "radvd.conf"), os.path.join(str(directory), "radvd.pid")
-    with open(conf, "w") as handle:
-        handle.write(RADVD_CONF)
-    sh("ip", "netns", "exec", segment, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
-    sh("ip", "netns", "exec", segment, "radvd", "-C", conf, "-p", pid)
-    try:
-        yield
-    finally:
-        with open(pid) as handle:
-            os.kill(int(handle.read()), signal.SIGTERM)
+
+    def __init__(self, directory):
+        segment = "rnlab-%s-seg-lan1" % LAB
+        conf, self.pid_file = os.path.join(str(directory), "radvd.conf"), os.path.join(str(directory), "radvd.pid")
+        with open(conf, "w") as handle:
+            handle.write(RADVD_CONF)
+        sh("ip", "netns", "exec", segment, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        sh("ip", "netns", "exec", segment, "radvd", "-C", conf, "-p", self.pid_file)
+        self.pid = None
+        deadline = time.time() + 10
+        while self.pid is None and time.time() < deadline:
+            with contextlib.suppress(OSError, ValueError), open(self.pid_file) as handle:
+                self.pid = int(handle.read())
+            time.sleep(0.1)
+        assert self.pid, "radvd wrote no pid file"
+
+    def stop(self):
+        """Ends radvd and waits until it is gone; again, does nothing."""
+        if self.pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGTERM)
+        deadline = time.time() + 10
+        while os.path.exists("/proc/%d" % self.pid) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not os.path.exists("/proc/%d" % self.pid), "radvd did not end"
+        self.pid = None
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def lab(tmp_path_factory):
+    """The lab, its IPv4 cluster running, and radvd advertising on its segment (.advertiser)
+    until the router advertisement test is over."""
     directory = tmp_path_factory.mktemp("dualstack")
     with running_lab(LAB, "dualstack.yml", directory / "hosts.yml") as inventory:
         sh("ip", "netns", "exec", ns_of(LAB, "node2"), "sysctl", "-qw", "net.ipv6.conf.eth0.accept_ra=0")
-        with advertising(directory):
+        advertiser = Advertiser(directory)
+        try:
             deadline = time.time() + 20
             while not ra_default_route("node1") and time.time() < deadline:
                 time.sleep(0.5)
             assert ra_default_route("node1") and not ra_default_route("node2")
             play(inventory, "hostgw.yml", "-e", IPV4_ONLY)
-            yield inventory
+            yield types.SimpleNamespace(inventory=inventory, advertiser=advertiser)
+        finally:
+            advertiser.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(lab):
+    return lab.inventory
 
 
 def leases(inventory):
@@ -124,7 +150,14 @@ def test_adding_ipv6_to_a_running_ipv4_cluster_loses_no_ipv4_packet_and_moves_no
     assert [recap(check, node)["changed"] for node in ("node1", "node2")] == [0, 0], check[-3000:]
 
 
-def test_a_node_that_takes_router_advertisements_keeps_taking_them_with_forwarding_on(cluster):
+def test_a_node_that_takes_router_advertisements_keeps_taking_them_with_forwarding_on(lab):
+    try:
+        advertisements_kept_with_forwarding_on()
+    finally:
+        lab.advertiser.stop()
+
+
+def advertisements_kept_with_forwarding_on():
     # node1 learns its default route from advertisements: accept_ra 2 keeps them with
     # forwarding on, now and at boot; node2 takes none, so nothing of it was touched
     assert accept_ra("node1") == "2" and accept_ra("node2") == "0"
@@ -257,7 +290,10 @@ def test_hybrid_routes_each_family_of_a_pair_on_its_own(cluster):
     assert sh("ip", "-n", ns_of(LAB, "node1"), "-6", "neigh", "show", "nud", "permanent") == ""
 
 
-def test_a_real_reboot_restores_both_families(cluster):
+def test_a_real_reboot_restores_both_families(lab, cluster):
+    # a rebooted node2 comes up with the kernel's accept_ra 1 in a fresh namespace, and
+    # would take radvd's prefix before its restore turns forwarding on: radvd is gone
+    lab.advertiser.stop()
     before = restorable_state(LAB, "node2")
     assert before["ipv6"]["forwarding"] == "1" and "inet6 fd00:10:244:2::1/64" in " ".join(before["ipv6"]["addresses"]), before["ipv6"]
     inode = os.stat("/run/netns/%s" % ns_of(LAB, "node2")).st_ino
